@@ -1,0 +1,87 @@
+/* config.h - the one configuration file shared by optin-milter and optinctl (see config.c) */
+#ifndef OPTIN_CONFIG_H
+#define OPTIN_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef OPTIN_DEFAULT_CONFIG
+#define OPTIN_DEFAULT_CONFIG "/etc/optin-milter.conf"
+#endif
+#ifndef OPTIN_DEFAULT_DATABASE
+#define OPTIN_DEFAULT_DATABASE "/var/lib/optin-milter"
+#endif
+
+enum opt_in_kind {
+    OPT_IN_SINGLE,
+    OPT_IN_DOUBLE,
+};
+
+enum enforce_mode {
+    MODE_ENFORCE,
+    MODE_MONITOR,
+};
+
+/* A list of strings from a libconfig array, e.g. match.list_id = ["a", "b"]. */
+struct string_list {
+    char **items;
+    size_t count;
+};
+
+/* One list definition: lists = ( { id = "news"; ... } ); */
+struct list_def {
+    char *id;                          /* [A-Za-z0-9._-]{1,64}, unique */
+    int line;                          /* line of its group in the file, for messages */
+    enum opt_in_kind opt_in;           /* opt_in = "single" | "double" (default "double") */
+    int64_t max_consent_age;           /* seconds; 0 = no limit (default 0) */
+    enum enforce_mode mode;            /* mode = "enforce" | "monitor" (default: global mode) */
+    struct string_list match_envelope_from; /* glob patterns (fnmatch, case-insensitive) */
+    struct string_list match_list_id;       /* RFC 2919 list-id values, without <> */
+    struct string_list match_auth_user;     /* SASL {auth_authen} values */
+    struct string_list match_daemon_name;   /* Postfix {daemon_name} values */
+};
+
+struct optin_config {
+    char *path;                        /* file it was read from */
+
+    /* consent store */
+    char *database;                    /* LMDB environment directory */
+    uint64_t map_size;                 /* bytes (default 4G) */
+    unsigned max_readers;              /* LMDB reader slots (default 512) */
+    int fold_local_part;               /* fold local-part case (default true) */
+    int64_t confirm_ttl;               /* lifetime of a double opt-in token (default 7d) */
+
+    /* milter daemon */
+    char *socket;                      /* unix:PATH or inet:PORT@HOST */
+    unsigned socket_mode;              /* mode of a unix socket (default 0660) */
+    char *user;                        /* drop privileges to this user (default: none) */
+    char *group;                       /* group of the socket (default: user's group) */
+    char *pidfile;                     /* default: none */
+    char *log_target;                  /* "syslog" | "stderr" (default "syslog") */
+    char *syslog_facility;             /* default "mail" */
+    char *journal;                     /* decision journal file (default: none) */
+    enum enforce_mode mode;            /* default mode for lists (default enforce) */
+    char *marker_header;               /* header naming the list, removed before delivery (default "X-Optin-List") */
+
+    struct list_def *lists;
+    size_t list_count;
+};
+
+/*
+ * config_load - read and validate a configuration file.
+ * Returns NULL on failure after writing every problem, one per line as
+ * "file:line: key: what was expected", into err (truncated to errsz).
+ * Unknown keys, wrong types, duplicate list ids and bad values are errors.
+ */
+struct optin_config *config_load(const char *path, char *err, size_t errsz);
+
+/* config_free - release everything config_load allocated (NULL is fine). */
+void config_free(struct optin_config *cfg);
+
+/* config_find_list - the list with that id, or NULL. */
+const struct list_def *config_find_list(const struct optin_config *cfg, const char *id);
+
+/* config_key_names - NULL-terminated table of every key the parser accepts (for the man page check). */
+const char *const *config_key_names(void);
+
+#endif

@@ -1,0 +1,31 @@
+/* log.h - one logging function with a severity ladder (see log.c) */
+#ifndef OPTIN_LOG_H
+#define OPTIN_LOG_H
+
+enum log_severity {
+    LOG_SEV_DEBUG,
+    LOG_SEV_INFO,
+    LOG_SEV_WARN,
+    LOG_SEV_ERROR,
+    LOG_SEV_FATAL,
+};
+
+enum log_target {
+    LOG_TO_STDERR,
+    LOG_TO_SYSLOG,
+};
+
+void log_open(const char *progname, enum log_target target, int syslog_facility);
+void log_set_level(enum log_severity lowest);
+void log_msg(enum log_severity sev, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void log_fatal(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+const char *log_progname(void);
+
+#define log_debug(...) log_msg(LOG_SEV_DEBUG, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_SEV_INFO, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_SEV_WARN, __VA_ARGS__)
+#define log_error(...) log_msg(LOG_SEV_ERROR, __VA_ARGS__)
+
+#endif
