@@ -189,6 +189,7 @@ struct key_def {
 /* Where config_load() is: the result so far and the error text. */
 struct load_ctx {
     const char *path;
+    const char *dir;                   /* directory of path, for @include */
     char *err;
     size_t errsz;
     size_t len;                        /* bytes in err, without the NUL */
@@ -250,7 +251,12 @@ static void report(struct load_ctx *ctx, const config_setting_t *s, const char *
     va_list ap;
 
     ctx->nerr++;
-    append(ctx, "%s:", file != NULL ? file : ctx->path);
+    if (file == NULL || strcmp(file, ctx->path) == 0)
+        append(ctx, "%s:", ctx->path);
+    else if (*file != '/' && ctx->dir != NULL)
+        append(ctx, "%s/%s:", ctx->dir, file);      /* @include "name", as libconfig found it */
+    else
+        append(ctx, "%s:", file);
     if (line > 0)
         append(ctx, "%u:", line);
     append(ctx, " %s%s: ", prefix, key);
@@ -854,22 +860,28 @@ static int readable(struct load_ctx *ctx)
     return error == 0;
 }
 
+/* dir_of - the directory part of a path, allocated: "." for "x.conf", "/" for "/x.conf" */
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t n = slash == NULL ? 0 : slash == path ? 1 : (size_t) (slash - path);
+    char *dir = malloc(n + 2);
+
+    if (dir != NULL) {
+        memcpy(dir, n > 0 ? path : ".", n > 0 ? n : 1);
+        dir[n > 0 ? n : 1] = '\0';
+    }
+    return dir;
+}
+
 /* read_file - let libconfig parse the file, @include relative to its directory */
 static int read_file(struct load_ctx *ctx, config_t *lc)
 {
-    char *dir = strdup(ctx->path);
-    char *slash = dir != NULL ? strrchr(dir, '/') : NULL;
     const char *file;
-    int ok;
 
-    if (slash == dir && slash != NULL)
-        slash[1] = '\0';                /* "/x.conf": the root directory */
-    else if (slash != NULL)
-        *slash = '\0';
-    config_set_include_dir(lc, slash != NULL ? dir : ".");
-    ok = config_read_file(lc, ctx->path) == CONFIG_TRUE;
-    free(dir);
-    if (ok)
+    if (ctx->dir != NULL)
+        config_set_include_dir(lc, ctx->dir);
+    if (config_read_file(lc, ctx->path) == CONFIG_TRUE)
         return 1;
     file = config_error_file(lc) != NULL ? config_error_file(lc) : ctx->path;
     ctx->nerr++;
@@ -891,12 +903,14 @@ struct optin_config *config_load(const char *path, char *err, size_t errsz)
         .errsz = err != NULL ? errsz : 0,
     };
     struct optin_config *cfg = NULL;
+    char *dir;
     config_t lc;
 
     if (ctx.err != NULL)
         ctx.err[0] = '\0';
     if (!readable(&ctx))
         return NULL;
+    ctx.dir = dir = dir_of(ctx.path);
     config_init(&lc);
     if (read_file(&ctx, &lc)) {
         if ((cfg = calloc(1, sizeof *cfg)) == NULL || (cfg->path = strdup(ctx.path)) == NULL) {
@@ -908,6 +922,7 @@ struct optin_config *config_load(const char *path, char *err, size_t errsz)
         }
     }
     config_destroy(&lc);
+    free(dir);
     if (ctx.nerr > 0) {
         config_free(cfg);
         return NULL;

@@ -253,7 +253,7 @@ static int imp_parse_args(struct optinctl *ctl, int argc, char **argv, struct im
     int c;
 
     memset(opt, 0, sizeof(*opt));
-    optind = 1;
+    optind = 0;  /* glibc: full re-initialisation after main's "+" option scan */
     while ((c = getopt_long(argc, argv, "nl:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'n': opt->dry_run = 1; break;
@@ -1250,7 +1250,7 @@ static int exp_parse_args(struct optinctl *ctl, int argc, char **argv, const cha
     int c;
 
     *list = NULL;
-    optind = 1;
+    optind = 0;  /* glibc: full re-initialisation after main's "+" option scan */
     while ((c = getopt_long(argc, argv, "l:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'l': *list = optarg; break;
