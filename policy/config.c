@@ -59,9 +59,8 @@
  * BUGS
  *	libconfig 1.5 truncates a plain integer above 2147483647 to 32 bits
  *	without a word; only the L suffix makes it 64 bits. The manual page
- *	says to write sizes as strings. It also names an included file as
- *	written in the @include line, and reports a syntax error inside an
- *	included file at the including file.
+ *	says to write sizes as strings. It reports a syntax error inside an
+ *	included file against the including file.
  * SEE ALSO
  *	optin-milter.conf(5), the libconfig manual, timeutil(3)
  */
@@ -239,7 +238,6 @@ static void append(struct load_ctx *ctx, const char *fmt, ...)
     vappend(ctx, fmt, ap);
     va_end(ap);
 }
-
 
 /* report - one "FILE:LINE: PREFIXKEY: message" line about setting s */
 __attribute__((format(printf, 5, 6)))
@@ -795,7 +793,6 @@ static void load_list(struct load_ctx *ctx, const config_setting_t *g,
     snprintf(name, sizeof name, "%s[%zu]", key_names[KEY_LISTS], i);
     snprintf(prefix, sizeof prefix, "%s.", name);
     l->line = (int) config_setting_source_line(g);
-    l->mode = cfg->mode;
     if (!config_setting_is_group(g)) {
         report(ctx, g, "", name, "expected a group { id = \"...\"; }, not %s",
                type_name(config_setting_type(g)));

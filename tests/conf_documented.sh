@@ -7,6 +7,7 @@
 # top_builddir, set by make check; both default to the directory above this script.
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
+# shellcheck source=tests/tap.sh
 . "$top_srcdir/tests/tap.sh"
 
 conf_keys="$top_builddir/tests/conf_keys"

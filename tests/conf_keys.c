@@ -25,7 +25,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../policy/config.h"
+#include "config.h"
 
 /* check_file - load FILE; print its problems and return 1 if it does not load */
 static int check_file(const char *path)

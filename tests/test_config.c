@@ -28,7 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../policy/config.h"
+#include "config.h"
 #include "tap.h"
 
 #define MAX_FILES 64
