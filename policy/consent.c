@@ -39,6 +39,8 @@
  *	consent_import_row() never turns an unsubscribed or suppressed
  *	address back into a consenting one unless resubscribe is set, and
  *	writes nothing when the row says what the store already holds.
+ *	Even with resubscribe it only lifts the address's own suppression:
+ *	a domain suppression or an erasure keeps the row out.
  * DIAGNOSTICS
  *	0 on success, STORE_NOTFOUND, CONSENT_E* codes for the caller's
  *	mistakes (unknown or expired token, nothing pending, field too long),
@@ -406,9 +408,11 @@ static int token_put(struct store_txn *txn, const char *list, const char *addr, 
     unsigned char raw[16], val[8 + CONSENT_SOURCE_MAX + ADDR_BUFSZ];
     size_t llen = strlen(list), alen = strlen(addr);
 
-    randombytes_buf(raw, sizeof(raw));
-    sodium_bin2base64(token_out, CONSENT_TOKEN_BUFSZ, raw, sizeof(raw),
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    do {    /* a token starting with '-' would read as an option on a command line */
+        randombytes_buf(raw, sizeof(raw));
+        sodium_bin2base64(token_out, CONSENT_TOKEN_BUFSZ, raw, sizeof(raw),
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    } while (token_out[0] == '-');
     put_i64(val, now);
     memcpy(val + 8, list, llen + 1);
     memcpy(val + 9 + llen, addr, alen);
@@ -427,23 +431,18 @@ int consent_subscribe(struct store_txn *txn, const char *list, const char *addr,
         memset(&r, 0, sizeof(r));
     else if (rc != 0)
         return rc;
-    if (method == METHOD_DOUBLE) {
-        if ((rc = token_put(txn, list, addr, ctx->now, token_out)) != 0)
-            return rc;
-        if (r.state != CONSENT_CONFIRMED) {
-            r.state = CONSENT_PENDING;
-            r.method = METHOD_DOUBLE;
-            r.confirmed_at = 0;
-        }
-    } else {
-        r.state = CONSENT_CONFIRMED;
-        r.method = METHOD_SINGLE;
-        r.confirmed_at = 0;
-    }
-    r.consented_at = ctx->now;
-    r.changed_at = ctx->now;
-    if ((rc = record_from_ctx(&r, ctx)) != 0 || (rc = consent_put(txn, addr, list, &r)) != 0)
+    if (method == METHOD_DOUBLE && (rc = token_put(txn, list, addr, ctx->now, token_out)) != 0)
         return rc;
+    if (r.state != CONSENT_CONFIRMED) {
+        /* a new consent; a confirmed record keeps its times and the event goes to the history */
+        r.state = method == METHOD_DOUBLE ? CONSENT_PENDING : CONSENT_CONFIRMED;
+        r.method = method;
+        r.confirmed_at = 0;
+        r.consented_at = ctx->now;
+        r.changed_at = ctx->now;
+        if ((rc = record_from_ctx(&r, ctx)) != 0 || (rc = consent_put(txn, addr, list, &r)) != 0)
+            return rc;
+    }
     return history_append(txn, addr, record_event("subscribe", list, &r), ctx);
 }
 
@@ -730,23 +729,41 @@ static int record_same(const struct consent_record *a, const struct consent_reco
         && strcmp(a->ip, b->ip) == 0 && strcmp(a->policy_version, b->policy_version) == 0;
 }
 
+/* import_optout - does an opt-out stand in the way, and can --resubscribe lift it? */
+static int import_optout(struct store_txn *txn, const struct import_row *row,
+                         const struct consent_record *old, int *liftable, int *own_sup)
+{
+    struct suppress_record sup;
+    int rc;
+
+    *liftable = 1;
+    *own_sup = 0;
+    if (row->state == CONSENT_UNSUBSCRIBED)
+        return 0;           /* importing an opt-out is always allowed */
+    if ((rc = suppress_lookup(txn, row->address, &sup)) == 0) {
+        /* only the address's own suppression can be lifted, not its domain's or an erasure */
+        *own_sup = suppress_get(txn, row->address, &sup) == 0;
+        *liftable = *own_sup;
+        return 1;
+    }
+    if (rc != STORE_NOTFOUND)
+        return rc;
+    return old && old->state == CONSENT_UNSUBSCRIBED;
+}
+
 /* consent_import_row - apply one import row without overriding an opt-out */
 int consent_import_row(struct store_txn *txn, const struct import_row *row, int resubscribe,
                        const struct change_ctx *ctx, enum import_outcome *outcome)
 {
     struct consent_record old, r;
-    struct suppress_record sup;
-    int have_old, suppressed, optout, rc;
+    int have_old, optout, liftable, own_sup, rc;
 
     if ((rc = consent_get(txn, row->address, row->list, &old)) != 0 && rc != STORE_NOTFOUND)
         return rc;
     have_old = rc == 0;
-    if ((rc = suppress_lookup(txn, row->address, &sup)) != 0 && rc != STORE_NOTFOUND)
-        return rc;
-    suppressed = rc == 0;
-    optout = row->state != CONSENT_UNSUBSCRIBED
-        && (suppressed || (have_old && old.state == CONSENT_UNSUBSCRIBED));
-    if (optout && !resubscribe) {
+    if ((optout = import_optout(txn, row, have_old ? &old : NULL, &liftable, &own_sup)) < 0)
+        return optout;
+    if (optout && (!resubscribe || !liftable)) {
         *outcome = IMPORT_KEPT_OPTOUT;
         return 0;
     }
@@ -756,11 +773,8 @@ int consent_import_row(struct store_txn *txn, const struct import_row *row, int 
         *outcome = IMPORT_UNCHANGED;
         return 0;
     }
-    if (optout && suppressed) {
-        rc = consent_unsuppress(txn, row->address, ctx);
-        if (rc != 0 && rc != STORE_NOTFOUND)
-            return rc;
-    }
+    if (optout && own_sup && (rc = consent_unsuppress(txn, row->address, ctx)) != 0)
+        return rc;
     if ((rc = consent_put(txn, row->address, row->list, &r)) != 0)
         return rc;
     *outcome = optout ? IMPORT_RESUBSCRIBED : have_old ? IMPORT_UPDATED : IMPORT_ADDED;

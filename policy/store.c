@@ -41,7 +41,8 @@
  * DIAGNOSTICS
  *	Functions return 0, STORE_NOTFOUND for an absent key, or a negative
  *	code: an LMDB error, or -errno. store_strerror() gives its text.
- *	store_open() also writes a one-line reason into err. Nothing here
+ *	store_backup() returns -EEXIST for a target directory that is not
+ *	empty. store_open() also writes a one-line reason into err. Nothing here
  *	logs or exits.
  * BUGS
  *	The reader count is fixed by the process that creates the lock
@@ -50,6 +51,7 @@
  *	lmdb.h, mdb_stat(1), mdb_copy(1), Postfix slmdb.c
  */
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -113,6 +115,13 @@ const char *store_strerror(int rc)
     if (rc <= MDB_KEYEXIST)
         return mdb_strerror(rc);
     return strerror(-rc);
+}
+
+/* store_is_transient - errors worth retrying later */
+int store_is_transient(int rc)
+{
+    return rc == MDB_READERS_FULL || rc == MDB_MAP_RESIZED || rc == MDB_TXN_FULL
+        || rc == MDB_MAP_FULL || rc == -EAGAIN || rc == -EBUSY || rc == -EINTR;
 }
 
 /* store_make_dir - create the environment directory if missing */
@@ -450,7 +459,7 @@ int store_scan(struct store_txn *txn, enum store_db db, const void *prefix, size
         return store_rc(rc);
     rc = mdb_cursor_get(cur, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
     while (rc == 0) {
-        if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+        if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0))
             break;
         if ((rc = fn(k.mv_data, k.mv_size, v.mv_data, v.mv_size, arg)) != 0)
             goto cursor_close;
@@ -549,13 +558,33 @@ int store_stat(struct store *st, struct store_stats *out)
     return store_rc(rc);
 }
 
+/* dir_is_empty - 1 when a directory has no entries, 0 when it has, -errno on error */
+static int dir_is_empty(const char *path)
+{
+    struct dirent *de;
+    DIR *dir;
+    int empty = 1;
+
+    if ((dir = opendir(path)) == NULL)
+        return -errno;
+    while (empty && (de = readdir(dir)) != NULL)
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+            empty = 0;
+    closedir(dir);
+    return empty;
+}
+
 /* store_backup - hot compacted copy into an empty or new directory */
 int store_backup(struct store *st, const char *dest)
 {
     int rc;
 
-    if (mkdir(dest, 0700) < 0 && errno != EEXIST)
-        return -errno;
+    if (mkdir(dest, 0700) < 0) {
+        if (errno != EEXIST)
+            return -errno;
+        if ((rc = dir_is_empty(dest)) <= 0)
+            return rc < 0 ? rc : -EEXIST;
+    }
     pthread_rwlock_rdlock(&st->resize_lock);
     rc = mdb_env_copy2(st->env, dest, MDB_CP_COMPACT);
     pthread_rwlock_unlock(&st->resize_lock);

@@ -94,6 +94,8 @@ int store_stat(struct store *st, struct store_stats *out);
 int store_backup(struct store *st, const char *dest);
 /* store_reader_check - clear reader slots of dead processes; *dead gets the count. */
 int store_reader_check(struct store *st, int *dead);
+/* store_is_transient - true for errors worth retrying later (reader table full, map resized, busy). */
+int store_is_transient(int rc);
 /* store_strerror - text for a negative return code. */
 const char *store_strerror(int rc);
 

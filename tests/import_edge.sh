@@ -106,6 +106,12 @@ is "missing file: EX_NOINPUT" "$rc" 66
 snap after2
 ok "store unchanged after syntax errors" cmp -s "$TMP/before.csv" "$TMP/after2.csv"
 
+awk 'BEGIN { print "address,list"; for (i = 1; i <= 150; i++) print "nobody" i ",news" }' > "$TMP/many.csv"
+imp "$TMP/many.csv"
+is "error cap: 100 printed" "$(grep -c ': address: ' "$TMP/err")" 100
+ok "error cap: the rest counted" has "... and 50 more"
+ok "error cap: last printed is line 101" has "many.csv:101: address:"
+
 # --- --skip-invalid imports the rest and lists what it skipped ---
 imp --skip-invalid "$DATA/import_errors.csv"
 is "--skip-invalid: exit 0" "$rc" 0
@@ -148,6 +154,9 @@ ok "long source rejected at its line" has "long.csv:2: source: at most 63 bytes"
 ok "long value cut and sized" has "...', 10000 bytes)"
 ok "long quoted policy_version rejected" has "long.csv:3: policy_version: at most 63 bytes"
 ok "error lines stay short" test "$(awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }' "$TMP/err")" -lt 300
+printf 'address,list,method,state\nmo@example.com,news,%s,%s\n' "$long" "$long" > "$TMP/longkind.csv"
+imp "$TMP/longkind.csv"
+ok "10,000-byte method and state refused" sh -c 'grep -q "longkind.csv:2: method: single, double or import" "$0" && grep -q "longkind.csv:2: state: pending" "$0"' "$TMP/err"
 {
     echo "address,list"
     printf '%s' "$(echo "$long" | tr x ' ')"
@@ -192,6 +201,23 @@ is "-l LIST with a different list value: EX_DATAERR" "$rc" 65
 ok "-l conflict at its line" has "listcol.csv:2: list: empty or 'offers' as given with -l (got 'news')"
 imp -l nosuchlist "$TMP/nolistcol.csv"
 is "-l unknown list: EX_USAGE" "$rc" 64
+
+# --- -q and the progress line ---
+printf 'address,list\nquinn@example.com,news\n' > "$TMP/quiet.csv"
+imp -q "$TMP/quiet.csv"
+is "-q: exit 0" "$rc" 0
+is "-q: nothing on stderr" "$(cat "$TMP/err")" ""
+if script -qc true /dev/null > /dev/null 2>&1; then
+    script -qc "\"$OPTINCTL\" -c \"$TMP/conf\" -t $NOW import -n \"$TMP/quiet.csv\"" /dev/null \
+        > "$TMP/tty.out" 2>&1
+    ok "progress line on a terminal" grep -q 'checking 100% .*rows/s' "$TMP/tty.out"
+    ok "progress line cleared before the summary" \
+        grep -q "$(printf '\r *\r')optinctl: import .*: dry run" "$TMP/tty.out"
+else
+    echo "ok $((tap_n += 1)) # SKIP script(1) cannot make a terminal"
+fi
+imp -n "$TMP/quiet.csv"
+ok "no progress line when stderr is not a terminal" test "$(grep -c 'rows/s' "$TMP/err")" -eq 0
 
 # --- usage ---
 imp -x "$TMP/basic.csv"

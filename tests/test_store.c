@@ -355,6 +355,9 @@ static void test_import(struct store *st)
     o.row.list = "offers";
     ok(store_write(st, run_op, &o) == 0 && o.outcome == IMPORT_RESUBSCRIBED,
        "--resubscribe also lifts the address's global-unsubscribe");
+    o.row.address = "x@bounce.example";
+    ok(store_write(st, run_op, &o) == 0 && o.outcome == IMPORT_KEPT_OPTOUT,
+       "--resubscribe cannot lift a domain suppression");
 }
 
 /* test_forget - erasure keeps a keyed-hash suppression only */

@@ -28,6 +28,7 @@
  *	optinctl(1), optin-milter.conf(5), mdb_load(1) for the shape
  */
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <pwd.h>
@@ -93,7 +94,7 @@ int ctl_store_exit(int rc)
     case -ENOSPC:
         return EX_IOERR;
     default:
-        return EX_SOFTWARE;
+        return store_is_transient(rc) ? EX_TEMPFAIL : EX_SOFTWARE;
     }
 }
 
@@ -142,14 +143,46 @@ static int positional_args(int argc, char **argv, int min, int max)
     return -1;
 }
 
+/* ctl_printable - an argument fit for one diagnostic line: control bytes as \xNN, cut at 80 */
+const char *ctl_printable(const char *raw, char buf[CTL_PRINTABLE_BUFSZ])
+{
+    size_t o = 0;
+
+    for (size_t i = 0; raw[i] && o + 5 < CTL_PRINTABLE_BUFSZ && i < 80; i++) {
+        unsigned char c = (unsigned char) raw[i];
+
+        if (c < 0x20 || c == 0x7f)
+            o += (size_t) snprintf(buf + o, CTL_PRINTABLE_BUFSZ - o, "\\x%02X", c);
+        else
+            buf[o++] = (char) c;
+    }
+    buf[o] = 0;
+    return buf;
+}
+
 /* ctl_address - normalize an address argument, or print why not */
 static int ctl_address(const struct optinctl *ctl, const char *raw, char out[ADDR_BUFSZ])
 {
     enum addr_error err = addr_normalize(raw, strlen(raw), ctl->addr_flags, out);
+    char shown[CTL_PRINTABLE_BUFSZ];
 
     if (err != ADDR_OK) {
-        ctl_error(ctl, "%s: %s", raw, addr_strerror(err));
+        ctl_error(ctl, "%s: %s", ctl_printable(raw, shown), addr_strerror(err));
         return EX_DATAERR;
+    }
+    return EX_OK;
+}
+
+/* ctl_ip - validate an --ip argument and put it in canonical form */
+static int ctl_ip(const struct optinctl *ctl, const char *raw, char out[INET6_ADDRSTRLEN])
+{
+    unsigned char bin[sizeof(struct in6_addr)];
+    char shown[CTL_PRINTABLE_BUFSZ];
+    int af = strchr(raw, ':') ? AF_INET6 : AF_INET;
+
+    if (inet_pton(af, raw, bin) != 1 || inet_ntop(af, bin, out, INET6_ADDRSTRLEN) == NULL) {
+        ctl_error(ctl, "--ip %s: expected an IPv4 or IPv6 address", ctl_printable(raw, shown));
+        return EX_USAGE;
     }
     return EX_OK;
 }
@@ -163,7 +196,9 @@ static int ctl_target(const struct optinctl *ctl, const char *raw, char out[ADDR
         return ctl_address(ctl, raw, out);
     out[0] = '@';
     if ((err = addr_normalize_domain(raw + 1, strlen(raw + 1), out + 1)) != ADDR_OK) {
-        ctl_error(ctl, "%s: %s", raw, addr_strerror(err));
+        char shown[CTL_PRINTABLE_BUFSZ];
+
+        ctl_error(ctl, "%s: %s", ctl_printable(raw, shown), addr_strerror(err));
         return EX_DATAERR;
     }
     return EX_OK;
@@ -228,6 +263,18 @@ static int cmd_init(struct optinctl *ctl, int argc, char **argv)
     return EX_OK;
 }
 
+/* ctl_warn_blocked - after a subscribe: say so when a suppression still stops the mail */
+static void ctl_warn_blocked(const struct optinctl *ctl, const struct list_def *list,
+                             const char *addr)
+{
+    struct decision d;
+
+    if (decide_address(ctl->store, list, addr, strlen(addr), ctl->addr_flags, ctl->now, &d) == 0
+        && d.reason >= REASON_SUPPRESSED_BOUNCE && d.reason <= REASON_GLOBAL_UNSUBSCRIBE)
+        ctl_error(ctl, "warning: %s stays blocked: %s (see optinctl show; lift with unsuppress)",
+                  addr, decision_reason_name(d.reason));
+}
+
 struct subscribe_args {
     const char *list, *addr;
     enum consent_method method;
@@ -253,15 +300,17 @@ static int cmd_subscribe(struct optinctl *ctl, int argc, char **argv)
     struct subscribe_args a = {.method = METHOD_NONE};
     const char *ip = NULL, *policy = NULL;
     const struct list_def *list;
-    char addr[ADDR_BUFSZ];
+    char addr[ADDR_BUFSZ], ipbuf[INET6_ADDRSTRLEN];
     int c, rc;
 
     optind = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (c == '1' || c == '2')
             a.method = c == '1' ? METHOD_SINGLE : METHOD_DOUBLE;
+        else if (c == 'i' && (rc = ctl_ip(ctl, optarg, ipbuf)) != EX_OK)
+            return rc;
         else if (c == 'i')
-            ip = optarg;
+            ip = ipbuf;
         else if (c == 'p')
             policy = optarg;
         else
@@ -291,6 +340,7 @@ static int cmd_subscribe(struct optinctl *ctl, int argc, char **argv)
         printf("%s\n", a.token);
     else
         printf("confirmed %s list=%s\n", addr, list->id);
+    ctl_warn_blocked(ctl, list, addr);
     return EX_OK;
 }
 
@@ -316,6 +366,7 @@ static int cmd_confirm(struct optinctl *ctl, int argc, char **argv)
     static const struct option opts[] = {
         {"ip", required_argument, NULL, 'i'}, {"help", no_argument, NULL, 'h'}, {0}};
     struct confirm_args a = {.ttl = ctl->cfg->confirm_ttl};
+    char ipbuf[INET6_ADDRSTRLEN];
     const char *ip = NULL;
     int c, rc;
 
@@ -323,7 +374,9 @@ static int cmd_confirm(struct optinctl *ctl, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (c != 'i')
             return usage_of(argv[0], c == 'h');
-        ip = optarg;
+        if ((rc = ctl_ip(ctl, optarg, ipbuf)) != EX_OK)
+            return rc;
+        ip = ipbuf;
     }
     if (argc - optind != 1)
         return usage_of(argv[0], 0);
@@ -644,8 +697,8 @@ int main(int argc, char **argv)
         return usage(0);
     }
     for (int i = optind + 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-        if (strcmp(argv[i], "--help") == 0)
-            return usage_of(cmd->name, 1);
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            ctl.config_path = "/dev/null";   /* help needs no configuration: defaults */
     if ((ctl.cfg = config_load(ctl.config_path, err, sizeof(err))) == NULL) {
         fprintf(stderr, "%s", err);
         ctl_error(&ctl, "%s: configuration not usable", ctl.config_path);

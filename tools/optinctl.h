@@ -28,6 +28,9 @@ struct optinctl {
 int ctl_open_store(struct optinctl *ctl, int readonly, int nosync);
 /* ctl_error - "optinctl: message" on stderr */
 void ctl_error(const struct optinctl *ctl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define CTL_PRINTABLE_BUFSZ 340
+/* ctl_printable - an argument fit for one diagnostic line (control bytes as \xNN) */
+const char *ctl_printable(const char *raw, char buf[CTL_PRINTABLE_BUFSZ]);
 /* ctl_store_exit - exit code for a store return code (map full, I/O, ...) */
 int ctl_store_exit(int rc);
 

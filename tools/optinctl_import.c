@@ -1,14 +1,12 @@
 /*
  * NAME
- *	optinctl_import - bulk import and export of consent records
+ *	optinctl_import - bulk import of consent records
  * SUMMARY
- *	CSV in and out of the consent store for optinctl(1)
+ *	CSV into the consent store for optinctl(1)
  * SYNOPSIS
  *	#include "optinctl.h"
  *
  *	int	cmd_import(struct optinctl *ctl, int argc, char **argv);
- *
- *	int	cmd_export(struct optinctl *ctl, int argc, char **argv);
  * DESCRIPTION
  *	cmd_import() implements "optinctl import [-n] [--skip-invalid]
  *	[--resubscribe] [-l LIST] [-q] FILE|-". FILE is CSV (RFC 4180 quoting,
@@ -19,12 +17,21 @@
  *	import), state (pending, confirmed, unsubscribed; default confirmed)
  *	and policy_version.
  *
+ *	Each row is checked: the address normalizes (addr_normalize), the
+ *	list is configured, times parse (time_parse) and lie at most a day
+ *	after the clock, confirmed_at is not before consented_at, ip is an
+ *	IPv4 or IPv6 address (stored in canonical form), source and
+ *	policy_version are printable UTF-8 that fits, and the record has as
+ *	many fields as the header. An empty source becomes
+ *	"import:<basename of FILE>" ("import:stdin" for -), which is also
+ *	the source of every history event.
+ *
  *	The file is read twice so that memory stays flat whatever its size.
  *	Pass 1 parses and validates every row and keeps none. When a row is
  *	invalid and --skip-invalid is not given, nothing is changed. Pass 2
  *	parses the file again and applies the valid rows with
- *	consent_import_row(), in bounded batches of one write transaction
- *	each, kept in memory until they commit because store_write() may run
+ *	consent_import_row(), in batches of IMP_BATCH_ROWS rows, one write
+ *	transaction each (short enough not to stall other writers), kept in memory until they commit because store_write() may run
  *	a batch again after growing the map. The store is opened without
  *	fsync per commit and synced once at the end. Standard input (and any
  *	FILE that is not a regular file) is spooled to an unlinked temporary
@@ -34,18 +41,17 @@
  *	address unless --resubscribe is given; importing the same file twice
  *	leaves the store unchanged the second time.
  *
- *	cmd_export() implements "optinctl export [-l LIST] [FILE|-]": every
- *	consent record (of LIST) as CSV with the header address, list, state,
- *	method, consented_at, confirmed_at, source, ip, policy_version, from
- *	one read snapshot. The output imports back to the same records.
- *	A FILE is written as FILE.tmp (mode 0600: it holds personal data),
- *	synced and renamed, so it is never seen half-written.
+ *	Export, the way back out, is in optinctl_export.c.
  * DIAGNOSTICS
  *	Every row problem is reported as "optinctl: FILE:LINE: FIELD: what was
  *	expected (got 'value')", LINE being the physical line where the record
- *	starts; values are cut to 60 characters with control characters shown
- *	as \xNN. At most 100 are printed, then "... and N more".
- *	Header and CSV syntax problems stop the import at once.
+ *	starts (LF, CRLF and CR each end a line); values are cut to 60
+ *	characters with control bytes and invalid UTF-8 shown as \xNN. At
+ *	most 100 are printed, then "... and N more". Header and CSV syntax
+ *	problems (a stray quote, an unclosed quote, a field over 1 MiB) stop
+ *	the import at once. Unless -q: a progress line while stderr is a
+ *	terminal, and one summary line "optinctl: import FILE: N rows, added
+ *	A, updated U, unchanged C, kept opt-out K, resubscribed R, skipped S".
  *
  *	Exit status: EX_OK; EX_USAGE for bad options or an unknown -l LIST;
  *	EX_NOINPUT when FILE cannot be read; EX_DATAERR for invalid rows (none
@@ -55,7 +61,9 @@
  *	and the message names the first line not imported.
  * BUGS
  *	Duplicate (address, list) rows are not reported: the later row is
- *	applied over the earlier one.
+ *	applied over the earlier one. A file changed between the two passes
+ *	is refused when its size or modification time differs, and is
+ *	otherwise only warned about.
  * SEE ALSO
  *	optinctl(1), consent.h (consent_import_row), store.h, libcsv csv(3)
  */
@@ -354,6 +362,7 @@ static void progress_start(struct imp_progress *p, int quiet, const char *name, 
     p->width = 0;
     progress_now(&p->start);
     p->last = p->start;
+    p->last.tv_sec -= 1;  /* the first update draws at once */
 }
 
 /* progress_clear - erase the progress line */
@@ -484,12 +493,14 @@ static void imp_on_field(void *data, size_t len, void *arg)
     f->len = len;
 }
 
-/* imp_text_ok - printable UTF-8 without control characters */
+/* imp_text_ok - printable UTF-8 without control characters (and not cut to IMP_FIELD_KEEP) */
 static int imp_text_ok(const struct imp_field *f)
 {
     const unsigned char *s = (const unsigned char *) f->buf;
     size_t i = 0, n;
 
+    if (f->len > IMP_FIELD_KEEP)
+        return 0;
     while (i < f->len) {
         n = utf8_seqlen(s + i, f->len - i);
         if (n == 0 || (n == 1 && (s[i] < 0x20 || s[i] == 0x7f)))
@@ -814,7 +825,7 @@ static int imp_spool(struct optinctl *ctl, int from, struct imp_input *in)
     const char *dir = getenv("TMPDIR");
     char path[4096], *buf = NULL;
     ssize_t n, w, off;
-    int rc = EX_CANTCREAT;
+    int rc = 0;
 
     snprintf(path, sizeof(path), "%s/optinctl-import.XXXXXX", dir != NULL && *dir ? dir : "/tmp");
     if ((in->fd = mkstemp(path)) < 0) {
@@ -822,54 +833,57 @@ static int imp_spool(struct optinctl *ctl, int from, struct imp_input *in)
         return EX_CANTCREAT;
     }
     unlink(path);
-    if ((buf = malloc(IMP_BUFSZ)) == NULL)
-        goto fail;
+    if ((buf = malloc(IMP_BUFSZ)) == NULL) {
+        rc = EX_SOFTWARE;
+        goto done;
+    }
     while ((n = read(from, buf, IMP_BUFSZ)) != 0) {
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
             ctl_error(ctl, "%s: read error: %s", in->name, strerror(errno));
             rc = EX_IOERR;
-            goto fail;
+            goto done;
         }
         for (off = 0; off < n; off += w) {
-            if ((w = write(in->fd, buf + off, (size_t) (n - off))) < 0 && errno == EINTR)
+            if ((w = write(in->fd, buf + off, (size_t) (n - off))) < 0 && errno == EINTR) {
                 w = 0;
-            else if (w < 0) {
-                ctl_error(ctl, "spool file for %s: %s", in->name, strerror(errno));
-                goto fail;
+            } else if (w < 0) {
+                ctl_error(ctl, "spool file %s for %s: %s", path, in->name, strerror(errno));
+                rc = EX_CANTCREAT;
+                goto done;
             }
         }
     }
+done:
     free(buf);
-    return 0;
-fail:
-    free(buf);
-    close(in->fd);
-    in->fd = -1;
+    if (rc != 0) {
+        close(in->fd);
+        in->fd = -1;
+    }
     return rc;
 }
 
-/* imp_source_name - "import:<basename>", cut to fit and without control characters */
+/* imp_source_name - "import:<basename>", cut to fit; bytes that are not printable UTF-8 become '?' */
 static void imp_source_name(struct imp_input *in, const char *path)
 {
     const char *base = strrchr(path, '/');
-    size_t i, len;
+    unsigned char *s = (unsigned char *) in->source;
+    size_t i, n, len;
 
     base = base != NULL && base[1] != '\0' ? base + 1 : path;
     snprintf(in->source, sizeof(in->source), "import:%s", strcmp(path, "-") ? base : "stdin");
     len = strlen(in->source);
-    while (len > 0 && ((unsigned char) in->source[len - 1] & 0xc0) == 0x80
-           && len == sizeof(in->source) - 1)
-        in->source[--len] = '\0';
-    if (len > 0 && (unsigned char) in->source[len - 1] >= 0xc0)
-        in->source[--len] = '\0';
-    for (i = 0; i < len; i++)
-        if ((unsigned char) in->source[i] < 0x20 || in->source[i] == 0x7f)
-            in->source[i] = '?';
+    for (i = 0; i < len; i += n) {
+        n = utf8_seqlen(s + i, len - i);
+        if (n == 0 || (n == 1 && (s[i] < 0x20 || s[i] == 0x7f))) {
+            s[i] = '?';
+            n = 1;
+        }
+    }
 }
 
-/* imp_input_open - open FILE (spooled unless a regular file) or spool stdin */
+/* imp_input_open - open FILE (spooled unless a regular file) or spool standard input */
 static int imp_input_open(struct optinctl *ctl, const char *path, struct imp_input *in)
 {
     int fd, rc = 0;
@@ -888,7 +902,7 @@ static int imp_input_open(struct optinctl *ctl, const char *path, struct imp_inp
         rc = EX_NOINPUT;
         goto done;
     }
-    if (S_ISREG(st.st_mode)) {
+    if (S_ISREG(st.st_mode) && fd != STDIN_FILENO) {
         in->fd = fd;
         fd = -1;
     } else if ((rc = imp_spool(ctl, fd, in)) != 0) {
@@ -987,8 +1001,8 @@ static int imp_batch_flush(struct imp_batch *b)
     else
         ctl_error(b->ctl, "%s:%lu: %s", b->name, b->rows[b->failed].line,
                   rc < 0 ? store_strerror(rc) : "the store refused the row");
-    ctl_error(b->ctl, "import %s: stopped; the rows before line %lu are imported, the others not",
-              b->name, b->rows[0].line);
+    ctl_error(b->ctl, "import %s: stopped: the valid rows before line %lu are imported, "
+              "none from there on", b->name, b->rows[0].line);
     return rc == CONSENT_EINVAL ? EX_DATAERR : rc < 0 ? ctl_store_exit(rc) : EX_SOFTWARE;
 }
 
@@ -1100,207 +1114,5 @@ int cmd_import(struct optinctl *ctl, int argc, char **argv)
         imp_summary(ctl, &in, &st2);
 done:
     close(in.fd);
-    return rc;
-}
-
-/* Export state while scanning the consent database. */
-struct exp_ctx {
-    struct store_txn *txn;
-    FILE *fp;
-    const char *list;     /* -l LIST or NULL */
-    unsigned long rows;
-    unsigned long bad;    /* keys or records that could not be read */
-    int rc;               /* first consent_get error */
-};
-
-/* exp_usage - the synopsis of export */
-static void exp_usage(FILE *fp)
-{
-    fputs("usage: optinctl [global options] export [-l LIST] [FILE|-]\n"
-          "  -l, --list LIST  only the records of LIST\n"
-          "  -h, --help       print this help\n"
-          "Writes CSV with the header " IMP_COLUMNS ";\n"
-          "FILE is written as FILE.tmp then renamed; without FILE or with \"-\", standard output.\n",
-          fp);
-}
-
-/* exp_str - one string field, quoted by libcsv when not empty */
-static void exp_str(FILE *fp, const char *s, int sep)
-{
-    if (*s != '\0')
-        csv_fwrite(fp, s, strlen(s));
-    putc(sep, fp);
-}
-
-/* exp_time - one time field, RFC 3339, empty when unknown */
-static void exp_time(FILE *fp, int64_t t)
-{
-    char buf[TIME_BUFSZ];
-
-    if (t != 0)
-        fputs(time_format(t, buf), fp);
-    putc(',', fp);
-}
-
-/* exp_row - one CSV line for a consent record */
-static void exp_row(FILE *fp, const char *addr, const char *list, const struct consent_record *r)
-{
-    exp_str(fp, addr, ',');
-    exp_str(fp, list, ',');
-    exp_str(fp, consent_state_name(r->state), ',');
-    exp_str(fp, consent_method_name(r->method), ',');
-    exp_time(fp, r->consented_at);
-    exp_time(fp, r->confirmed_at);
-    exp_str(fp, r->source, ',');
-    exp_str(fp, r->ip, ',');
-    exp_str(fp, r->policy_version, '\n');
-}
-
-/* exp_scan_row - store_scan callback: decode "address\0list" and write its record */
-static int exp_scan_row(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
-{
-    struct exp_ctx *x = arg;
-    const char *k = key, *nul = memchr(k, '\0', klen);
-    char addr[ADDR_BUFSZ], list[IMP_LIST_BUFSZ];
-    struct consent_record rec;
-    size_t alen, llen;
-    int rc;
-
-    (void) val;
-    (void) vlen;
-    alen = nul != NULL ? (size_t) (nul - k) : klen;
-    llen = nul != NULL ? klen - alen - 1 : 0;
-    if (llen > 0 && k[klen - 1] == '\0')
-        llen--;
-    if (nul == NULL || alen >= sizeof(addr) || llen == 0 || llen >= sizeof(list)) {
-        x->bad++;
-        return 0;
-    }
-    memcpy(addr, k, alen);
-    addr[alen] = '\0';
-    memcpy(list, nul + 1, llen);
-    list[llen] = '\0';
-    if (x->list != NULL && strcmp(list, x->list) != 0)
-        return 0;
-    if ((rc = consent_get(x->txn, addr, list, &rec)) != 0) {
-        if (rc < 0)
-            x->rc = rc;
-        else
-            x->bad++;
-        return rc < 0 ? rc : 0;
-    }
-    exp_row(x->fp, addr, list, &rec);
-    x->rows++;
-    return ferror(x->fp) ? STORE_NOTFOUND : 0;
-}
-
-/* exp_write - header and every record from one read snapshot; an exit code */
-static int exp_write(struct optinctl *ctl, struct exp_ctx *x)
-{
-    int rc;
-
-    fputs("address,list,state,method,consented_at,confirmed_at,source,ip,policy_version\n", x->fp);
-    if ((rc = store_read_begin(ctl->store, &x->txn)) != 0) {
-        ctl_error(ctl, "export: %s", store_strerror(rc));
-        return ctl_store_exit(rc);
-    }
-    rc = store_scan(x->txn, STORE_DB_CONSENT, NULL, 0, exp_scan_row, x);
-    store_read_end(x->txn);
-    x->txn = NULL;
-    if (rc < 0) {
-        ctl_error(ctl, "export: %s", store_strerror(rc));
-        return ctl_store_exit(rc);
-    }
-    if (x->bad > 0)
-        ctl_error(ctl, "export: warning: %lu records could not be read", x->bad);
-    return 0;
-}
-
-/* exp_finish - flush, sync and close the output, renaming tmp onto path; an exit code */
-static int exp_finish(struct optinctl *ctl, FILE *fp, const char *tmp, const char *path, int rc)
-{
-    const char *shown = path != NULL ? path : "standard output";
-
-    if (fflush(fp) != 0 || ferror(fp) || (tmp != NULL && fsync(fileno(fp)) != 0)) {
-        ctl_error(ctl, "export: write error on %s: %s", shown, strerror(errno));
-        rc = rc != 0 ? rc : EX_IOERR;
-    }
-    if (tmp != NULL && fclose(fp) != 0 && rc == 0) {
-        ctl_error(ctl, "export: write error on %s: %s", shown, strerror(errno));
-        rc = EX_IOERR;
-    }
-    if (tmp != NULL && rc == 0 && rename(tmp, path) != 0) {
-        ctl_error(ctl, "export: cannot rename %s to %s: %s", tmp, path, strerror(errno));
-        rc = EX_CANTCREAT;
-    }
-    if (tmp != NULL && rc != 0)
-        unlink(tmp);
-    return rc;
-}
-
-/* exp_parse_args - options of export; -1 after --help, else 0 or EX_USAGE */
-static int exp_parse_args(struct optinctl *ctl, int argc, char **argv, const char **list,
-                          const char **path)
-{
-    static const struct option longopts[] = {
-        { "list", required_argument, NULL, 'l' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    int c;
-
-    *list = NULL;
-    optind = 0;  /* glibc: full re-initialisation after main's "+" option scan */
-    while ((c = getopt_long(argc, argv, "l:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'l': *list = optarg; break;
-        case 'h': exp_usage(stdout); return -1;
-        default: exp_usage(stderr); return EX_USAGE;
-        }
-    }
-    if (argc - optind > 1) {
-        ctl_error(ctl, "export: one FILE only");
-        exp_usage(stderr);
-        return EX_USAGE;
-    }
-    *path = argc > optind && strcmp(argv[optind], "-") != 0 ? argv[optind] : NULL;
-    if (*list != NULL && config_find_list(ctl->cfg, *list) == NULL)
-        ctl_error(ctl, "export: warning: list '%s' is not in %s", *list, ctl->config_path);
-    return 0;
-}
-
-/* cmd_export - optinctl export: every consent record as CSV */
-int cmd_export(struct optinctl *ctl, int argc, char **argv)
-{
-    struct exp_ctx x;
-    const char *path;
-    char *tmp = NULL;
-    int rc, fd;
-
-    memset(&x, 0, sizeof(x));
-    if ((rc = exp_parse_args(ctl, argc, argv, &x.list, &path)) != 0)
-        return rc < 0 ? EX_OK : rc;
-    if ((rc = ctl_open_store(ctl, 1, 0)) != 0)
-        return rc;
-    x.fp = stdout;
-    if (path != NULL) {
-        if ((tmp = malloc(strlen(path) + 5)) == NULL) {
-            ctl_error(ctl, "export: out of memory");
-            return EX_SOFTWARE;
-        }
-        sprintf(tmp, "%s.tmp", path);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (fd < 0 || (x.fp = fdopen(fd, "w")) == NULL) {
-            ctl_error(ctl, "export: cannot create %s: %s", tmp, strerror(errno));
-            if (fd >= 0)
-                close(fd);
-            rc = EX_CANTCREAT;
-            goto done;
-        }
-    }
-    rc = exp_write(ctl, &x);
-    rc = exp_finish(ctl, x.fp, tmp, path, rc);
-done:
-    free(tmp);
     return rc;
 }

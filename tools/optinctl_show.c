@@ -257,13 +257,13 @@ int cmd_show(struct optinctl *ctl, int argc, char **argv)
     optind = 0;
     while ((c = getopt_long(argc, argv, "hj", json_opts, NULL)) != -1) {
         if (c != 'j') {
-            fprintf(c == 'h' ? stdout : stderr, "usage: optinctl show [--json] ADDRESS|@DOMAIN\n");
+            fprintf(c == 'h' ? stdout : stderr, "usage: optinctl [global options] show [--json] ADDRESS|@DOMAIN\n");
             return c == 'h' ? EX_OK : EX_USAGE;
         }
         as_json = 1;
     }
     if (argc - optind != 1) {
-        fprintf(stderr, "usage: optinctl show [--json] ADDRESS|@DOMAIN\n");
+        fprintf(stderr, "usage: optinctl [global options] show [--json] ADDRESS|@DOMAIN\n");
         return EX_USAGE;
     }
     if (argv[optind][0] == '@') {
@@ -273,7 +273,9 @@ int cmd_show(struct optinctl *ctl, int argc, char **argv)
         err = addr_normalize(argv[optind], strlen(argv[optind]), ctl->addr_flags, target);
     }
     if (err != ADDR_OK) {
-        ctl_error(ctl, "%s: %s", argv[optind], addr_strerror(err));
+        char shown[CTL_PRINTABLE_BUFSZ];
+
+        ctl_error(ctl, "%s: %s", ctl_printable(argv[optind], shown), addr_strerror(err));
         return EX_DATAERR;
     }
     if ((rc = ctl_open_store(ctl, 1, 0)) != EX_OK)
@@ -420,13 +422,13 @@ int cmd_stats(struct optinctl *ctl, int argc, char **argv)
     optind = 0;
     while ((c = getopt_long(argc, argv, "hj", json_opts, NULL)) != -1) {
         if (c != 'j') {
-            fprintf(c == 'h' ? stdout : stderr, "usage: optinctl stats [--json]\n");
+            fprintf(c == 'h' ? stdout : stderr, "usage: optinctl [global options] stats [--json]\n");
             return c == 'h' ? EX_OK : EX_USAGE;
         }
         as_json = 1;
     }
     if (optind != argc) {
-        fprintf(stderr, "usage: optinctl stats [--json]\n");
+        fprintf(stderr, "usage: optinctl [global options] stats [--json]\n");
         return EX_USAGE;
     }
     if ((rc = ctl_open_store(ctl, 1, 0)) != EX_OK)
