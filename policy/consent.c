@@ -424,9 +424,11 @@ int consent_subscribe(struct store_txn *txn, const char *list, const char *addr,
                       enum consent_method method, const struct change_ctx *ctx,
                       char token_out[CONSENT_TOKEN_BUFSZ])
 {
-    struct consent_record r;
+    struct consent_record r, check;
     int rc;
 
+    if (record_from_ctx(&check, ctx) != 0)
+        return CONSENT_EINVAL;
     if ((rc = consent_get(txn, addr, list, &r)) == STORE_NOTFOUND)
         memset(&r, 0, sizeof(r));
     else if (rc != 0)
