@@ -84,7 +84,7 @@
 #include "config.h"
 #include "timeutil.h"
 
-/* Every key name, one entry each even when it appears in two tables ("mode"). */
+/* Every key name, one entry each even when it appears in two tables ("mode", "unsubscribe_url"). */
 enum key_id {
     KEY_DATABASE,
     KEY_MAP_SIZE,
@@ -101,6 +101,14 @@ enum key_id {
     KEY_JOURNAL,
     KEY_MODE,
     KEY_MARKER_HEADER,
+    KEY_KEYS,
+    KEY_UNSUBSCRIBE_URL,
+    KEY_UNSUBSCRIBE_MAILTO,
+    KEY_UNATTRIBUTED_BULK,
+    KEY_STORE_FAILURE,
+    KEY_ALL_RECIPIENTS_DENIED,
+    KEY_ONE_RECIPIENT_PER_MESSAGE,
+    KEY_VERDICT_HEADER,
     KEY_LISTS,
     KEY_ID,
     KEY_OPT_IN,
@@ -129,6 +137,14 @@ static const char *const key_names[KEY_COUNT + 1] = {
     [KEY_JOURNAL] = "journal",
     [KEY_MODE] = "mode",
     [KEY_MARKER_HEADER] = "marker_header",
+    [KEY_KEYS] = "keys",
+    [KEY_UNSUBSCRIBE_URL] = "unsubscribe_url",
+    [KEY_UNSUBSCRIBE_MAILTO] = "unsubscribe_mailto",
+    [KEY_UNATTRIBUTED_BULK] = "unattributed_bulk",
+    [KEY_STORE_FAILURE] = "store_failure",
+    [KEY_ALL_RECIPIENTS_DENIED] = "all_recipients_denied",
+    [KEY_ONE_RECIPIENT_PER_MESSAGE] = "one_recipient_per_message",
+    [KEY_VERDICT_HEADER] = "verdict_header",
     [KEY_LISTS] = "lists",
     [KEY_ID] = "id",
     [KEY_OPT_IN] = "opt_in",
@@ -151,6 +167,9 @@ enum value_kind {
     KIND_OCTAL,                        /* unsigned: "0660" */
     KIND_MODE,                         /* enum enforce_mode */
     KIND_OPT_IN,                       /* enum opt_in_kind */
+    KIND_BULK,                         /* enum bulk_action */
+    KIND_STORE_FAILURE,                /* enum store_failure_action */
+    KIND_ALL_DENIED,                   /* enum all_denied_action */
     KIND_STRINGS,                      /* struct string_list: [ "a", "b" ] */
     KIND_LISTS,                        /* the lists of struct optin_config */
     KIND_MATCH,                        /* a group of match_keys[] */
@@ -205,6 +224,8 @@ struct name_value {
 #define MAX_READERS_LIMIT 32767
 #define LIST_ID_MAX 64
 #define PREFIX_MAX 64
+#define URL_MAX 400                    /* octets of unsubscribe_url, before the token */
+#define MAILTO_MAX 254                 /* octets of unsubscribe_mailto (RFC 5321 path limit) */
 #define VALUE_SHOWN 48
 
 static const char no_memory[] = "out of memory";
@@ -433,6 +454,59 @@ static const char *check_list_id_value(const char *text)
     return NULL;
 }
 
+/* check_unsubscribe_url - an https:// base URL that goes into List-Unsubscribe as it is */
+static const char *check_unsubscribe_url(const char *text)
+{
+    const char *p;
+
+    if (strncasecmp(text, "https://", 8) != 0)
+        return "expected a URL starting with https://";
+    if (text[8] == '\0' || text[8] == '/')
+        return "expected a host name after https://";
+    if (strlen(text) > URL_MAX)
+        return "expected a URL of at most 400 octets";
+    for (p = text; *p != '\0'; p++)
+        if (*p < 33 || *p > 126 || strchr("<>,\"", *p) != NULL)
+            return "expected a URL of printable ASCII without spaces, <, >, \",\" or '\"'";
+    return NULL;
+}
+
+/* check_dot_atom - text is labels of allowed characters separated by single dots */
+static int check_dot_atom(const char *text, size_t len, const char *allowed)
+{
+    size_t i;
+
+    if (len == 0 || text[0] == '.' || text[len - 1] == '.')
+        return 0;
+    for (i = 0; i < len; i++) {
+        if (text[i] == '.' ? text[i + 1] == '.' : strchr(allowed, text[i]) == NULL)
+            return 0;
+    }
+    return 1;
+}
+
+/*
+ * check_unsubscribe_mailto - a plain address local@domain that goes into a mailto: URI as it is:
+ * the local part a dot-atom of RFC 5322 atext without ?, % and # (they mean something in a URI),
+ * the domain a host name.
+ */
+static const char *check_unsubscribe_mailto(const char *text)
+{
+    static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    char local_chars[sizeof alnum + 16], domain_chars[sizeof alnum + 1];
+    const char *at = strchr(text, '@');
+
+    snprintf(local_chars, sizeof local_chars, "%s!$&'*+-/=^_`{|}~", alnum);
+    snprintf(domain_chars, sizeof domain_chars, "%s-", alnum);
+    if (strlen(text) > MAILTO_MAX)
+        return "expected an address of at most 254 octets";
+    if (at == NULL || strchr(at + 1, '@') != NULL
+        || !check_dot_atom(text, (size_t) (at - text), local_chars)
+        || !check_dot_atom(at + 1, strlen(at + 1), domain_chars))
+        return "expected a plain address local@domain in ASCII, without spaces, quotes or <>,?%#";
+    return NULL;
+}
+
 /* ---- converters: text to field ---- */
 
 /* store_string - a copy of the text */
@@ -531,6 +605,48 @@ static const char *store_opt_in(const char *text, void *field)
     return NULL;
 }
 
+/* store_bulk - "reject", "tempfail" or "accept" */
+static const char *store_bulk(const char *text, void *field)
+{
+    static const struct name_value actions[] = {
+        {"reject", BULK_REJECT}, {"tempfail", BULK_TEMPFAIL}, {"accept", BULK_ACCEPT}, {NULL, 0},
+    };
+    const struct name_value *m = find_name(actions, text);
+
+    if (m == NULL)
+        return "expected \"reject\", \"tempfail\" or \"accept\"";
+    *(enum bulk_action *) field = (enum bulk_action) m->value;
+    return NULL;
+}
+
+/* store_store_failure - "tempfail" or "accept" */
+static const char *store_store_failure(const char *text, void *field)
+{
+    static const struct name_value actions[] = {
+        {"tempfail", STORE_FAIL_TEMPFAIL}, {"accept", STORE_FAIL_ACCEPT}, {NULL, 0},
+    };
+    const struct name_value *m = find_name(actions, text);
+
+    if (m == NULL)
+        return "expected \"tempfail\" or \"accept\"";
+    *(enum store_failure_action *) field = (enum store_failure_action) m->value;
+    return NULL;
+}
+
+/* store_all_denied - "reject" or "discard" */
+static const char *store_all_denied(const char *text, void *field)
+{
+    static const struct name_value actions[] = {
+        {"reject", ALL_DENIED_REJECT}, {"discard", ALL_DENIED_DISCARD}, {NULL, 0},
+    };
+    const struct name_value *m = find_name(actions, text);
+
+    if (m == NULL)
+        return "expected \"reject\" or \"discard\"";
+    *(enum all_denied_action *) field = (enum all_denied_action) m->value;
+    return NULL;
+}
+
 /* release_string - free a char * field */
 static void release_string(void *field)
 {
@@ -574,6 +690,13 @@ static const struct kind_def kinds[] = {
                    .load = load_scalar, .store = store_mode},
     [KIND_OPT_IN] = {.accept = TYPE_BIT(CONFIG_TYPE_STRING), .what = "\"single\" or \"double\"",
                      .load = load_scalar, .store = store_opt_in},
+    [KIND_BULK] = {.accept = TYPE_BIT(CONFIG_TYPE_STRING),
+                   .what = "\"reject\", \"tempfail\" or \"accept\"",
+                   .load = load_scalar, .store = store_bulk},
+    [KIND_STORE_FAILURE] = {.accept = TYPE_BIT(CONFIG_TYPE_STRING), .what = "\"tempfail\" or \"accept\"",
+                            .load = load_scalar, .store = store_store_failure},
+    [KIND_ALL_DENIED] = {.accept = TYPE_BIT(CONFIG_TYPE_STRING), .what = "\"reject\" or \"discard\"",
+                         .load = load_scalar, .store = store_all_denied},
     [KIND_STRINGS] = {.accept = TYPE_BIT(CONFIG_TYPE_ARRAY) | TYPE_BIT(CONFIG_TYPE_LIST),
                       .what = "an array of strings [ \"...\", ... ]",
                       .load = load_strings, .release = release_strings},
@@ -609,6 +732,21 @@ static const struct key_def global_keys[] = {
     {.key = KEY_MODE, .kind = KIND_MODE, .def = "enforce", .offset = GLOBAL(mode)},
     {.key = KEY_MARKER_HEADER, .kind = KIND_STRING, .def = "X-Optin-List",
      .check = check_field_name, .offset = GLOBAL(marker_header)},
+    {.key = KEY_KEYS, .kind = KIND_STRING, .def = OPTIN_DEFAULT_KEYS, .check = check_nonempty,
+     .offset = GLOBAL(keys)},
+    {.key = KEY_UNSUBSCRIBE_URL, .kind = KIND_STRING, .check = check_unsubscribe_url,
+     .offset = GLOBAL(unsubscribe_url)},
+    {.key = KEY_UNSUBSCRIBE_MAILTO, .kind = KIND_STRING, .check = check_unsubscribe_mailto,
+     .offset = GLOBAL(unsubscribe_mailto)},
+    {.key = KEY_UNATTRIBUTED_BULK, .kind = KIND_BULK, .def = "reject", .offset = GLOBAL(unattributed_bulk)},
+    {.key = KEY_STORE_FAILURE, .kind = KIND_STORE_FAILURE, .def = "tempfail",
+     .offset = GLOBAL(store_failure)},
+    {.key = KEY_ALL_RECIPIENTS_DENIED, .kind = KIND_ALL_DENIED, .def = "reject",
+     .offset = GLOBAL(all_recipients_denied)},
+    {.key = KEY_ONE_RECIPIENT_PER_MESSAGE, .kind = KIND_BOOL, .def = "false",
+     .offset = GLOBAL(one_recipient_per_message)},
+    {.key = KEY_VERDICT_HEADER, .kind = KIND_STRING, .def = "X-Optin-Verdict", .check = check_field_name,
+     .offset = GLOBAL(verdict_header)},
     {.key = KEY_LISTS, .kind = KIND_LISTS},
 };
 
@@ -618,6 +756,11 @@ static const struct key_def list_keys[] = {
     {.key = KEY_MAX_CONSENT_AGE, .kind = KIND_DURATION, .def = "0", .offset = LIST(max_consent_age)},
     /* no default here: the global mode, set by inherit_list_modes() */
     {.key = KEY_MODE, .kind = KIND_MODE, .offset = LIST(mode)},
+    /* no default: NULL means the global one */
+    {.key = KEY_UNSUBSCRIBE_URL, .kind = KIND_STRING, .check = check_unsubscribe_url,
+     .offset = LIST(unsubscribe_url)},
+    {.key = KEY_UNSUBSCRIBE_MAILTO, .kind = KIND_STRING, .check = check_unsubscribe_mailto,
+     .offset = LIST(unsubscribe_mailto)},
     {.key = KEY_MATCH, .kind = KIND_MATCH},
 };
 

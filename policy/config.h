@@ -8,6 +8,9 @@
 #ifndef OPTIN_DEFAULT_CONFIG
 #define OPTIN_DEFAULT_CONFIG "/etc/optin-milter.conf"
 #endif
+#ifndef OPTIN_DEFAULT_KEYS
+#define OPTIN_DEFAULT_KEYS "/etc/optin-milter.keys"
+#endif
 #ifndef OPTIN_DEFAULT_DATABASE
 #define OPTIN_DEFAULT_DATABASE "/var/lib/optin-milter"
 #endif
@@ -39,6 +42,28 @@ struct list_def {
     struct string_list match_list_id;       /* RFC 2919 list-id values, without <> */
     struct string_list match_auth_user;     /* SASL {auth_authen} values */
     struct string_list match_daemon_name;   /* Postfix {daemon_name} values */
+    char *unsubscribe_url;             /* overrides the global one (NULL: use it) */
+    char *unsubscribe_mailto;          /* overrides the global one (NULL: use it) */
+};
+
+/* What to do with mail that looks like bulk (Precedence: bulk/list, List-Id, List-Unsubscribe)
+ * but matches no list definition. */
+enum bulk_action {
+    BULK_REJECT,      /* 550 5.7.1 (default) */
+    BULK_TEMPFAIL,    /* 451 4.7.1 */
+    BULK_ACCEPT,      /* deliver, journal only */
+};
+
+/* When the consent store cannot answer for list mail. */
+enum store_failure_action {
+    STORE_FAIL_TEMPFAIL,  /* 451 4.3.0 (default): never accepted unchecked */
+    STORE_FAIL_ACCEPT,    /* deliver unchecked, journal and log an error */
+};
+
+/* When every recipient of a message was stripped at end of message. */
+enum all_denied_action {
+    ALL_DENIED_REJECT,    /* 550 5.7.1 (default); pickup bounces it to the sender */
+    ALL_DENIED_DISCARD,   /* drop silently */
 };
 
 struct optin_config {
@@ -62,6 +87,16 @@ struct optin_config {
     char *journal;                     /* decision journal file (default: none) */
     enum enforce_mode mode;            /* default mode for lists (default enforce) */
     char *marker_header;               /* header naming the list, removed before delivery (default "X-Optin-List") */
+
+    /* enforcement (milter) */
+    char *keys;                        /* token key file (default SYSCONFDIR/optin-milter.keys) */
+    char *unsubscribe_url;             /* https base URL; the token is appended (default: none) */
+    char *unsubscribe_mailto;          /* mailbox for mailto unsubscribe (default: none) */
+    enum bulk_action unattributed_bulk;          /* default reject */
+    enum store_failure_action store_failure;     /* default tempfail */
+    enum all_denied_action all_recipients_denied; /* default reject */
+    int one_recipient_per_message;     /* 452 4.5.3 for the 2nd and later recipient (default false) */
+    char *verdict_header;              /* header added in monitor mode (default "X-Optin-Verdict") */
 
     struct list_def *lists;
     size_t list_count;

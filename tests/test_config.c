@@ -31,7 +31,7 @@
 #include "config.h"
 #include "tap.h"
 
-#define MAX_FILES 64
+#define MAX_FILES 128
 #define DAY 86400
 
 /* The temporary directory, the files written into it and the last error text. */
@@ -143,6 +143,14 @@ static void test_sample_globals(const struct optin_config *cfg)
     ok(str_is(cfg->journal, "/var/log/optin-milter/decisions.log"), "sample: journal");
     ok(cfg->mode == MODE_ENFORCE, "sample: mode enforce");
     ok(str_is(cfg->marker_header, "X-Optin-List"), "sample: marker_header default");
+    ok(str_is(cfg->keys, "/etc/optin-milter.keys"), "sample: keys");
+    ok(str_is(cfg->unsubscribe_url, "https://unsubscribe.lists.example/u/"), "sample: unsubscribe_url");
+    ok(str_is(cfg->unsubscribe_mailto, "unsubscribe@lists.example"), "sample: unsubscribe_mailto");
+    ok(cfg->unattributed_bulk == BULK_REJECT && cfg->store_failure == STORE_FAIL_TEMPFAIL
+       && cfg->all_recipients_denied == ALL_DENIED_REJECT && cfg->one_recipient_per_message == 0
+       && str_is(cfg->verdict_header, "X-Optin-Verdict"),
+       "sample: unattributed_bulk, store_failure, all_recipients_denied, one_recipient_per_message, "
+       "verdict_header defaults");
 }
 
 /* test_sample_lists - the two lists of the sample */
@@ -170,6 +178,10 @@ static void test_sample_lists(const struct optin_config *cfg)
     ok(has_items(&offers->match_auth_user, offers_auth) && has_items(&offers->match_daemon_name, offers_daemon)
        && has_items(&offers->match_list_id, none) && has_items(&offers->match_envelope_from, none),
        "sample: offers matches auth_user and daemon_name");
+    ok(news->unsubscribe_url == NULL && news->unsubscribe_mailto == NULL,
+       "sample: news uses the global unsubscribe_url and unsubscribe_mailto");
+    ok(str_is(offers->unsubscribe_url, "https://crm.lists.example/unsubscribe/")
+       && offers->unsubscribe_mailto == NULL, "sample: offers has its own unsubscribe_url");
     ok(news->line > 0 && offers->line > news->line, "sample: list lines recorded");
     ok(config_find_list(cfg, "nope") == NULL && config_find_list(cfg, "NEWS") == NULL,
        "sample: config_find_list is exact");
@@ -213,6 +225,14 @@ static void test_defaults(struct fixture *fx)
     ok(str_is(cfg->log_target, "syslog") && str_is(cfg->syslog_facility, "mail")
        && cfg->mode == MODE_ENFORCE && str_is(cfg->marker_header, "X-Optin-List"),
        "default log_target, syslog_facility, mode, marker_header");
+    ok(str_is(cfg->keys, OPTIN_DEFAULT_KEYS), "default keys is OPTIN_DEFAULT_KEYS");
+    ok(cfg->unsubscribe_url == NULL && cfg->unsubscribe_mailto == NULL,
+       "no unsubscribe_url or unsubscribe_mailto by default");
+    ok(cfg->unattributed_bulk == BULK_REJECT, "default unattributed_bulk reject");
+    ok(cfg->store_failure == STORE_FAIL_TEMPFAIL, "default store_failure tempfail");
+    ok(cfg->all_recipients_denied == ALL_DENIED_REJECT, "default all_recipients_denied reject");
+    ok(cfg->one_recipient_per_message == 0, "default one_recipient_per_message false");
+    ok(str_is(cfg->verdict_header, "X-Optin-Verdict"), "default verdict_header X-Optin-Verdict");
     ok(cfg->lists == NULL && cfg->list_count == 0, "no lists by default");
     config_free(cfg);
 }
@@ -239,6 +259,8 @@ static void test_mode_after_lists(struct fixture *fx)
     ok(cfg->list_count == 2 && cfg->lists[0].match_list_id.count == 0 && cfg->lists[1].match_auth_user.count == 0,
        "missing and empty match groups are allowed");
     ok(cfg->list_count == 2 && cfg->lists[0].line == 2 && cfg->lists[1].line == 3, "list lines 2 and 3");
+    ok(cfg->list_count == 2 && cfg->lists[0].unsubscribe_url == NULL && cfg->lists[0].unsubscribe_mailto == NULL,
+       "list without overrides: unsubscribe_url and unsubscribe_mailto NULL");
     config_free(cfg);
 }
 
@@ -276,6 +298,148 @@ static void test_other_forms(struct fixture *fx)
             && cfg->lists[0].max_consent_age == DAY, "64-character id and integer max_consent_age"))
         diag(fx->err);
     config_free(cfg);
+}
+
+/* long_text - head, then fill up to len octets in total, then tail; in buf */
+static const char *long_text(char *buf, size_t len, const char *head, char fill, const char *tail)
+{
+    size_t h = strlen(head), t = strlen(tail);
+
+    memcpy(buf, head, h);
+    memset(buf + h, fill, len - h - t);
+    memcpy(buf + len - t, tail, t + 1);
+    return buf;
+}
+
+/* test_enforcement_keys - a good value for each enforcement key, and the list overrides */
+static void test_enforcement_keys(struct fixture *fx)
+{
+    struct optin_config *cfg = load_text(fx, "conf_enforce.conf",
+                                         "keys = \"/etc/optin/keys\";\n"
+                                         "unsubscribe_url = \"HTTPS://Unsub.Example:8443/u?list=news&t=\";\n"
+                                         "unsubscribe_mailto = \"unsub+news.bulk@lists-1.example\";\n"
+                                         "unattributed_bulk = \"tempfail\";\n"
+                                         "store_failure = \"accept\";\n"
+                                         "all_recipients_denied = \"discard\";\n"
+                                         "one_recipient_per_message = true;\n"
+                                         "verdict_header = \"X-Test-Verdict\";\n"
+                                         "lists = ( { id = \"a\"; unsubscribe_url = \"https://a.example/\";\n"
+                                         "  unsubscribe_mailto = \"leave-a@a.example\"; } );\n");
+
+    if (ok(cfg != NULL, "enforcement keys load")) {
+        ok(str_is(cfg->keys, "/etc/optin/keys"), "keys");
+        ok(str_is(cfg->unsubscribe_url, "HTTPS://Unsub.Example:8443/u?list=news&t="),
+           "unsubscribe_url: HTTPS in capitals, port, query");
+        ok(str_is(cfg->unsubscribe_mailto, "unsub+news.bulk@lists-1.example"), "unsubscribe_mailto with + and .");
+        ok(cfg->unattributed_bulk == BULK_TEMPFAIL, "unattributed_bulk tempfail");
+        ok(cfg->store_failure == STORE_FAIL_ACCEPT, "store_failure accept");
+        ok(cfg->all_recipients_denied == ALL_DENIED_DISCARD, "all_recipients_denied discard");
+        ok(cfg->one_recipient_per_message == 1, "one_recipient_per_message true");
+        ok(str_is(cfg->verdict_header, "X-Test-Verdict"), "verdict_header");
+        ok(cfg->list_count == 1 && str_is(cfg->lists[0].unsubscribe_url, "https://a.example/")
+           && str_is(cfg->lists[0].unsubscribe_mailto, "leave-a@a.example"),
+           "list unsubscribe_url and unsubscribe_mailto");
+    } else {
+        diag(fx->err);
+    }
+    config_free(cfg);
+    cfg = load_text(fx, "conf_enforce2.conf", "unattributed_bulk = \"accept\";\nstore_failure = \"tempfail\";\n"
+                    "all_recipients_denied = \"reject\";\none_recipient_per_message = false;\n");
+    if (!ok(cfg != NULL && cfg->unattributed_bulk == BULK_ACCEPT && cfg->store_failure == STORE_FAIL_TEMPFAIL
+            && cfg->all_recipients_denied == ALL_DENIED_REJECT && cfg->one_recipient_per_message == 0,
+            "unattributed_bulk accept; store_failure tempfail, all_recipients_denied reject, "
+            "one_recipient_per_message false written out"))
+        diag(fx->err);
+    config_free(cfg);
+}
+
+/* test_enforcement_limits - unsubscribe_url up to 400 octets, unsubscribe_mailto up to 254 */
+static void test_enforcement_limits(struct fixture *fx)
+{
+    char url[512], mail[512], text[1200];
+    struct optin_config *cfg;
+
+    long_text(url, 400, "https://u.example/", 'a', "/");
+    long_text(mail, 254, "a@", 'b', ".example");
+    snprintf(text, sizeof text, "unsubscribe_url = \"%s\";\nunsubscribe_mailto = \"%s\";\n", url, mail);
+    cfg = load_text(fx, "conf_limits.conf", text);
+    if (!ok(cfg != NULL && str_is(cfg->unsubscribe_url, url) && str_is(cfg->unsubscribe_mailto, mail),
+            "unsubscribe_url of 400 octets and unsubscribe_mailto of 254 octets load"))
+        diag(fx->err);
+    config_free(cfg);
+    snprintf(text, sizeof text, "# long\nunsubscribe_url = \"%s\";\n", long_text(url, 401, "https://u.example/", 'a', "/"));
+    expect_error(fx, "conf_url_long.conf", text, 2, "unsubscribe_url: expected a URL of at most 400 octets");
+    snprintf(text, sizeof text, "# long\n\nunsubscribe_mailto = \"%s\";\n", long_text(mail, 255, "a@", 'b', ".example"));
+    expect_error(fx, "conf_mailto_long.conf", text, 3, "unsubscribe_mailto: expected an address of at most 254 octets");
+}
+
+/* A file that must not load, the line of the mistake and the start of its message. */
+struct bad_case {
+    const char *name;
+    const char *text;
+    int line;
+    const char *what;
+};
+
+/* test_errors_enforcement - each bad value of the enforcement keys, with its file:line */
+static void test_errors_enforcement(struct fixture *fx)
+{
+    static const char url_msg[] = "unsubscribe_url: expected a URL of printable ASCII";
+    static const char mailto_msg[] = "unsubscribe_mailto: expected a plain address local@domain";
+    static const struct bad_case cases[] = {
+        {"conf_keys_empty.conf", "\nkeys = \"\";\n", 2, "keys: expected a non-empty string"},
+        {"conf_keys_int.conf", "keys = 1;\n", 1, "keys: expected a string, not an integer"},
+        {"conf_url_http.conf", "unsubscribe_url = \"http://u.example/\";\n", 1,
+         "unsubscribe_url: expected a URL starting with https:// (got \"http://u.example/\")"},
+        {"conf_url_mailto.conf", "unsubscribe_url = \"mailto:u@example.org\";\n", 1,
+         "unsubscribe_url: expected a URL starting with https://"},
+        {"conf_url_nohost.conf", "unsubscribe_url = \"https://\";\n", 1, "unsubscribe_url: expected a host name"},
+        {"conf_url_nohost2.conf", "unsubscribe_url = \"https:///u\";\n", 1, "unsubscribe_url: expected a host name"},
+        {"conf_url_space.conf", "unsubscribe_url = \"https://u.example/a b\";\n", 1, url_msg},
+        {"conf_url_tab.conf", "unsubscribe_url = \"https://u.example/\\t\";\n", 1, url_msg},
+        {"conf_url_lt.conf", "unsubscribe_url = \"https://u.example/<x\";\n", 1, url_msg},
+        {"conf_url_gt.conf", "unsubscribe_url = \"https://u.example/x>\";\n", 1, url_msg},
+        {"conf_url_comma.conf", "unsubscribe_url = \"https://u.example/a,b\";\n", 1, url_msg},
+        {"conf_url_quote.conf", "unsubscribe_url = \"https://u.example/\\\"\";\n", 1, url_msg},
+        {"conf_url_utf8.conf", "unsubscribe_url = \"https://b\xc3\xbc" "cher.example/\";\n", 1, url_msg},
+        {"conf_url_type.conf", "unsubscribe_url = [ \"https://u.example/\" ];\n", 1,
+         "unsubscribe_url: expected a string, not an array"},
+        {"conf_mailto_empty.conf", "unsubscribe_mailto = \"\";\n", 1, mailto_msg},
+        {"conf_mailto_noat.conf", "unsubscribe_mailto = \"unsubscribe\";\n", 1, mailto_msg},
+        {"conf_mailto_twoat.conf", "unsubscribe_mailto = \"a@b@example.org\";\n", 1, mailto_msg},
+        {"conf_mailto_nolocal.conf", "unsubscribe_mailto = \"@example.org\";\n", 1, mailto_msg},
+        {"conf_mailto_nodomain.conf", "unsubscribe_mailto = \"a@\";\n", 1, mailto_msg},
+        {"conf_mailto_space.conf", "unsubscribe_mailto = \"a b@example.org\";\n", 1, mailto_msg},
+        {"conf_mailto_angle.conf", "unsubscribe_mailto = \"<a@example.org>\";\n", 1, mailto_msg},
+        {"conf_mailto_comma.conf", "unsubscribe_mailto = \"a@example.org,b@example.org\";\n", 1, mailto_msg},
+        {"conf_mailto_query.conf", "unsubscribe_mailto = \"a@example.org?subject=x\";\n", 1, mailto_msg},
+        {"conf_mailto_pct.conf", "unsubscribe_mailto = \"a%b@example.org\";\n", 1, mailto_msg},
+        {"conf_mailto_quote.conf", "unsubscribe_mailto = \"\\\"a\\\"@example.org\";\n", 1, mailto_msg},
+        {"conf_mailto_hash.conf", "unsubscribe_mailto = \"a#b@example.org\";\n", 1, mailto_msg},
+        {"conf_mailto_scheme.conf", "unsubscribe_mailto = \"mailto:a@example.org\";\n", 1, mailto_msg},
+        {"conf_mailto_dots.conf", "unsubscribe_mailto = \"a..b@example.org\";\n", 1, mailto_msg},
+        {"conf_mailto_ddots.conf", "unsubscribe_mailto = \"a@example..org\";\n", 1, mailto_msg},
+        {"conf_mailto_utf8.conf", "unsubscribe_mailto = \"j\xc3\xb6rg@example.org\";\n", 1, mailto_msg},
+        {"conf_bulk.conf", "\nunattributed_bulk = \"drop\";\n", 2,
+         "unattributed_bulk: expected \"reject\", \"tempfail\" or \"accept\" (got \"drop\")"},
+        {"conf_bulk_case.conf", "unattributed_bulk = \"Reject\";\n", 1, "unattributed_bulk: expected \"reject\""},
+        {"conf_store_failure.conf", "store_failure = \"reject\";\n", 1,
+         "store_failure: expected \"tempfail\" or \"accept\" (got \"reject\")"},
+        {"conf_all_denied.conf", "all_recipients_denied = \"accept\";\n", 1,
+         "all_recipients_denied: expected \"reject\" or \"discard\" (got \"accept\")"},
+        {"conf_one_rcpt.conf", "one_recipient_per_message = \"yes\";\n", 1,
+         "one_recipient_per_message: expected true or false, not a string"},
+        {"conf_verdict.conf", "verdict_header = \"X Verdict\";\n", 1, "verdict_header: expected a header field name"},
+        {"conf_verdict_colon.conf", "verdict_header = \"X-Verdict:\";\n", 1, "verdict_header: expected a header field name"},
+        {"conf_verdict_empty.conf", "verdict_header = \"\";\n", 1, "verdict_header: expected a header field name"},
+        {"conf_list_url.conf", "lists = (\n  { id = \"a\";\n    unsubscribe_url = \"ftp://a.example/\"; }\n);\n", 3,
+         "lists[0].unsubscribe_url: expected a URL starting with https://"},
+        {"conf_list_mailto.conf", "lists = ( { id = \"a\"; },\n  { id = \"b\";\n    unsubscribe_mailto = \"b\"; } );\n", 3,
+         "lists[1].unsubscribe_mailto: expected a plain address"},
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        expect_error(fx, cases[i].name, cases[i].text, cases[i].line, cases[i].what);
 }
 
 /* test_include - @include is read relative to the file's directory */
@@ -397,7 +561,7 @@ static void test_api(void)
     for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++)
             dups += strcmp(names[i], names[j]) == 0;
-    ok(n == 24 && dups == 0, "config_key_names: 24 distinct names (got %zu, %zu repeated)", n, dups);
+    ok(n == 32 && dups == 0, "config_key_names: 32 distinct names (got %zu, %zu repeated)", n, dups);
     ok(strcmp(names[0], "database") == 0 && strcmp(names[n - 1], "daemon_name") == 0,
        "config_key_names: database first, daemon_name last");
     config_free(NULL);
@@ -429,6 +593,9 @@ int main(void)
     test_defaults(&fx);
     test_mode_after_lists(&fx);
     test_other_forms(&fx);
+    test_enforcement_keys(&fx);
+    test_enforcement_limits(&fx);
+    test_errors_enforcement(&fx);
     test_include(&fx);
     test_errors_global(&fx);
     test_errors_lists(&fx);

@@ -616,6 +616,8 @@ static const struct command commands[] = {
     {"forget", cmd_forget, "forget --yes ADDRESS"},
     {"stats", cmd_stats, "stats [--json]"},
     {"backup", cmd_backup, "backup DIRECTORY"},
+    {"keygen", cmd_keygen, "keygen [FILE]"},
+    {"token", cmd_keygen, "token [-k FILE] LIST ADDRESS | token [-k FILE] --decode TOKEN"},
 };
 
 /* find_command - the command table entry of a name */

@@ -39,5 +39,6 @@ int cmd_import(struct optinctl *ctl, int argc, char **argv);
 int cmd_export(struct optinctl *ctl, int argc, char **argv);
 int cmd_show(struct optinctl *ctl, int argc, char **argv);
 int cmd_stats(struct optinctl *ctl, int argc, char **argv);
+int cmd_keygen(struct optinctl *ctl, int argc, char **argv);   /* also runs "token" */
 
 #endif

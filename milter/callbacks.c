@@ -1,0 +1,288 @@
+/*
+ * NAME
+ *	callbacks 8
+ * SUMMARY
+ *	the libmilter callbacks of optin-milter
+ * SYNOPSIS
+ *	#include "milter.h"
+ *
+ *	struct smfiDesc optin_filter;
+ * DESCRIPTION
+ *	Thin glue: each callback gets the connection context, calls one
+ *	function of policy/message.c, and maps its answer to SMFIS_* and
+ *	smfi_setreply(). The connection context (cc_) lives from connect to
+ *	close; the message context (mc_) from MAIL to end of message or
+ *	abort, and holds a retained configuration generation so a reload
+ *	never changes the rules in the middle of a message.
+ *
+ *	Negotiation switches off HELO, DATA, body and unknown-command steps
+ *	and, where offered, the reply to each header, and asks for exactly
+ *	the macros used: {daemon_name} at connect, i and {auth_authen} at
+ *	MAIL, i and {rcpt_mailer} at RCPT, i at end of message. A missing
+ *	{rcpt_mailer} means the MTA does not let us reply to RCPT (Postfix
+ *	non_smtpd_milters): recipients are then decided at end of message.
+ * DIAGNOSTICS
+ *	Nothing is fatal: out of memory or a failing smfi_* call is logged
+ *	and that one transaction temp-fails.
+ * SEE ALSO
+ *	message(3), libmilter's smfi_register(3)
+ */
+
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "log.h"
+#include "milter.h"
+#include "timeutil.h"
+
+#define WANT_ACTIONS (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_DELRCPT | SMFIF_SETSYMLIST)
+#define SKIP_STEPS (SMFIP_NOHELO | SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA)
+
+static pthread_mutex_t session_ids_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned long session_ids;
+
+/* sockaddr_to_str - printable IPv4, IPv6 or unix-socket client address */
+static void sockaddr_to_str(const struct sockaddr *sa, char *out, size_t outsz)
+{
+    const void *addr = NULL;
+
+    snprintf(out, outsz, "unknown");
+    if (sa == NULL)
+        return;
+    if (sa->sa_family == AF_INET)
+        addr = &((const struct sockaddr_in *) (const void *) sa)->sin_addr;
+    else if (sa->sa_family == AF_INET6)
+        addr = &((const struct sockaddr_in6 *) (const void *) sa)->sin6_addr;
+    else if (sa->sa_family == AF_UNIX)
+        snprintf(out, outsz, "local");
+    if (addr && inet_ntop(sa->sa_family, addr, out, (socklen_t) outsz) == NULL)
+        snprintf(out, outsz, "unknown");
+}
+
+/* step_status - a message step as a milter status, with its reply */
+static sfsistat step_status(SMFICTX *ctx, enum msg_step step, const struct msg_reply *reply)
+{
+    static const sfsistat statuses[] = {
+        [MSG_CONTINUE] = SMFIS_CONTINUE, [MSG_ACCEPT] = SMFIS_ACCEPT,
+        [MSG_REJECT] = SMFIS_REJECT, [MSG_TEMPFAIL] = SMFIS_TEMPFAIL,
+        [MSG_DISCARD] = SMFIS_DISCARD,
+    };
+
+    if ((step == MSG_REJECT || step == MSG_TEMPFAIL) && reply && reply->rcode
+        && smfi_setreply(ctx, (char *) reply->rcode, (char *) reply->xcode,
+                         (char *) reply->text) != MI_SUCCESS)
+        log_warn("setreply %s %s failed", reply->rcode, reply->xcode);
+    return statuses[step];
+}
+
+/* msg_end - forget the current message of a connection */
+static void msg_end(struct conn_ctx *cc)
+{
+    if (cc == NULL || cc->cc_msg == NULL)
+        return;
+    msg_free(&cc->cc_msg->mc_state);
+    gen_release(cc->cc_msg->mc_gen);
+    free(cc->cc_msg);
+    cc->cc_msg = NULL;
+}
+
+/* conn_get - the connection context, created on first use (negotiate or connect) */
+static struct conn_ctx *conn_get(SMFICTX *ctx)
+{
+    struct conn_ctx *cc = smfi_getpriv(ctx);
+
+    if (cc != NULL)
+        return cc;
+    if ((cc = calloc(1, sizeof(*cc))) == NULL)
+        return NULL;
+    pthread_mutex_lock(&session_ids_lock);
+    cc->cc_id = ++session_ids;
+    pthread_mutex_unlock(&session_ids_lock);
+    session_begin();
+    smfi_setpriv(ctx, cc);
+    return cc;
+}
+
+/* mlfi_negotiate - ask for the actions we use, skip the steps we don't */
+static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+                               unsigned long f2, unsigned long f3, unsigned long *pf0,
+                               unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+    struct conn_ctx *cc = conn_get(ctx);
+
+    (void) f2, (void) f3;
+    if (cc == NULL)
+        return SMFIS_TEMPFAIL;
+    if ((f0 & WANT_ACTIONS) != WANT_ACTIONS) {
+        log_error("the MTA does not offer the actions optin-milter needs (header edits, "
+                  "recipient removal): check milter_protocol");
+        return SMFIS_REJECT;
+    }
+    *pf0 = WANT_ACTIONS;
+    *pf1 = (f1 & SKIP_STEPS) | (f1 & SMFIP_NR_HDR);
+    *pf2 = *pf3 = 0;
+    cc->cc_noreply_hdr = (f1 & SMFIP_NR_HDR) != 0;
+    smfi_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name}");
+    smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen}");
+    smfi_setsymlist(ctx, SMFIM_ENVRCPT, "i {rcpt_mailer}");
+    smfi_setsymlist(ctx, SMFIM_EOM, "i");
+    return SMFIS_CONTINUE;
+}
+
+/* mlfi_connect - remember who connects and through which service */
+static sfsistat mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+{
+    struct conn_ctx *cc = conn_get(ctx);
+    const char *daemon = smfi_getsymval(ctx, "{daemon_name}");
+
+    (void) hostname;
+    if (cc == NULL)
+        return SMFIS_TEMPFAIL;
+    sockaddr_to_str(hostaddr, cc->cc_client_addr, sizeof(cc->cc_client_addr));
+    snprintf(cc->cc_daemon_name, sizeof(cc->cc_daemon_name), "%s", daemon ? daemon : "");
+    return SMFIS_CONTINUE;
+}
+
+/* mlfi_envfrom - a new message: retain the configuration, classify by envelope */
+static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
+{
+    struct conn_ctx *cc = conn_get(ctx);
+    char own_id[MSG_ID_BUFSZ];
+    struct msg_ctx *mc;
+
+    if (cc == NULL)
+        return SMFIS_TEMPFAIL;
+    msg_end(cc);        /* abort is not sent after every kind of message end */
+    if ((mc = calloc(1, sizeof(*mc))) == NULL)
+        return SMFIS_TEMPFAIL;
+    mc->mc_gen = gen_retain();
+    snprintf(own_id, sizeof(own_id), "optin-%lu.%u", cc->cc_id, ++cc->cc_msgs);
+    msg_init(&mc->mc_state, &mc->mc_gen->env, own_id, cc->cc_client_addr, clock_now());
+    cc->cc_msg = mc;
+    msg_set_queue_id(&mc->mc_state, smfi_getsymval(ctx, "i"));
+    msg_mail(&mc->mc_state, argv[0], smfi_getsymval(ctx, "{auth_authen}"),
+             cc->cc_daemon_name[0] ? cc->cc_daemon_name : NULL);
+    return SMFIS_CONTINUE;
+}
+
+/* mlfi_envrcpt - decide now when the list is known and RCPT replies are allowed */
+static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
+{
+    struct conn_ctx *cc = smfi_getpriv(ctx);
+    struct msg_reply reply = {0};
+    int non_smtpd;
+
+    if (cc == NULL || cc->cc_msg == NULL)
+        return SMFIS_TEMPFAIL;
+    msg_set_queue_id(&cc->cc_msg->mc_state, smfi_getsymval(ctx, "i"));
+    non_smtpd = smfi_getsymval(ctx, "{rcpt_mailer}") == NULL;
+    return step_status(ctx, msg_rcpt(&cc->cc_msg->mc_state, argv[0], strlen(argv[0]), non_smtpd,
+                                     &reply), &reply);
+}
+
+/* mlfi_header - note what a header says */
+static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
+{
+    struct conn_ctx *cc = smfi_getpriv(ctx);
+
+    if (cc && cc->cc_msg)
+        msg_header(&cc->cc_msg->mc_state, name, value);
+    return cc && cc->cc_noreply_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+/* mlfi_eoh - accept at once mail that cannot be list mail */
+static sfsistat mlfi_eoh(SMFICTX *ctx)
+{
+    struct conn_ctx *cc = smfi_getpriv(ctx);
+    enum msg_step step;
+
+    if (cc == NULL || cc->cc_msg == NULL)
+        return SMFIS_TEMPFAIL;
+    if ((step = msg_eoh(&cc->cc_msg->mc_state)) == MSG_ACCEPT)
+        msg_end(cc);
+    return step_status(ctx, step, NULL);
+}
+
+/* apply_plan - carry out the end-of-message edits; -1 when the MTA refused one */
+static int apply_plan(SMFICTX *ctx, const struct eom_plan *plan)
+{
+    int rc = MI_SUCCESS;
+
+    for (size_t i = 0; i < plan->ndelrcpt && rc == MI_SUCCESS; i++)
+        rc = smfi_delrcpt(ctx, (char *) plan->delrcpt[i]);
+    for (size_t i = 0; i < plan->nops && rc == MI_SUCCESS; i++) {
+        const struct hdr_op *op = &plan->ops[i];
+
+        if (op->add)
+            rc = smfi_addheader(ctx, (char *) op->name, op->value);
+        else
+            rc = smfi_chgheader(ctx, (char *) op->name, op->index, op->value);
+    }
+    return rc == MI_SUCCESS ? 0 : -1;
+}
+
+/* mlfi_eom - strip, add the unsubscribe headers, answer */
+static sfsistat mlfi_eom(SMFICTX *ctx)
+{
+    struct conn_ctx *cc = smfi_getpriv(ctx);
+    struct eom_plan plan;
+    sfsistat status;
+
+    if (cc == NULL || cc->cc_msg == NULL)
+        return SMFIS_TEMPFAIL;
+    msg_set_queue_id(&cc->cc_msg->mc_state, smfi_getsymval(ctx, "i"));
+    msg_eom(&cc->cc_msg->mc_state, &plan);
+    if (plan.step == MSG_CONTINUE && apply_plan(ctx, &plan) != 0) {
+        log_error("%s: the MTA refused a header or recipient change: message temp-failed",
+                  cc->cc_msg->mc_state.id);
+        plan.step = MSG_TEMPFAIL;
+        plan.reply = (struct msg_reply){.rcode = "451", .xcode = "4.3.0",
+                                        .text = "consent filter could not edit the message"};
+    }
+    status = step_status(ctx, plan.step, &plan.reply);
+    msg_plan_free(&plan);
+    msg_end(cc);
+    return status;
+}
+
+/* mlfi_abort - the message ends without end of message */
+static sfsistat mlfi_abort(SMFICTX *ctx)
+{
+    msg_end(smfi_getpriv(ctx));
+    return SMFIS_CONTINUE;
+}
+
+/* mlfi_close - the session ends */
+static sfsistat mlfi_close(SMFICTX *ctx)
+{
+    struct conn_ctx *cc = smfi_getpriv(ctx);
+
+    if (cc == NULL)
+        return SMFIS_CONTINUE;
+    msg_end(cc);
+    free(cc);
+    smfi_setpriv(ctx, NULL);
+    session_end();
+    return SMFIS_CONTINUE;
+}
+
+struct smfiDesc optin_filter = {
+    .xxfi_name = "optin-milter",
+    .xxfi_version = SMFI_VERSION,
+    .xxfi_flags = WANT_ACTIONS,
+    .xxfi_connect = mlfi_connect,
+    .xxfi_envfrom = mlfi_envfrom,
+    .xxfi_envrcpt = mlfi_envrcpt,
+    .xxfi_header = mlfi_header,
+    .xxfi_eoh = mlfi_eoh,
+    .xxfi_eom = mlfi_eom,
+    .xxfi_abort = mlfi_abort,
+    .xxfi_close = mlfi_close,
+    .xxfi_negotiate = mlfi_negotiate,
+};

@@ -1,0 +1,256 @@
+/*
+ * NAME
+ *	daemon 8
+ * SUMMARY
+ *	configuration generations, reload and session drain of optin-milter
+ * SYNOPSIS
+ *	#include "milter.h"
+ *
+ *	int	gen_load(const char *path, struct store *store, char *err, size_t errsz)
+ *	struct generation *gen_retain(void)
+ *	void	gen_release(struct generation *gen)
+ *	int	reload_thread_start(const char *config_path)
+ *	void	session_begin(void), session_end(void)
+ *	int	sessions_drain(int seconds)
+ * DESCRIPTION
+ *	A generation is one loaded configuration with its token keys and its
+ *	journal file. Messages retain the current generation at MAIL and
+ *	release it at their end, so a reload swaps in a new generation
+ *	atomically and the old one is freed when its last message is done.
+ *
+ *	The reload thread waits for SIGUSR1 (libmilter takes SIGHUP and
+ *	SIGTERM as stop). A configuration that fails to load is refused: its
+ *	errors are logged and the old generation stays. Loading also opens
+ *	the journal again, so SIGUSR1 is what logrotate sends; when the new
+ *	configuration is refused the current journal is reopened anyway.
+ *	The consent store is opened once per process and is shared by all
+ *	generations; a reload that changes database, map_size or
+ *	max_readers is refused (restart to change them).
+ *
+ *	Sessions are counted from negotiate/connect to close, so shutdown
+ *	can wait for live sessions before the store is closed.
+ * DIAGNOSTICS
+ *	Reload results are logged: "reload: configuration FILE loaded" or
+ *	"reload: FILE refused, keeping the running configuration", followed
+ *	by each error as "FILE:LINE: reason".
+ * SEE ALSO
+ *	optin-milter(8), optin-milter.conf(5)
+ */
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "milter.h"
+
+static pthread_mutex_t gen_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct generation *gen_current;
+static struct store *gen_store;
+
+static pthread_mutex_t session_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t session_gone = PTHREAD_COND_INITIALIZER;
+static unsigned long session_count;
+
+/* gen_free - release a generation's resources */
+static void gen_free(struct generation *gen)
+{
+    journal_close(gen->journal);
+    token_keys_free(gen->keys);
+    config_free(gen->cfg);
+    free(gen);
+}
+
+/* gen_open_parts - keys and journal of a new generation */
+static int gen_open_parts(struct generation *gen, char *err, size_t errsz)
+{
+    const struct optin_config *cfg = gen->cfg;
+    int needs_keys = cfg->unsubscribe_url || cfg->unsubscribe_mailto;
+
+    for (size_t i = 0; i < cfg->list_count; i++)
+        needs_keys |= cfg->lists[i].unsubscribe_url || cfg->lists[i].unsubscribe_mailto;
+    if (needs_keys && token_keys_load(cfg->keys, &gen->keys, err, errsz) != 0)
+        return -1;
+    if (!needs_keys)
+        log_warn("no unsubscribe_url or unsubscribe_mailto: list mail gets no List-Unsubscribe");
+    if (cfg->journal && journal_open(cfg->journal, &gen->journal, err, errsz) != 0)
+        return -1;
+    return 0;
+}
+
+/* gen_same_store - does a new configuration keep the store settings of the running one? */
+static int gen_same_store(const struct optin_config *a, const struct optin_config *b)
+{
+    return strcmp(a->database, b->database) == 0 && a->map_size == b->map_size
+        && a->max_readers == b->max_readers;
+}
+
+/* gen_load - load a configuration and make it current; the old one goes when unused */
+int gen_load(const char *path, struct store *store, char *err, size_t errsz)
+{
+    struct generation *gen = calloc(1, sizeof(*gen)), *old;
+
+    if (gen == NULL) {
+        snprintf(err, errsz, "out of memory");
+        return -1;
+    }
+    if ((gen->cfg = config_load(path, err, errsz)) == NULL || gen_open_parts(gen, err, errsz) != 0)
+        goto refuse;
+    pthread_mutex_lock(&gen_lock);
+    if (gen_current && !gen_same_store(gen_current->cfg, gen->cfg)) {
+        pthread_mutex_unlock(&gen_lock);
+        snprintf(err, errsz, "%s: database, map_size and max_readers cannot change on reload "
+                 "(restart optin-milter)\n", path);
+        goto refuse;
+    }
+    if (store)
+        gen_store = store;
+    gen->env = (struct msg_env){.cfg = gen->cfg, .keys = gen->keys, .store = gen_store,
+                                .journal = gen->journal};
+    gen->refs = 1;                   /* the reference held by being current */
+    old = gen_current;
+    gen_current = gen;
+    pthread_mutex_unlock(&gen_lock);
+    gen_release(old);
+    return 0;
+
+refuse:
+    gen_free(gen);
+    return -1;
+}
+
+/* gen_retain - the current generation, kept alive until gen_release */
+struct generation *gen_retain(void)
+{
+    struct generation *gen;
+
+    pthread_mutex_lock(&gen_lock);
+    gen = gen_current;
+    gen->refs++;
+    pthread_mutex_unlock(&gen_lock);
+    return gen;
+}
+
+/* gen_release - drop one reference; the last one frees the generation */
+void gen_release(struct generation *gen)
+{
+    int last;
+
+    if (gen == NULL)
+        return;
+    pthread_mutex_lock(&gen_lock);
+    last = --gen->refs == 0;
+    pthread_mutex_unlock(&gen_lock);
+    if (last)
+        gen_free(gen);
+}
+
+/* gen_shutdown - drop the current generation at exit */
+void gen_shutdown(void)
+{
+    struct generation *gen;
+
+    pthread_mutex_lock(&gen_lock);
+    gen = gen_current;
+    gen_current = NULL;
+    pthread_mutex_unlock(&gen_lock);
+    gen_release(gen);
+}
+
+/* log_errors - one log line per line of an error text */
+static void log_errors(const char *err)
+{
+    char line[1024];
+
+    while (*err) {
+        size_t len = strcspn(err, "\n");
+
+        snprintf(line, sizeof(line), "%.*s", (int) len, err);
+        if (len)
+            log_error("%s", line);
+        err += len + (err[len] == '\n');
+    }
+}
+
+/* gen_reload - SIGUSR1: new configuration, or keep the old one and reopen its journal */
+void gen_reload(const char *path)
+{
+    struct generation *gen;
+    char err[8192] = "";
+
+    if (gen_load(path, NULL, err, sizeof(err)) == 0) {
+        log_info("reload: configuration %s loaded", path);
+        return;
+    }
+    log_error("reload: %s refused, keeping the running configuration", path);
+    log_errors(err);
+    gen = gen_retain();
+    if (gen->journal && journal_reopen(gen->journal) != 0)
+        log_error("reload: journal %s could not be reopened", gen->cfg->journal);
+    gen_release(gen);
+}
+
+/* reload_loop - thread body: wait for SIGUSR1, reload */
+static void *reload_loop(void *arg)
+{
+    const char *path = arg;
+    sigset_t set;
+    int sig;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    for (;;) {
+        if (sigwait(&set, &sig) == 0 && sig == SIGUSR1)
+            gen_reload(path);
+    }
+    return NULL;
+}
+
+/* reload_thread_start - SIGUSR1 must already be blocked in every thread */
+int reload_thread_start(const char *config_path)
+{
+    pthread_t tid;
+
+    if (pthread_create(&tid, NULL, reload_loop, (void *) config_path) != 0)
+        return -1;
+    pthread_detach(tid);
+    return 0;
+}
+
+/* session_begin - one more live session */
+void session_begin(void)
+{
+    pthread_mutex_lock(&session_lock);
+    session_count++;
+    pthread_mutex_unlock(&session_lock);
+}
+
+/* session_end - one session closed */
+void session_end(void)
+{
+    pthread_mutex_lock(&session_lock);
+    if (session_count > 0 && --session_count == 0)
+        pthread_cond_broadcast(&session_gone);
+    pthread_mutex_unlock(&session_lock);
+}
+
+/* sessions_drain - wait up to seconds for live sessions to close; how many are left */
+int sessions_drain(int seconds)
+{
+    struct timespec until;
+    int left;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += seconds;
+    pthread_mutex_lock(&session_lock);
+    while (session_count > 0)
+        if (pthread_cond_timedwait(&session_gone, &session_lock, &until) == ETIMEDOUT)
+            break;
+    left = (int) session_count;
+    pthread_mutex_unlock(&session_lock);
+    return left;
+}

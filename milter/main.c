@@ -1,0 +1,251 @@
+/*
+ * NAME
+ *	optin-milter 8
+ * SUMMARY
+ *	opt-in consent enforcer for outbound bulk mail (libmilter daemon)
+ * SYNOPSIS
+ *	optin-milter [-f] [-n] [-V] [-c config] [-p socket]
+ * DESCRIPTION
+ *	Start-up and shut-down: read and check the configuration (-n stops
+ *	there), log to syslog or stderr, register with libmilter and open
+ *	the socket, give the socket its mode and group, drop privileges,
+ *	daemonize (unless -f), write the pidfile, then open the LMDB store
+ *	(never before a fork) and run. SIGUSR1 reloads the configuration
+ *	and reopens the journal; SIGTERM and SIGHUP stop accepting
+ *	connections, after which live sessions are given time to finish
+ *	before the store is closed.
+ * DIAGNOSTICS
+ *	Exit status 0 after a clean stop or a good -n check; 78 (EX_CONFIG)
+ *	for a bad configuration, with each error as "FILE:LINE: reason" on
+ *	stderr; 71 (EX_OSERR) when the socket, privileges, daemon or store
+ *	cannot be set up; 64 for bad options.
+ * SEE ALSO
+ *	optin-milter(8), optin-milter.conf(5), optinctl(1)
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "milter.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "dev"
+#endif
+#define DRAIN_SECONDS 30
+
+struct options {
+    const char *config;
+    const char *socket;     /* -p: overrides the configuration's socket */
+    int foreground;
+    int check_only;
+};
+
+static const struct {
+    const char *name;
+    int facility;
+} facilities[] = {
+    {"mail", LOG_MAIL}, {"daemon", LOG_DAEMON}, {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1},
+    {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},
+    {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
+};
+
+/* usage - the synopsis on stderr */
+static int usage(void)
+{
+    fprintf(stderr, "usage: optin-milter [-f] [-n] [-V] [-c config] [-p socket]\n"
+                    "  -c FILE    configuration (default %s)\n"
+                    "  -f         stay in the foreground\n"
+                    "  -n         check the configuration and exit\n"
+                    "  -p SOCKET  listen here instead (unix:PATH or inet:PORT@HOST)\n"
+                    "  -V         print the version\n", OPTIN_DEFAULT_CONFIG);
+    return EX_USAGE;
+}
+
+/* parse_options - command line */
+static int parse_options(int argc, char **argv, struct options *opt)
+{
+    int c;
+
+    while ((c = getopt(argc, argv, "c:fnp:V")) != -1) {
+        switch (c) {
+        case 'c': opt->config = optarg; break;
+        case 'f': opt->foreground = 1; break;
+        case 'n': opt->check_only = 1; break;
+        case 'p': opt->socket = optarg; break;
+        case 'V': printf("optin-milter %s\n", PACKAGE_VERSION); exit(EX_OK);
+        default: return usage();
+        }
+    }
+    return optind == argc ? 0 : usage();
+}
+
+/* facility_of - syslog facility by name */
+static int facility_of(const char *name)
+{
+    for (size_t i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
+        if (strcmp(facilities[i].name, name) == 0)
+            return facilities[i].facility;
+    return LOG_MAIL;
+}
+
+/* socket_path - the file of a unix: socket, or NULL */
+static const char *socket_path(const char *conn)
+{
+    if (strncmp(conn, "unix:", 5) == 0)
+        return conn + 5;
+    if (strncmp(conn, "local:", 6) == 0)
+        return conn + 6;
+    return conn[0] == '/' ? conn : NULL;
+}
+
+/* setup_socket - register, open the socket, set its mode and group */
+static int setup_socket(const struct optin_config *cfg, const char *conn)
+{
+    const char *path = socket_path(conn);
+    struct group *gr;
+
+    if (smfi_setconn((char *) conn) != MI_SUCCESS || smfi_register(optin_filter) != MI_SUCCESS
+        || smfi_opensocket(1) != MI_SUCCESS) {
+        log_error("cannot listen on %s", conn);
+        return -1;
+    }
+    if (path == NULL)
+        return 0;
+    if (chmod(path, cfg->socket_mode) < 0)
+        log_warn("chmod %s: %s", path, strerror(errno));
+    if (cfg->group && ((gr = getgrnam(cfg->group)) == NULL || chown(path, (uid_t) -1, gr->gr_gid) < 0))
+        log_warn("socket group %s: %s", cfg->group, gr ? strerror(errno) : "no such group");
+    return 0;
+}
+
+/* drop_privileges - become the configured user */
+static int drop_privileges(const struct optin_config *cfg)
+{
+    struct passwd *pw;
+
+    if (cfg->user == NULL || getuid() != 0)
+        return 0;
+    if ((pw = getpwnam(cfg->user)) == NULL) {
+        log_error("user %s: no such user", cfg->user);
+        return -1;
+    }
+    if (setgroups(0, NULL) < 0 || initgroups(pw->pw_name, pw->pw_gid) < 0
+        || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
+        log_error("cannot become %s: %s", cfg->user, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* write_pidfile - our pid, replacing a stale file */
+static int write_pidfile(const char *path)
+{
+    FILE *fp;
+
+    if (path == NULL)
+        return 0;
+    if ((fp = fopen(path, "w")) == NULL || fprintf(fp, "%ld\n", (long) getpid()) < 0
+        || fclose(fp) != 0) {
+        log_error("pidfile %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* open_store - the consent store, opened once, after any fork; NULL when unavailable */
+static struct store *open_store(const struct optin_config *cfg)
+{
+    struct store_options so = {.path = cfg->database, .map_size = cfg->map_size,
+                               .max_readers = cfg->max_readers, .readonly = 1};
+    struct store *st = NULL;
+    char err[512];
+
+    if (store_open(&so, &st, err, sizeof(err)) != 0) {
+        log_error("consent store: %s: list mail will be %s", err,
+                  cfg->store_failure == STORE_FAIL_ACCEPT ? "delivered unchecked" : "temp-failed");
+        return NULL;
+    }
+    return st;
+}
+
+/* block_signals - USR1 goes to our reload thread; HUP/TERM/INT to libmilter's */
+static void block_signals(void)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+/* check_config - load once to report every error; 0 when usable */
+static struct optin_config *check_config(const char *path)
+{
+    char err[16384];
+    struct optin_config *cfg = config_load(path, err, sizeof(err));
+
+    if (cfg == NULL)
+        fprintf(stderr, "%soptin-milter: %s: configuration not usable\n", err, path);
+    return cfg;
+}
+
+/* main - set up, run, drain, clean up */
+int main(int argc, char **argv)
+{
+    struct options opt = {.config = OPTIN_DEFAULT_CONFIG};
+    struct optin_config *cfg;
+    struct store *store;
+    char err[16384];
+    int rc;
+
+    if (parse_options(argc, argv, &opt) != 0)
+        return EX_USAGE;
+    if ((cfg = check_config(opt.config)) == NULL)
+        return EX_CONFIG;
+    log_open("optin-milter", strcmp(cfg->log_target, "stderr") == 0 ? LOG_TO_STDERR : LOG_TO_SYSLOG,
+             facility_of(cfg->syslog_facility));
+    if (gen_load(opt.config, NULL, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s", err);
+        return EX_CONFIG;
+    }
+    if (opt.check_only) {
+        printf("optin-milter: %s: configuration OK\n", opt.config);
+        return EX_OK;
+    }
+    if (setup_socket(cfg, opt.socket ? opt.socket : cfg->socket) != 0 || drop_privileges(cfg) != 0
+        || (!opt.foreground && daemon(0, 0) < 0) || write_pidfile(cfg->pidfile) != 0)
+        return EX_OSERR;
+    block_signals();
+    store = open_store(cfg);
+    if (gen_load(opt.config, store, err, sizeof(err)) != 0 || reload_thread_start(opt.config) != 0) {
+        log_error("start-up failed: %s", err);
+        return EX_OSERR;
+    }
+    log_info("starting: version %s, listening on %s", PACKAGE_VERSION,
+             opt.socket ? opt.socket : cfg->socket);
+    rc = smfi_main();
+    log_info("stopping: waiting for live sessions");
+    if ((rc = sessions_drain(DRAIN_SECONDS)) > 0)
+        log_warn("stopping with %d sessions still open", rc);
+    gen_shutdown();
+    store_close(store);
+    if (cfg->pidfile)
+        unlink(cfg->pidfile);
+    config_free(cfg);
+    log_info("stopped");
+    return EX_OK;
+}

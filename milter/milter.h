@@ -1,0 +1,48 @@
+/* milter.h - optin-milter's connection and message state, and the daemon plumbing they use */
+#ifndef OPTIN_MILTER_H
+#define OPTIN_MILTER_H
+
+#include <libmilter/mfapi.h>
+
+#include "message.h"
+
+/* One configuration generation: swapped whole on reload, kept alive by the messages using it. */
+struct generation {
+    struct optin_config *cfg;
+    struct token_keys *keys;
+    struct journal *journal;
+    struct msg_env env;
+    unsigned refs;
+};
+
+/* Message state (mc_): from MAIL to end of message or abort. */
+struct msg_ctx {
+    struct generation *mc_gen;     /* retained for the whole message */
+    struct msg_state mc_state;
+};
+
+/* Connection state (cc_): from connect to close. */
+struct conn_ctx {
+    unsigned long cc_id;           /* session number, part of our own message ids */
+    unsigned cc_msgs;              /* messages begun in this session */
+    int cc_noreply_hdr;            /* SMFIP_NR_HDR negotiated: header callback answers nothing */
+    char cc_client_addr[64];
+    char cc_daemon_name[64];
+    struct msg_ctx *cc_msg;
+};
+
+/* daemon.c */
+struct generation *gen_retain(void);
+void gen_release(struct generation *gen);
+int gen_load(const char *path, struct store *store, char *err, size_t errsz);
+void gen_reload(const char *path);
+void gen_shutdown(void);
+void session_begin(void);
+void session_end(void);
+int sessions_drain(int seconds);
+int reload_thread_start(const char *config_path);
+
+/* callbacks.c */
+extern struct smfiDesc optin_filter;
+
+#endif
