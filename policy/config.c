@@ -492,12 +492,12 @@ static int check_dot_atom(const char *text, size_t len, const char *allowed)
  */
 static const char *check_unsubscribe_mailto(const char *text)
 {
-    static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    char local_chars[sizeof alnum + 16], domain_chars[sizeof alnum + 1];
+#define ALNUM "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    static const char local_chars[] = ALNUM "!$&'*+-/=^_`{|}~";
+    static const char domain_chars[] = ALNUM "-";
+#undef ALNUM
     const char *at = strchr(text, '@');
 
-    snprintf(local_chars, sizeof local_chars, "%s!$&'*+-/=^_`{|}~", alnum);
-    snprintf(domain_chars, sizeof domain_chars, "%s-", alnum);
     if (strlen(text) > MAILTO_MAX)
         return "expected an address of at most 254 octets";
     if (at == NULL || strchr(at + 1, '@') != NULL

@@ -219,7 +219,8 @@ static int parse_id(const char *s, size_t len, size_t *used, char *why, size_t w
         return 0;
     }
     if (n > 3 || v < 1 || v > KEY_ID_MAX) {
-        snprintf(why, whysz, "key id %.*s out of range 1..255", (int) (n > 8 ? 8 : n), s);
+        snprintf(why, whysz, "key id %.*s%s out of range 1..255", (int) (n > 8 ? 8 : n), s,
+                 n > 8 ? "..." : "");
         return 0;
     }
     *used = n;

@@ -147,9 +147,10 @@ static void test_round_trips(const struct token_keys *keys)
     ok(to_bin(tok, bin) == 2 + 12 + strlen("news") + 1 + strlen("user@example.com") + 16,
        "bytes: version, id, 12-byte nonce, plaintext length, 16-byte tag");
     ok(bin[0] == 1 && bin[1] == 1, "version 1, key id 1");
-    token_make(keys, "newsletter-weekly", "john.doe.1984@mail.example", tok2);
-    printf("# typical token: list \"newsletter-weekly\" (17), a 26-char address: %zu characters;"
-           " list \"news\", 16-char address: %zu\n", strlen(tok2), strlen(tok));
+    token_make(keys, "news", "firstname.lastname@gmx.de", tok2);    /* 25 octets */
+    printf("# typical token (list \"news\", 25-octet address): %zu characters\n", strlen(tok2));
+    token_make(keys, "newsletter-weekly", "firstname.lastname@gmx.de", tok2);
+    printf("# with a 17-octet list id: %zu characters\n", strlen(tok2));
 }
 
 /* test_determinism - same input, same token; any change, another token */
@@ -321,22 +322,22 @@ static int count_lines(const char *path, const char *text)
 /* test_rotation - a second key signs, the first still verifies until its line goes */
 static void test_rotation(void)
 {
-    const char *rot = write_file("rot", "# ours\n", 0600);
     struct token_keys *keys;
     char t1[TOKEN_BUFSZ], t3[TOKEN_BUFSZ], err[512], l[TOKEN_LIST_BUFSZ], a[ADDR_BUFSZ];
     unsigned char bin[BIN_MAX];
-    int id1 = 0, id2 = 0, id3 = 0;
+    const char *rot;
+    int id2 = 0, id3 = 0, rc2, rc3;
 
-    write_file("rot", "# ours\n", 0600);
-    rot = write_file("rot", strcat(strcpy(err, "# ours\n"), key_line(1, 0)), 0600);
+    snprintf(err, sizeof(err), "# ours\n%s", key_line(1, 0));
+    rot = write_file("rot", err, 0600);
     if ((keys = load(rot)) == NULL)
         return;
     token_make(keys, "news", "user@example.com", t1);
     token_keys_free(keys);
-    ok(token_keys_generate(rot, &id2, err, sizeof(err)) == 0 && id2 == 2,
-       "keygen on a file with key 1 adds key 2 (got %d)", id2);
-    ok(token_keys_generate(rot, &id3, err, sizeof(err)) == 0 && id3 == 3,
-       "again: key 3 (got %d)", id3);
+    rc2 = token_keys_generate(rot, &id2, err, sizeof(err));
+    ok(rc2 == 0 && id2 == 2, "keygen on a file with key 1 adds key 2 (got %d)", id2);
+    rc3 = token_keys_generate(rot, &id3, err, sizeof(err));
+    ok(rc3 == 0 && id3 == 3, "again: key 3 (got %d)", id3);
     ok(count_lines(rot, "# optin-milter token keys: the first signs, all verify (optinctl keygen)\n")
        == 1 && count_lines(rot, "# ours\n") == 1 && count_lines(rot, key_line(1, 0)) == 1,
        "one header line, the old comment and key 1 kept as they were");
@@ -354,7 +355,6 @@ static void test_rotation(void)
        "key 1 removed from the file: its tokens give unknown key");
     ok(token_open(keys, t3, strlen(t3), l, a) == TOKEN_OK, "key 3 tokens still open");
     token_keys_free(keys);
-    (void) id1;
 }
 
 /* file_mode - permission bits of a file, or -1 */
@@ -399,14 +399,16 @@ static void test_generate(void)
     ok(rc == -EEXIST && strstr(err, "stale.tmp") && count_lines(p, key_line(1, 0)) == 1,
        "keygen refuses to reuse a stale FILE.tmp (%s)", err);
     p = write_file("full", key_line(255, 0), 0600);
-    ok(token_keys_generate(p, &id, err, sizeof(err)) == TOKEN_EMALFORMED && strstr(err, "255"),
-       "keygen refuses when id 255 is taken (%s)", err);
+    rc = token_keys_generate(p, &id, err, sizeof(err));
+    ok(rc == TOKEN_EMALFORMED && strstr(err, "255"), "keygen refuses when id 255 is taken (%s)",
+       err);
     p = write_file("badgen", "# x\n1 nope\n", 0600);
     snprintf(want, sizeof(want), "%s:2: ", p);
-    ok(token_keys_generate(p, &id, err, sizeof(err)) == TOKEN_EMALFORMED
-       && strncmp(err, want, strlen(want)) == 0, "keygen validates the existing file (%s)", err);
-    ok(token_keys_generate(path_of("nodir/keys"), &id, err, sizeof(err)) == -ENOENT,
-       "keygen in a missing directory: -ENOENT (%s)", err);
+    rc = token_keys_generate(p, &id, err, sizeof(err));
+    ok(rc == TOKEN_EMALFORMED && strncmp(err, want, strlen(want)) == 0,
+       "keygen validates the existing file (%s)", err);
+    rc = token_keys_generate(path_of("nodir/keys"), &id, err, sizeof(err));
+    ok(rc == -ENOENT, "keygen in a missing directory: -ENOENT (%s)", err);
 }
 
 /* bad_file - a key file that must be refused at line; the message starts with "FILE:LINE: " */
@@ -431,6 +433,7 @@ static void test_bad_files(void)
     char text[512], err[512], want[512];
     struct token_keys *keys = NULL;
     const char *p;
+    int rc;
 
     bad_file("abc AAAA\n", 1, "id not a number");
     bad_file("# c\n\n0 AAAA\n", 3, "id 0");
@@ -447,8 +450,9 @@ static void test_bad_files(void)
     snprintf(text, sizeof(text), "%s%s# c\n%s", key_line(1, 0), key_line(2, 32), key_line(1, 64));
     bad_file(text, 4, "duplicate id");
     p = write_file("bad", "# only comments\n\n", 0600);
-    ok(token_keys_load(p, &keys, err, sizeof(err)) == TOKEN_EMALFORMED && strstr(err, "no keys"),
-       "a file without keys is refused (%s)", err);
+    rc = token_keys_load(p, &keys, err, sizeof(err));
+    ok(rc == TOKEN_EMALFORMED && strstr(err, "no keys"), "a file without keys is refused (%s)",
+       err);
     p = write_file("bad", key_line(1, 0), 0644);
     snprintf(want, sizeof(want), "%s: mode 0644: must not be accessible by group or others "
              "(chmod 600)", p);
@@ -469,6 +473,7 @@ static void test_bad_files(void)
 static void test_limits(const struct token_keys *keys)
 {
     char list[80], addr[300], tok[TOKEN_BUFSZ], l[TOKEN_LIST_BUFSZ], a[ADDR_BUFSZ];
+    int rc;
 
     memset(list, 'L', 64);
     list[64] = '\0';
@@ -478,7 +483,8 @@ static void test_limits(const struct token_keys *keys)
              "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
              "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc");
     ok(strlen(addr) == ADDR_MAX_LEN, "test address is %zu octets", strlen(addr));
-    ok(token_make(keys, list, addr, tok) == 0 && strlen(tok) < TOKEN_BUFSZ,
+    rc = token_make(keys, list, addr, tok);
+    ok(rc == 0 && strlen(tok) < TOKEN_BUFSZ,
        "64-octet list + 254-octet address: %zu characters < TOKEN_BUFSZ %d", strlen(tok),
        TOKEN_BUFSZ);
     ok(token_open(keys, tok, strlen(tok), l, a) == TOKEN_OK && strcmp(l, list) == 0
@@ -507,9 +513,12 @@ static void cleanup(void)
     static const char *const names[] = {"fixed", "foreign", "rot", "rot2", "gen", "open",
                                         "stale", "stale.tmp", "full", "badgen", "bad"};
 
+    int rc;
+
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         unlink(path_of(names[i]));
-    ok(rmdir(dir) == 0, "temporary directory removed (%s)", strerror(errno));
+    rc = rmdir(dir);
+    ok(rc == 0, "temporary directory removed%s%s", rc ? ": " : "", rc ? strerror(errno) : "");
 }
 
 /* main - fixed keys for tokens, generated ones for keygen */
