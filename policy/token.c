@@ -182,13 +182,12 @@ static int text_read(const char *path, struct key_text *kt, char *err, size_t er
     } else if (st.st_size > KEYFILE_MAX) {
         rc = fail(err, errsz, TOKEN_EMALFORMED, "%s: larger than %d octets: not a key file",
                   path, KEYFILE_MAX);
-    } else if ((kt->buf = sodium_malloc(KEYFILE_MAX + 1)) == NULL) {
+    } else if ((kt->buf = sodium_malloc((size_t) st.st_size + 1)) == NULL) {
         rc = fail(err, errsz, -ENOMEM, "%s: %s", path, strerror(ENOMEM));
-    } else if ((n = read_all(fd, kt->buf, KEYFILE_MAX + 1)) < 0) {
+    } else if ((n = read_all(fd, kt->buf, (size_t) st.st_size + 1)) < 0) {
         rc = fail(err, errsz, (int) n, "%s: %s", path, strerror((int) -n));
-    } else if (n > KEYFILE_MAX) {
-        rc = fail(err, errsz, TOKEN_EMALFORMED, "%s: larger than %d octets: not a key file",
-                  path, KEYFILE_MAX);
+    } else if (n > st.st_size) {
+        rc = fail(err, errsz, -EAGAIN, "%s: changed while being read: try again", path);
     } else {
         kt->buf[n] = '\0';
         kt->len = (size_t) n;
@@ -336,6 +335,8 @@ int token_keys_load(const char *path, struct token_keys **out, char *err, size_t
     int max_id, rc;
 
     *out = NULL;
+    if (path == NULL)
+        return fail(err, errsz, -EINVAL, "no token key file configured");
     if ((keys = keys_alloc()) == NULL)
         return fail(err, errsz, -ENOMEM, "%s: cannot initialise libsodium or lock memory", path);
     if ((rc = text_read(path, &kt, err, errsz)) != 0) {
@@ -460,6 +461,8 @@ int token_keys_generate(const char *path, int *new_id, char *err, size_t errsz)
     int exists, max_id = 0, rc;
 
     *new_id = 0;
+    if (path == NULL)
+        return fail(err, errsz, -EINVAL, "no token key file configured");
     if (sodium_init() < 0)
         return fail(err, errsz, -ENOSYS, "%s: cannot initialise libsodium", path);
     rc = text_read(path, &kt, err, errsz);
@@ -473,7 +476,8 @@ int token_keys_generate(const char *path, int *new_id, char *err, size_t errsz)
     if (max_id == KEY_ID_MAX) {
         text_free(&kt);
         return fail(err, errsz, TOKEN_EMALFORMED,
-                    "%s: key id %d is taken: delete retired keys and renumber", path, KEY_ID_MAX);
+                    "%s: key id %d is in use and ids only grow: start a new key file "
+                    "(tokens of the old one stop verifying)", path, KEY_ID_MAX);
     }
     randombytes_buf(master, sizeof(master));
     rc = snprintf(keyline, sizeof(keyline), "%d ", max_id + 1);
