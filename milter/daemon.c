@@ -6,7 +6,7 @@
  * SYNOPSIS
  *	#include "milter.h"
  *
- *	int	gen_load(const char *path, struct store *store, char *err, size_t errsz)
+ *	int	gen_load(const char *path, int open_store, char *err, size_t errsz)
  *	struct generation *gen_retain(void)
  *	void	gen_release(struct generation *gen)
  *	int	reload_thread_start(const char *config_path)
@@ -23,9 +23,11 @@
  *	errors are logged and the old generation stays. Loading also opens
  *	the journal again, so SIGUSR1 is what logrotate sends; when the new
  *	configuration is refused the current journal is reopened anyway.
- *	The consent store is opened once per process and is shared by all
- *	generations; a reload that changes database, map_size or
- *	max_readers is refused (restart to change them).
+ *	The consent store is opened once per process, after daemonizing, and
+ *	is shared by all generations; a reload that changes database,
+ *	map_size or max_readers is refused (restart to change them). When
+ *	the store could not be opened, each reload tries again, so fixing
+ *	the database and sending SIGUSR1 is enough.
  *
  *	Sessions are counted from negotiate/connect to close, so shutdown
  *	can wait for live sessions before the store is closed.
@@ -89,8 +91,31 @@ static int gen_same_store(const struct optin_config *a, const struct optin_confi
         && a->max_readers == b->max_readers;
 }
 
+/* store_open_configured - the consent store, read-only; NULL (logged) when unavailable */
+static struct store *store_open_configured(const struct optin_config *cfg)
+{
+    struct store_options so = {.path = cfg->database, .map_size = cfg->map_size,
+                               .max_readers = cfg->max_readers, .readonly = 1};
+    struct store *st = NULL;
+    char err[512];
+
+    if (store_open(&so, &st, err, sizeof(err)) != 0) {
+        log_error("consent store: %s: list mail will be %s until it opens (reload to retry)", err,
+                  cfg->store_failure == STORE_FAIL_ACCEPT ? "delivered unchecked" : "temp-failed");
+        return NULL;
+    }
+    log_info("consent store %s open", cfg->database);
+    return st;
+}
+
+/* gen_store_get - the process's one store handle (for shutdown) */
+struct store *gen_store_get(void)
+{
+    return gen_store;
+}
+
 /* gen_load - load a configuration and make it current; the old one goes when unused */
-int gen_load(const char *path, struct store *store, char *err, size_t errsz)
+int gen_load(const char *path, int open_store, char *err, size_t errsz)
 {
     struct generation *gen = calloc(1, sizeof(*gen)), *old;
 
@@ -107,8 +132,8 @@ int gen_load(const char *path, struct store *store, char *err, size_t errsz)
                  "(restart optin-milter)\n", path);
         goto refuse;
     }
-    if (store)
-        gen_store = store;
+    if (open_store && gen_store == NULL)
+        gen_store = store_open_configured(gen->cfg);   /* only after any fork: never twice */
     gen->env = (struct msg_env){.cfg = gen->cfg, .keys = gen->keys, .store = gen_store,
                                 .journal = gen->journal};
     gen->refs = 1;                   /* the reference held by being current */
@@ -182,7 +207,7 @@ void gen_reload(const char *path)
     struct generation *gen;
     char err[8192] = "";
 
-    if (gen_load(path, NULL, err, sizeof(err)) == 0) {
+    if (gen_load(path, 1, err, sizeof(err)) == 0) {
         log_info("reload: configuration %s loaded", path);
         return;
     }

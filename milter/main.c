@@ -163,22 +163,6 @@ static int write_pidfile(const char *path)
     return 0;
 }
 
-/* open_store - the consent store, opened once, after any fork; NULL when unavailable */
-static struct store *open_store(const struct optin_config *cfg)
-{
-    struct store_options so = {.path = cfg->database, .map_size = cfg->map_size,
-                               .max_readers = cfg->max_readers, .readonly = 1};
-    struct store *st = NULL;
-    char err[512];
-
-    if (store_open(&so, &st, err, sizeof(err)) != 0) {
-        log_error("consent store: %s: list mail will be %s", err,
-                  cfg->store_failure == STORE_FAIL_ACCEPT ? "delivered unchecked" : "temp-failed");
-        return NULL;
-    }
-    return st;
-}
-
 /* block_signals - USR1 goes to our reload thread; HUP/TERM/INT to libmilter's */
 static void block_signals(void)
 {
@@ -208,7 +192,6 @@ int main(int argc, char **argv)
 {
     struct options opt = {.config = OPTIN_DEFAULT_CONFIG};
     struct optin_config *cfg;
-    struct store *store;
     char err[16384];
     int rc;
 
@@ -218,7 +201,7 @@ int main(int argc, char **argv)
         return EX_CONFIG;
     log_open("optin-milter", strcmp(cfg->log_target, "stderr") == 0 ? LOG_TO_STDERR : LOG_TO_SYSLOG,
              facility_of(cfg->syslog_facility));
-    if (gen_load(opt.config, NULL, err, sizeof(err)) != 0) {
+    if (gen_load(opt.config, 0, err, sizeof(err)) != 0) {
         fprintf(stderr, "%s", err);
         return EX_CONFIG;
     }
@@ -230,8 +213,7 @@ int main(int argc, char **argv)
         || (!opt.foreground && daemon(0, 0) < 0) || write_pidfile(cfg->pidfile) != 0)
         return EX_OSERR;
     block_signals();
-    store = open_store(cfg);
-    if (gen_load(opt.config, store, err, sizeof(err)) != 0 || reload_thread_start(opt.config) != 0) {
+    if (gen_load(opt.config, 1, err, sizeof(err)) != 0 || reload_thread_start(opt.config) != 0) {
         log_error("start-up failed: %s", err);
         return EX_OSERR;
     }
@@ -242,7 +224,7 @@ int main(int argc, char **argv)
     if ((rc = sessions_drain(DRAIN_SECONDS)) > 0)
         log_warn("stopping with %d sessions still open", rc);
     gen_shutdown();
-    store_close(store);
+    store_close(gen_store_get());
     if (cfg->pidfile)
         unlink(cfg->pidfile);
     config_free(cfg);

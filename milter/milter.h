@@ -34,7 +34,8 @@ struct conn_ctx {
 /* daemon.c */
 struct generation *gen_retain(void);
 void gen_release(struct generation *gen);
-int gen_load(const char *path, struct store *store, char *err, size_t errsz);
+int gen_load(const char *path, int open_store, char *err, size_t errsz);
+struct store *gen_store_get(void);
 void gen_reload(const char *path);
 void gen_shutdown(void);
 void session_begin(void);
