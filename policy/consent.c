@@ -21,8 +21,9 @@
  *	privacy-policy version. Encoded in a small versioned binary form so
  *	the milter's lookup costs no parsing.
  * .IP suppress
- *	"address", "@domain" or "#hash" (an erased address): reason, time
- *	and source.
+ *	"address" or "@domain": reason, time and source. Erased addresses
+ *	are kept as "#hash" in a database of their own, so the lookup can
+ *	skip computing the hash while there are none.
  * .IP history
  *	"address\0" + 8-byte sequence: one JSON object per change (what,
  *	when, list, resulting state, method, source, IP, actor, policy
@@ -290,6 +291,12 @@ int suppress_decode(const void *val, size_t vlen, struct suppress_record *out)
     return 0;
 }
 
+/* suppress_db - where a suppression key lives: "#hash" keys in the erased database */
+static enum store_db suppress_db(const char *target)
+{
+    return target[0] == '#' ? STORE_DB_ERASED : STORE_DB_SUPPRESS;
+}
+
 /* suppress_get - suppression stored under exactly this key */
 int suppress_get(struct store_txn *txn, const char *target, struct suppress_record *out)
 {
@@ -297,7 +304,7 @@ int suppress_get(struct store_txn *txn, const char *target, struct suppress_reco
     size_t vlen;
     int rc;
 
-    if ((rc = store_get(txn, STORE_DB_SUPPRESS, target, strlen(target), &val, &vlen)) != 0)
+    if ((rc = store_get(txn, suppress_db(target), target, strlen(target), &val, &vlen)) != 0)
         return rc;
     return suppress_decode(val, vlen, out);
 }
@@ -308,13 +315,19 @@ int suppress_lookup(struct store_txn *txn, const char *addr, struct suppress_rec
     char key[ADDR_BUFSZ + 1];
     int rc;
 
+    const char *domain = addr_domain(addr);
+    size_t dlen = strlen(domain);
+
     if ((rc = suppress_get(txn, addr, out)) != STORE_NOTFOUND)
         return rc;
-    key[0] = '#';
-    store_address_hash(store_txn_store(txn), addr, key + 1);
-    if ((rc = suppress_get(txn, key, out)) != STORE_NOTFOUND)
-        return rc;
-    snprintf(key, sizeof(key), "@%s", addr_domain(addr));
+    if (store_count(txn, STORE_DB_ERASED) > 0) {     /* the keyed hash only when needed */
+        key[0] = '#';
+        store_address_hash(store_txn_store(txn), addr, key + 1);
+        if ((rc = suppress_get(txn, key, out)) != STORE_NOTFOUND)
+            return rc;
+    }
+    key[0] = '@';
+    memcpy(key + 1, domain, dlen + 1);
     return suppress_get(txn, key, out);
 }
 
@@ -332,7 +345,7 @@ static int suppress_put(struct store_txn *txn, const char *target, enum suppress
     buf[1] = (unsigned char) reason;
     put_i64(buf + 2, since);
     len = put_str(buf, 10, src);
-    return store_put(txn, STORE_DB_SUPPRESS, target, strlen(target), buf, len);
+    return store_put(txn, suppress_db(target), target, strlen(target), buf, len);
 }
 
 /* json_set_opt - set a string member when present */
@@ -611,7 +624,7 @@ int consent_unsuppress(struct store_txn *txn, const char *target, const struct c
 
     if ((rc = suppress_get(txn, target, &old)) != 0)
         return rc;
-    if ((rc = store_del(txn, STORE_DB_SUPPRESS, target, strlen(target))) != 0)
+    if ((rc = store_del(txn, suppress_db(target), target, strlen(target))) != 0)
         return rc;
     ev = json_object();
     json_object_set_new(ev, "event", json_string("unsuppress"));

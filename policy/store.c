@@ -91,6 +91,7 @@ static const char *const store_db_names[STORE_DB_COUNT] = {
     [STORE_DB_SUPPRESS] = "suppress",
     [STORE_DB_HISTORY] = "history",
     [STORE_DB_TOKEN] = "token",
+    [STORE_DB_ERASED] = "erased",
 };
 
 static const char meta_schema[] = "schema_version";
@@ -495,6 +496,14 @@ int store_del_prefix(struct store_txn *txn, enum store_db db, const void *prefix
     }
     mdb_cursor_close(cur);
     return rc == MDB_NOTFOUND ? 0 : store_rc(rc);
+}
+
+/* store_count - entries of one database in the transaction's snapshot */
+uint64_t store_count(struct store_txn *txn, enum store_db db)
+{
+    MDB_stat ms;
+
+    return mdb_stat(txn->txn, txn->st->dbi[db], &ms) == 0 ? ms.ms_entries : 0;
 }
 
 /* store_next_seq - next history sequence number */

@@ -14,9 +14,10 @@
 enum store_db {
     STORE_DB_META,     /* schema_version, history sequence, forget key */
     STORE_DB_CONSENT,  /* "address\0list" -> consent record */
-    STORE_DB_SUPPRESS, /* "address" | "@domain" | "#keyedhash" -> suppression record */
+    STORE_DB_SUPPRESS, /* "address" | "@domain" -> suppression record */
     STORE_DB_HISTORY,  /* "address\0" + 8-byte big-endian sequence -> JSON event */
     STORE_DB_TOKEN,    /* confirmation token -> pending double opt-in */
+    STORE_DB_ERASED,   /* "#keyedhash" -> suppression of an erased address */
     STORE_DB_COUNT
 };
 
@@ -80,6 +81,9 @@ int store_scan(struct store_txn *txn, enum store_db db, const void *prefix, size
 /* store_del_prefix - delete every key starting with prefix; *deleted gets the count. */
 int store_del_prefix(struct store_txn *txn, enum store_db db, const void *prefix, size_t plen,
                      uint64_t *deleted);
+
+/* store_count - number of entries of a database in this snapshot (cheap: no tree walk). */
+uint64_t store_count(struct store_txn *txn, enum store_db db);
 
 /* store_next_seq - next value of the history sequence (write transactions only). */
 int store_next_seq(struct store_txn *txn, uint64_t *seq);

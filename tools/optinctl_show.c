@@ -439,6 +439,8 @@ int cmd_stats(struct optinctl *ctl, int argc, char **argv)
         rc = store_scan(txn, STORE_DB_CONSENT, "", 0, stats_consent, &st);
         if (rc == 0)
             rc = store_scan(txn, STORE_DB_SUPPRESS, "", 0, stats_suppress, &st);
+        if (rc == 0)
+            rc = store_scan(txn, STORE_DB_ERASED, "", 0, stats_suppress, &st);
         store_read_end(txn);
     }
     if (rc == 0)
