@@ -6,7 +6,7 @@
  * SYNOPSIS
  *	#include "milter.h"
  *
- *	int	gen_load(const char *path, int open_store, char *err, size_t errsz)
+ *	int	gen_load(const char *path, int mode, char *err, size_t errsz)
  *	struct generation *gen_retain(void)
  *	void	gen_release(struct generation *gen)
  *	int	reload_thread_start(const char *config_path)
@@ -40,6 +40,7 @@
  */
 
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -67,8 +68,8 @@ static void gen_free(struct generation *gen)
     free(gen);
 }
 
-/* gen_open_parts - keys and journal of a new generation */
-static int gen_open_parts(struct generation *gen, char *err, size_t errsz)
+/* gen_open_parts - keys and (when running) journal of a new generation */
+static int gen_open_parts(struct generation *gen, int mode, char *err, size_t errsz)
 {
     const struct optin_config *cfg = gen->cfg;
     int needs_keys = cfg->unsubscribe_url || cfg->unsubscribe_mailto;
@@ -77,11 +78,37 @@ static int gen_open_parts(struct generation *gen, char *err, size_t errsz)
         needs_keys |= cfg->lists[i].unsubscribe_url || cfg->lists[i].unsubscribe_mailto;
     if (needs_keys && token_keys_load(cfg->keys, &gen->keys, err, errsz) != 0)
         return -1;
-    if (!needs_keys)
+    if (!needs_keys && mode == GEN_RUN)
         log_warn("no unsubscribe_url or unsubscribe_mailto: list mail gets no List-Unsubscribe");
-    if (cfg->journal && journal_open(cfg->journal, &gen->journal, err, errsz) != 0)
+    if (mode == GEN_RUN && cfg->journal && journal_open(cfg->journal, &gen->journal, err, errsz) != 0)
         return -1;
     return 0;
+}
+
+/* gen_warn_restart - say which changed settings only a restart applies */
+static void gen_warn_restart(const struct optin_config *old, const struct optin_config *new)
+{
+    static const struct {
+        const char *name;
+        size_t offset;
+    } fixed[] = {
+        {"socket", offsetof(struct optin_config, socket)},
+        {"user", offsetof(struct optin_config, user)},
+        {"group", offsetof(struct optin_config, group)},
+        {"pidfile", offsetof(struct optin_config, pidfile)},
+        {"log_target", offsetof(struct optin_config, log_target)},
+        {"syslog_facility", offsetof(struct optin_config, syslog_facility)},
+    };
+
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+        const char *a = *(char *const *) ((const char *) old + fixed[i].offset);
+        const char *b = *(char *const *) ((const char *) new + fixed[i].offset);
+
+        if ((a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0))
+            log_warn("reload: %s changed; it takes effect at the next restart", fixed[i].name);
+    }
+    if (old->socket_mode != new->socket_mode)
+        log_warn("reload: socket_mode changed; it takes effect at the next restart");
 }
 
 /* gen_same_store - does a new configuration keep the store settings of the running one? */
@@ -115,7 +142,7 @@ struct store *gen_store_get(void)
 }
 
 /* gen_load - load a configuration and make it current; the old one goes when unused */
-int gen_load(const char *path, int open_store, char *err, size_t errsz)
+int gen_load(const char *path, int mode, char *err, size_t errsz)
 {
     struct generation *gen = calloc(1, sizeof(*gen)), *old;
 
@@ -123,7 +150,7 @@ int gen_load(const char *path, int open_store, char *err, size_t errsz)
         snprintf(err, errsz, "out of memory");
         return -1;
     }
-    if ((gen->cfg = config_load(path, err, errsz)) == NULL || gen_open_parts(gen, err, errsz) != 0)
+    if ((gen->cfg = config_load(path, err, errsz)) == NULL || gen_open_parts(gen, mode, err, errsz) != 0)
         goto refuse;
     pthread_mutex_lock(&gen_lock);
     if (gen_current && !gen_same_store(gen_current->cfg, gen->cfg)) {
@@ -132,7 +159,9 @@ int gen_load(const char *path, int open_store, char *err, size_t errsz)
                  "(restart optin-milter)\n", path);
         goto refuse;
     }
-    if (open_store && gen_store == NULL)
+    if (gen_current && mode == GEN_RUN)
+        gen_warn_restart(gen_current->cfg, gen->cfg);
+    if (mode == GEN_RUN && gen_store == NULL)
         gen_store = store_open_configured(gen->cfg);   /* only after any fork: never twice */
     gen->env = (struct msg_env){.cfg = gen->cfg, .keys = gen->keys, .store = gen_store,
                                 .journal = gen->journal};
@@ -207,7 +236,7 @@ void gen_reload(const char *path)
     struct generation *gen;
     char err[8192] = "";
 
-    if (gen_load(path, 1, err, sizeof(err)) == 0) {
+    if (gen_load(path, GEN_RUN, err, sizeof(err)) == 0) {
         log_info("reload: configuration %s loaded", path);
         return;
     }

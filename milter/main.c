@@ -6,19 +6,23 @@
  * SYNOPSIS
  *	optin-milter [-f] [-n] [-V] [-c config] [-p socket]
  * DESCRIPTION
- *	Start-up and shut-down: read and check the configuration (-n stops
- *	there), log to syslog or stderr, register with libmilter and open
- *	the socket, give the socket its mode and group, drop privileges,
- *	daemonize (unless -f), write the pidfile, then open the LMDB store
- *	(never before a fork) and run. SIGUSR1 reloads the configuration
+ *	Start-up and shut-down: block the signals our threads wait for, read
+ *	and check the configuration and key file (-n stops there), log to
+ *	syslog or stderr, register with libmilter and open the socket, give
+ *	the socket its mode and group, daemonize (unless -f), write the
+ *	pidfile, drop privileges, and only then, as the configured user,
+ *	open the journal and the LMDB store (never before a fork) and run. SIGUSR1 reloads the configuration
  *	and reopens the journal; SIGTERM and SIGHUP stop accepting
  *	connections, after which live sessions are given time to finish
  *	before the store is closed.
  * DIAGNOSTICS
  *	Exit status 0 after a clean stop or a good -n check; 78 (EX_CONFIG)
- *	for a bad configuration, with each error as "FILE:LINE: reason" on
- *	stderr; 71 (EX_OSERR) when the socket, privileges, daemon or store
- *	cannot be set up; 64 for bad options.
+ *	for a bad configuration or key file, with each error as
+ *	"FILE:LINE: reason" on stderr; 71 (EX_OSERR) when the socket,
+ *	daemon, pidfile, privileges or journal cannot be set up; 70 when
+ *	libmilter's main loop fails; 64 for bad options. A consent store that
+ *	cannot be opened is not fatal: list mail temp-fails (logged) until a
+ *	reload opens it.
  * SEE ALSO
  *	optin-milter(8), optin-milter.conf(5), optinctl(1)
  */
@@ -192,16 +196,18 @@ int main(int argc, char **argv)
 {
     struct options opt = {.config = OPTIN_DEFAULT_CONFIG};
     struct optin_config *cfg;
+    const char *conn, *path;
     char err[16384];
-    int rc;
+    int rc, left;
 
+    block_signals();    /* before anything: a SIGUSR1 must never kill us */
     if (parse_options(argc, argv, &opt) != 0)
         return EX_USAGE;
     if ((cfg = check_config(opt.config)) == NULL)
         return EX_CONFIG;
     log_open("optin-milter", strcmp(cfg->log_target, "stderr") == 0 ? LOG_TO_STDERR : LOG_TO_SYSLOG,
              facility_of(cfg->syslog_facility));
-    if (gen_load(opt.config, 0, err, sizeof(err)) != 0) {
+    if (gen_load(opt.config, GEN_CHECK_ONLY, err, sizeof(err)) != 0) {
         fprintf(stderr, "%s", err);
         return EX_CONFIG;
     }
@@ -209,25 +215,27 @@ int main(int argc, char **argv)
         printf("optin-milter: %s: configuration OK\n", opt.config);
         return EX_OK;
     }
-    if (setup_socket(cfg, opt.socket ? opt.socket : cfg->socket) != 0 || drop_privileges(cfg) != 0
-        || (!opt.foreground && daemon(0, 0) < 0) || write_pidfile(cfg->pidfile) != 0)
+    conn = opt.socket ? opt.socket : cfg->socket;
+    /* root's part: socket, daemon, pidfile; then the configured user opens store and journal */
+    if (setup_socket(cfg, conn) != 0 || (!opt.foreground && daemon(0, 0) < 0)
+        || write_pidfile(cfg->pidfile) != 0 || drop_privileges(cfg) != 0)
         return EX_OSERR;
-    block_signals();
-    if (gen_load(opt.config, 1, err, sizeof(err)) != 0 || reload_thread_start(opt.config) != 0) {
+    if (gen_load(opt.config, GEN_RUN, err, sizeof(err)) != 0 || reload_thread_start(opt.config) != 0) {
         log_error("start-up failed: %s", err);
         return EX_OSERR;
     }
-    log_info("starting: version %s, listening on %s", PACKAGE_VERSION,
-             opt.socket ? opt.socket : cfg->socket);
+    log_info("starting: version %s, listening on %s", PACKAGE_VERSION, conn);
     rc = smfi_main();
     log_info("stopping: waiting for live sessions");
-    if ((rc = sessions_drain(DRAIN_SECONDS)) > 0)
-        log_warn("stopping with %d sessions still open", rc);
+    if ((left = sessions_drain(DRAIN_SECONDS)) > 0)
+        log_warn("stopping with %d sessions still open", left);
     gen_shutdown();
     store_close(gen_store_get());
-    if (cfg->pidfile)
-        unlink(cfg->pidfile);
+    if (cfg->pidfile && unlink(cfg->pidfile) < 0 && errno != ENOENT)
+        log_warn("pidfile %s: %s", cfg->pidfile, strerror(errno));
+    if ((path = socket_path(conn)) != NULL)
+        unlink(path);
     config_free(cfg);
     log_info("stopped");
-    return EX_OK;
+    return rc == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
 }

@@ -34,7 +34,9 @@ struct conn_ctx {
 /* daemon.c */
 struct generation *gen_retain(void);
 void gen_release(struct generation *gen);
-int gen_load(const char *path, int open_store, char *err, size_t errsz);
+#define GEN_CHECK_ONLY 0   /* configuration and keys only (before fork and privilege drop) */
+#define GEN_RUN 1          /* also the journal and, once per process, the store */
+int gen_load(const char *path, int mode, char *err, size_t errsz);
 struct store *gen_store_get(void);
 void gen_reload(const char *path);
 void gen_shutdown(void);

@@ -83,6 +83,7 @@
 
 #include "config.h"
 #include "timeutil.h"
+#include "unsubscribe.h"
 
 /* Every key name, one entry each even when it appears in two tables ("mode", "unsubscribe_url"). */
 enum key_id {
@@ -457,6 +458,7 @@ static const char *check_list_id_value(const char *text)
 /* check_unsubscribe_url - an https:// base URL that goes into List-Unsubscribe as it is */
 static const char *check_unsubscribe_url(const char *text)
 {
+    char probe[UNSUB_VALUE_BUFSZ];
     const char *p;
 
     if (strncasecmp(text, "https://", 8) != 0)
@@ -468,6 +470,9 @@ static const char *check_unsubscribe_url(const char *text)
     for (p = text; *p != '\0'; p++)
         if (*p < 33 || *p > 126 || strchr("<>,\"", *p) != NULL)
             return "expected a URL of printable ASCII without spaces, <, >, \",\" or '\"'";
+    if (unsub_value(NULL, text, "AAAA", probe, sizeof(probe)) != 0)
+        return "expected a URL the List-Unsubscribe header can carry as it is "
+               "(no '#' or characters that need escaping)";
     return NULL;
 }
 
@@ -497,6 +502,7 @@ static const char *check_unsubscribe_mailto(const char *text)
     static const char domain_chars[] = ALNUM "-";
 #undef ALNUM
     const char *at = strchr(text, '@');
+    char probe[UNSUB_VALUE_BUFSZ];
 
     if (strlen(text) > MAILTO_MAX)
         return "expected an address of at most 254 octets";
@@ -504,6 +510,9 @@ static const char *check_unsubscribe_mailto(const char *text)
         || !check_dot_atom(text, (size_t) (at - text), local_chars)
         || !check_dot_atom(at + 1, strlen(at + 1), domain_chars))
         return "expected a plain address local@domain in ASCII, without spaces, quotes or <>,?%#";
+    if (unsub_value(text, NULL, "AAAA", probe, sizeof(probe)) != 0)
+        return "expected an address a mailto: URI can carry without escaping "
+               "(letters, digits and . _ + - = ! $ & ' * ~ in the local part)";
     return NULL;
 }
 

@@ -20,6 +20,9 @@
  *	time		when it was decided, RFC 3339 UTC
  *			("2024-05-01T12:00:00Z")
  *	queue_id	the MTA's queue id, or the session id before it
+ *	session_id	optin-milter's own id of the message ("optin-N.M"),
+ *			on every line, so lines written before the queue id
+ *			was known join the later ones
  *	client_addr	the SMTP client's address
  *	sender		the envelope sender
  *	list		the list id; absent for unattributed bulk mail
@@ -196,6 +199,7 @@ static json_t *entry_object(const struct journal_entry *e)
         return NULL;
     bad = add_time(obj, "time", e->time)
         | add_string(obj, "queue_id", e->queue_id)
+        | add_string(obj, "session_id", e->session_id)
         | add_string(obj, "client_addr", e->client_addr)
         | add_string(obj, "sender", e->sender)
         | add_string(obj, "list", e->list)

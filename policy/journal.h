@@ -11,6 +11,7 @@ struct journal;
 struct journal_entry {
     int64_t time;
     const char *queue_id;     /* the MTA's, or our own session id until it is known */
+    const char *session_id;   /* our own id of the message, on every line */
     const char *client_addr;
     const char *sender;
     const char *list;         /* NULL for unattributed bulk mail */

@@ -92,7 +92,7 @@ static void msg_record(struct msg_state *m, const char *rcpt, const char *verdic
                        const char *reason, const struct decision *d, const char *note)
 {
     struct journal_entry e = {
-        .time = m->now, .queue_id = m->id, .client_addr = m->client_addr, .sender = m->sender,
+        .time = m->now, .queue_id = m->id, .session_id = m->own_id, .client_addr = m->client_addr, .sender = m->sender,
         .list = m->list ? m->list->id : NULL, .recipient = rcpt, .verdict = verdict,
         .reason = reason, .mode = msg_mode(m), .note = note,
     };
@@ -210,6 +210,19 @@ static enum msg_step store_failed(struct msg_state *m, const char *rcpt, int rc,
     return MSG_TEMPFAIL;
 }
 
+/* unchecked_decision - "allowed" without a lookup, for store_failure = accept */
+static void unchecked_decision(const char *raw, size_t len, const struct optin_config *cfg,
+                               struct decision *d)
+{
+    memset(d, 0, sizeof(*d));
+    d->addr_error = addr_normalize(raw, len, cfg->fold_local_part ? ADDR_FOLD_LOCAL : 0,
+                                   d->address);
+    if (d->addr_error != ADDR_OK)
+        d->address[0] = 0;
+    d->allow = 1;
+    d->reason = REASON_CONSENT;
+}
+
 /* msg_decide - look up one recipient; 0 or a store error */
 static int msg_decide(struct msg_state *m, const char *raw, size_t len, struct decision *d)
 {
@@ -229,13 +242,19 @@ enum msg_step msg_rcpt(struct msg_state *m, const char *raw, size_t len, int non
 
     if (m->list_source != LIST_BY_ENVELOPE || non_smtpd)
         return msg_keep_rcpt(m, raw, len, NULL) == 0 ? MSG_CONTINUE : MSG_TEMPFAIL;
-    if ((rc = msg_decide(m, raw, len, &d)) != 0)
-        return store_failed(m, shown(raw, buf), rc, reply);
+    if ((rc = msg_decide(m, raw, len, &d)) != 0) {
+        enum msg_step step = store_failed(m, shown(raw, buf), rc, reply);
+
+        if (step != MSG_CONTINUE)
+            return step;
+        unchecked_decision(raw, len, m->env->cfg, &d);   /* store_failure = accept */
+        return msg_keep_rcpt(m, raw, len, &d) == 0 ? MSG_CONTINUE : MSG_TEMPFAIL;
+    }
     if (!d.allow && m->list->mode == MODE_ENFORCE) {
         msg_record(m, d.address[0] ? d.address : shown(raw, buf), "reject",
                    decision_reason_name(d.reason), &d, NULL);
         set_reply(reply, "550", "5.7.1", "<%s>: no consent for list %s (%s)",
-                  d.address[0] ? d.address : shown(raw, buf), m->list->id,
+                  shown(d.address[0] ? d.address : raw, buf), m->list->id,
                   decision_reason_name(d.reason));
         return MSG_REJECT;
     }
@@ -300,6 +319,19 @@ static void plan_header(struct eom_plan *p, const char *name, int present, const
                                             .index = present ? 1 : 0, .value = strdup(value)};
 }
 
+/* unsub_problem - why no List-Unsubscribe could be built, for the log */
+static const char *unsub_problem(const struct msg_state *m, const struct msg_rcpt *only,
+                                 size_t left, const char *mailto)
+{
+    if (m->env->keys == NULL)
+        return "no token key file loaded";
+    if (left > 1 && mailto == NULL)
+        return "several recipients and no unsubscribe_mailto";
+    if (left == 1 && only->d.address[0] == 0)
+        return "the recipient address is not valid";
+    return "the token or header could not be built";
+}
+
 /* plan_unsubscribe - the List-Unsubscribe pair for the recipients left */
 static void plan_unsubscribe(struct msg_state *m, struct eom_plan *p, const struct msg_rcpt *only,
                              size_t left)
@@ -311,19 +343,23 @@ static void plan_unsubscribe(struct msg_state *m, struct eom_plan *p, const stru
     char token[TOKEN_BUFSZ], value[UNSUB_VALUE_BUFSZ];
     int ok = 0, one_click = 0;
 
+    if (url == NULL && mailto == NULL)
+        return;     /* the milter was not asked to manage these headers: the app's stay */
     if (m->env->keys && left == 1 && only->d.address[0]
-        && token_make(m->env->keys, m->list->id, only->d.address, token) == 0)
-        ok = unsub_value(mailto, url, token, value, sizeof(value)) == 0, one_click = ok && url;
-    else if (m->env->keys && left > 1 && mailto
-             && token_make(m->env->keys, m->list->id, "", token) == 0)
+        && token_make(m->env->keys, m->list->id, only->d.address, token) == 0) {
+        ok = unsub_value(mailto, url, token, value, sizeof(value)) == 0;
+        one_click = ok && url != NULL;
+    } else if (m->env->keys && left > 1 && mailto
+               && token_make(m->env->keys, m->list->id, "", token) == 0) {
         ok = unsub_value(mailto, NULL, token, value, sizeof(value)) == 0;
+    }
     if (left > 1)
         msg_record(m, NULL, "warn", "several-recipients", NULL,
                    ok ? "list-level mailto only, no one-click: send one recipient per message"
-                      : "no unsubscribe header: several recipients and no unsubscribe_mailto");
+                      : unsub_problem(m, only, left, mailto));
     else if (!ok)
-        log_warn("%s: no List-Unsubscribe added: %s", m->id,
-                 m->env->keys ? "no unsubscribe_url or unsubscribe_mailto" : "no token key file");
+        log_warn("%s: no List-Unsubscribe added: %s", m->id, unsub_problem(m, only, left, mailto));
+    /* an unverifiable header of the application's is never left in place */
     plan_header(p, UNSUB_HEADER, m->unsub_count, ok ? value : NULL);
     plan_header(p, UNSUB_POST_HEADER, m->unsub_post_count, one_click ? UNSUB_POST_VALUE : NULL);
 }
@@ -443,8 +479,14 @@ void msg_eom(struct msg_state *m, struct eom_plan *p)
         return;
     }
     if ((rc = eom_decide_all(m)) != 0) {
-        p->step = store_failed(m, NULL, rc, &p->reply);
-        return;
+        if ((p->step = store_failed(m, NULL, rc, &p->reply)) != MSG_CONTINUE)
+            return;
+        for (size_t i = 0; i < m->nrcpts; i++)       /* store_failure = accept */
+            if (!m->rcpts[i].decided) {
+                unchecked_decision(m->rcpts[i].raw, strlen(m->rcpts[i].raw), m->env->cfg,
+                                   &m->rcpts[i].d);
+                m->rcpts[i].decided = m->rcpts[i].journalled = 1;
+            }
     }
     left = eom_strip(m, p, &only);
     if (left == 0) {
