@@ -176,14 +176,17 @@ static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
 {
     struct conn_ctx *cc = smfi_getpriv(ctx);
     struct msg_reply reply = {0};
+    enum msg_step step;
     int non_smtpd;
 
     if (cc == NULL || cc->cc_msg == NULL)
         return SMFIS_TEMPFAIL;
     msg_set_queue_id(&cc->cc_msg->mc_state, smfi_getsymval(ctx, "i"));
     non_smtpd = smfi_getsymval(ctx, "{rcpt_mailer}") == NULL;
-    return step_status(ctx, msg_rcpt(&cc->cc_msg->mc_state, argv[0], strlen(argv[0]), non_smtpd,
-                                     &reply), &reply);
+    callback_enter();
+    step = msg_rcpt(&cc->cc_msg->mc_state, argv[0], strlen(argv[0]), non_smtpd, &reply);
+    callback_leave();
+    return step_status(ctx, step, &reply);
 }
 
 /* mlfi_header - note what a header says */
@@ -237,10 +240,12 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
     if (cc == NULL || cc->cc_msg == NULL)
         return SMFIS_TEMPFAIL;
     msg_set_queue_id(&cc->cc_msg->mc_state, smfi_getsymval(ctx, "i"));
+    callback_enter();
     msg_eom(&cc->cc_msg->mc_state, &plan);
-    if (plan.step == MSG_CONTINUE && apply_plan(ctx, &plan) != 0) {
-        log_error("%s: the MTA refused a header or recipient change: message temp-failed",
-                  cc->cc_msg->mc_state.id);
+    callback_leave();
+    if (plan.failed || (plan.step == MSG_CONTINUE && apply_plan(ctx, &plan) != 0)) {
+        log_error("%s: %s: message temp-failed", cc->cc_msg->mc_state.id,
+                  plan.failed ? "out of memory" : "the MTA refused a header or recipient change");
         plan.step = MSG_TEMPFAIL;
         plan.reply = (struct msg_reply){.rcode = "451", .xcode = "4.3.0",
                                         .text = "consent filter could not edit the message"};

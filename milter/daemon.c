@@ -11,7 +11,8 @@
  *	void	gen_release(struct generation *gen)
  *	int	reload_thread_start(const char *config_path)
  *	void	session_begin(void), session_end(void)
- *	int	sessions_drain(int seconds)
+ *	void	callback_enter(void), callback_leave(void)
+ *	int	callbacks_drain(int seconds, int *sessions_open)
  * DESCRIPTION
  *	A generation is one loaded configuration with its token keys and its
  *	journal file. Messages retain the current generation at MAIL and
@@ -29,8 +30,12 @@
  *	the store could not be opened, each reload tries again, so fixing
  *	the database and sending SIGUSR1 is enough.
  *
- *	Sessions are counted from negotiate/connect to close, so shutdown
- *	can wait for live sessions before the store is closed.
+ *	Callbacks that use the consent store are counted, so that shutdown
+ *	closes the store only when none is running. Debian's libmilter
+ *	(built with its worker pool) stops serving every session as soon as
+ *	it is told to stop: messages in progress then get the MTA's
+ *	milter_default_action (tempfail: retried, nothing lost), and
+ *	sessions still open are only counted for the log.
  * DIAGNOSTICS
  *	Reload results are logged: "reload: configuration FILE loaded" or
  *	"reload: FILE refused, keeping the running configuration", followed
@@ -56,8 +61,9 @@ static struct generation *gen_current;
 static struct store *gen_store;
 
 static pthread_mutex_t session_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t session_gone = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t callbacks_done = PTHREAD_COND_INITIALIZER;
 static unsigned long session_count;
+static unsigned long callbacks_running;
 
 /* gen_free - release a generation's resources */
 static void gen_free(struct generation *gen)
@@ -275,7 +281,7 @@ int reload_thread_start(const char *config_path)
     return 0;
 }
 
-/* session_begin - one more live session */
+/* session_begin - one more live session (for the log at shutdown) */
 void session_begin(void)
 {
     pthread_mutex_lock(&session_lock);
@@ -287,13 +293,30 @@ void session_begin(void)
 void session_end(void)
 {
     pthread_mutex_lock(&session_lock);
-    if (session_count > 0 && --session_count == 0)
-        pthread_cond_broadcast(&session_gone);
+    if (session_count > 0)
+        session_count--;
     pthread_mutex_unlock(&session_lock);
 }
 
-/* sessions_drain - wait up to seconds for live sessions to close; how many are left */
-int sessions_drain(int seconds)
+/* callback_enter - a callback that uses the store begins */
+void callback_enter(void)
+{
+    pthread_mutex_lock(&session_lock);
+    callbacks_running++;
+    pthread_mutex_unlock(&session_lock);
+}
+
+/* callback_leave - that callback is done */
+void callback_leave(void)
+{
+    pthread_mutex_lock(&session_lock);
+    if (callbacks_running > 0 && --callbacks_running == 0)
+        pthread_cond_broadcast(&callbacks_done);
+    pthread_mutex_unlock(&session_lock);
+}
+
+/* callbacks_drain - wait up to seconds for running callbacks; sessions still open are returned */
+int callbacks_drain(int seconds, int *sessions_open)
 {
     struct timespec until;
     int left;
@@ -301,10 +324,11 @@ int sessions_drain(int seconds)
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += seconds;
     pthread_mutex_lock(&session_lock);
-    while (session_count > 0)
-        if (pthread_cond_timedwait(&session_gone, &session_lock, &until) == ETIMEDOUT)
+    while (callbacks_running > 0)
+        if (pthread_cond_timedwait(&callbacks_done, &session_lock, &until) == ETIMEDOUT)
             break;
-    left = (int) session_count;
+    left = (int) callbacks_running;
+    *sessions_open = (int) session_count;
     pthread_mutex_unlock(&session_lock);
     return left;
 }

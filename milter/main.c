@@ -12,9 +12,10 @@
  *	the socket its mode and group, daemonize (unless -f), write the
  *	pidfile, drop privileges, and only then, as the configured user,
  *	open the journal and the LMDB store (never before a fork) and run. SIGUSR1 reloads the configuration
- *	and reopens the journal; SIGTERM and SIGHUP stop accepting
- *	connections, after which live sessions are given time to finish
- *	before the store is closed.
+ *	and reopens the journal; SIGTERM and SIGHUP stop libmilter, after
+ *	which the store is closed as soon as no lookup is running (at most
+ *	30 s); libmilter serves no session after the stop, so messages in
+ *	progress get the MTA's milter_default_action.
  * DIAGNOSTICS
  *	Exit status 0 after a clean stop or a good -n check; 78 (EX_CONFIG)
  *	for a bad configuration or key file, with each error as
@@ -217,6 +218,7 @@ int main(int argc, char **argv)
     }
     conn = opt.socket ? opt.socket : cfg->socket;
     /* root's part: socket, daemon, pidfile; then the configured user opens store and journal */
+    smfi_setmaxdatasize(1024 * 1024 - 1);   /* headers up to 1 MiB (Sendmail; Postfix sends 64 KiB) */
     if (setup_socket(cfg, conn) != 0 || (!opt.foreground && daemon(0, 0) < 0)
         || write_pidfile(cfg->pidfile) != 0 || drop_privileges(cfg) != 0)
         return EX_OSERR;
@@ -226,9 +228,11 @@ int main(int argc, char **argv)
     }
     log_info("starting: version %s, listening on %s", PACKAGE_VERSION, conn);
     rc = smfi_main();
-    log_info("stopping: waiting for live sessions");
-    if ((left = sessions_drain(DRAIN_SECONDS)) > 0)
-        log_warn("stopping with %d sessions still open", left);
+    log_info("stopping: waiting for running lookups");
+    if (callbacks_drain(DRAIN_SECONDS, &left) > 0)
+        log_warn("stopping with lookups still running after %d s", DRAIN_SECONDS);
+    if (left > 0)
+        log_info("stopping: %d sessions still open get the MTA's milter_default_action", left);
     gen_shutdown();
     store_close(gen_store_get());
     if (cfg->pidfile && unlink(cfg->pidfile) < 0 && errno != ENOENT)

@@ -42,7 +42,9 @@ void gen_reload(const char *path);
 void gen_shutdown(void);
 void session_begin(void);
 void session_end(void);
-int sessions_drain(int seconds);
+void callback_enter(void);
+void callback_leave(void);
+int callbacks_drain(int seconds, int *sessions_open);
 int reload_thread_start(const char *config_path);
 
 /* callbacks.c */

@@ -104,8 +104,8 @@ static void msg_record(struct msg_state *m, const char *rcpt, const char *verdic
     }
     if (m->env->journal && journal_write(m->env->journal, &e) != 0)
         log_warn("%s: journal write failed", m->id);
-    log_info("%s: %s: rcpt=<%s> list=%s reason=%s mode=%s%s%s", m->id, verdict,
-             rcpt ? shown(rcpt, buf) : "", m->list ? m->list->id : "-", reason ? reason : "-",
+    log_info("%s: %s: rcpt=%s%s%s list=%s reason=%s mode=%s%s%s", m->id, verdict,
+             rcpt ? "<" : "", rcpt ? shown(rcpt, buf) : "-", rcpt ? ">" : "", m->list ? m->list->id : "-", reason ? reason : "-",
              msg_mode(m), note ? " note=" : "", note ? note : "");
 }
 
@@ -243,11 +243,12 @@ enum msg_step msg_rcpt(struct msg_state *m, const char *raw, size_t len, int non
     if (m->list_source != LIST_BY_ENVELOPE || non_smtpd)
         return msg_keep_rcpt(m, raw, len, NULL) == 0 ? MSG_CONTINUE : MSG_TEMPFAIL;
     if ((rc = msg_decide(m, raw, len, &d)) != 0) {
-        enum msg_step step = store_failed(m, shown(raw, buf), rc, reply);
+        enum msg_step step;
 
+        unchecked_decision(raw, len, m->env->cfg, &d);   /* for store_failure = accept */
+        step = store_failed(m, d.address[0] ? d.address : shown(raw, buf), rc, reply);
         if (step != MSG_CONTINUE)
             return step;
-        unchecked_decision(raw, len, m->env->cfg, &d);   /* store_failure = accept */
         return msg_keep_rcpt(m, raw, len, &d) == 0 ? MSG_CONTINUE : MSG_TEMPFAIL;
     }
     if (!d.allow && m->list->mode == MODE_ENFORCE) {
@@ -307,16 +308,35 @@ enum msg_step msg_eoh(struct msg_state *m)
     return MSG_ACCEPT;
 }
 
+/* plan_op - append one header edit; marks the plan failed when out of memory */
+static void plan_op(struct eom_plan *p, struct hdr_op op)
+{
+    if (p->nops == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 8;
+        struct hdr_op *ops = realloc(p->ops, cap * sizeof(*ops));
+
+        if (ops == NULL) {
+            free(op.value);
+            p->failed = 1;
+            return;
+        }
+        p->ops = ops;
+        p->cap = cap;
+    }
+    p->ops[p->nops++] = op;
+}
+
 /* plan_header - set a header to exactly one instance with value (NULL: remove every instance) */
 static void plan_header(struct eom_plan *p, const char *name, int present, const char *value)
 {
-    int first = value ? 2 : 1;
-
-    for (int i = present; i >= first && p->nops < MSG_HDR_OPS_MAX; i--)
-        p->ops[p->nops++] = (struct hdr_op){.name = name, .index = i};
-    if (value && p->nops < MSG_HDR_OPS_MAX)
-        p->ops[p->nops++] = (struct hdr_op){.name = name, .add = present == 0,
-                                            .index = present ? 1 : 0, .value = strdup(value)};
+    for (int i = present; i >= (value ? 2 : 1); i--)     /* from the highest index down */
+        plan_op(p, (struct hdr_op){.name = name, .index = i});
+    if (value == NULL)
+        return;
+    plan_op(p, (struct hdr_op){.name = name, .add = present == 0, .index = present ? 1 : 0,
+                               .value = strdup(value)});
+    if (p->ops[p->nops - 1].value == NULL)
+        p->failed = 1;
 }
 
 /* unsub_problem - why no List-Unsubscribe could be built, for the log */
@@ -461,6 +481,28 @@ static void plan_verdict(struct msg_state *m, struct eom_plan *p, size_t left)
     plan_header(p, m->env->cfg->verdict_header, m->verdict_count, value);
 }
 
+/* eom_store_failed - the store failed at end of message: temp-fail, or one line per recipient */
+static enum msg_step eom_store_failed(struct msg_state *m, struct eom_plan *p, int rc)
+{
+    char buf[SHOWN_BUFSZ];
+
+    if (m->env->cfg->store_failure != STORE_FAIL_ACCEPT)
+        return p->step = store_failed(m, NULL, rc, &p->reply);
+    log_warn("%s: consent lookup failed: %s", m->id,
+             m->env->store ? store_strerror(rc) : "no consent database");
+    for (size_t i = 0; i < m->nrcpts; i++) {
+        struct msg_rcpt *r = &m->rcpts[i];
+
+        if (r->decided)
+            continue;
+        unchecked_decision(r->raw, strlen(r->raw), m->env->cfg, &r->d);
+        r->decided = r->journalled = 1;
+        msg_record(m, r->d.address[0] ? r->d.address : shown(r->raw, buf), "accept-unchecked",
+                   "store-failure", NULL, NULL);
+    }
+    return MSG_CONTINUE;
+}
+
 /* msg_eom - the end-of-message plan */
 void msg_eom(struct msg_state *m, struct eom_plan *p)
 {
@@ -478,16 +520,8 @@ void msg_eom(struct msg_state *m, struct eom_plan *p)
         plan_header(p, m->env->cfg->marker_header, m->marker_count, NULL);
         return;
     }
-    if ((rc = eom_decide_all(m)) != 0) {
-        if ((p->step = store_failed(m, NULL, rc, &p->reply)) != MSG_CONTINUE)
-            return;
-        for (size_t i = 0; i < m->nrcpts; i++)       /* store_failure = accept */
-            if (!m->rcpts[i].decided) {
-                unchecked_decision(m->rcpts[i].raw, strlen(m->rcpts[i].raw), m->env->cfg,
-                                   &m->rcpts[i].d);
-                m->rcpts[i].decided = m->rcpts[i].journalled = 1;
-            }
-    }
+    if ((rc = eom_decide_all(m)) != 0 && eom_store_failed(m, p, rc) != MSG_CONTINUE)
+        return;
     left = eom_strip(m, p, &only);
     if (left == 0) {
         eom_all_denied(m, p);
@@ -503,6 +537,7 @@ void msg_plan_free(struct eom_plan *p)
 {
     for (size_t i = 0; i < p->nops; i++)
         free(p->ops[i].value);
+    free(p->ops);
     free(p->delrcpt);
     memset(p, 0, sizeof(*p));
 }

@@ -13,7 +13,6 @@
 
 #define MSG_ID_BUFSZ 64
 #define MSG_REPLY_TEXT 400
-#define MSG_HDR_OPS_MAX 32
 
 /* What a message is checked against: one configuration generation, owned by the caller. */
 struct msg_env {
@@ -52,8 +51,9 @@ struct eom_plan {
     struct msg_reply reply;
     const char **delrcpt;      /* recipients to remove, exactly as received */
     size_t ndelrcpt;
-    struct hdr_op ops[MSG_HDR_OPS_MAX];
-    size_t nops;
+    struct hdr_op *ops;         /* as many as needed: an app may have sent 40 copies */
+    size_t nops, cap;
+    int failed;                 /* out of memory while planning: the caller temp-fails */
 };
 
 struct msg_rcpt {

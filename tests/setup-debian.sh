@@ -3,10 +3,15 @@
 set -e
 pkgs="build-essential autoconf automake autoconf-archive pkg-config
       libmilter-dev liblmdb-dev lmdb-utils libconfig-dev libidn2-dev libunistring-dev
-      libcsv-dev libjansson-dev libsodium-dev libspf2-dev miltertest python3"
+      libcsv-dev libjansson-dev libsodium-dev libspf2-dev miltertest python3
+      postfix opendkim opendkim-tools python3-dkim"
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
+# Postfix for the integration tests and the demo, which run private instances: installed
+# with "No configuration" it writes no /etc/postfix/main.cf and starts nothing (a machine
+# that already has Postfix keeps its configuration).
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $pkgs >/dev/null

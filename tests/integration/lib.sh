@@ -31,6 +31,9 @@
 : "${OPTIN_MILTER:=$top_builddir/milter/optin-milter}"
 . "$top_srcdir/tests/tap.sh"
 MAILTOOL=$top_srcdir/tests/integration/mailtool.py
+# Debian's python3 (with python3-dkim), before any other one on PATH
+if [ -x /usr/bin/python3 ]; then PYTHON=/usr/bin/python3
+else PYTHON=$(command -v python3 2> /dev/null); fi
 PATH=$PATH:/usr/sbin:/sbin
 export PATH
 
@@ -48,7 +51,7 @@ it_begin() {
     for prog in "$OPTINCTL" "$OPTIN_MILTER"; do
         [ -x "$prog" ] || { echo "Bail out! $prog is not built"; exit 1; }
     done
-    command -v python3 > /dev/null 2>&1 \
+    [ -n "$PYTHON" ] \
         || { echo "Bail out! python3 is missing (tests/setup-debian.sh installs it)"; exit 1; }
     id postfix > /dev/null 2>&1 || { echo "Bail out! no postfix user"; exit 1; }
     IT=$(mktemp -d "${TMPDIR:-/tmp}/optin-it.XXXXXX") || { echo "Bail out! mktemp"; exit 1; }
@@ -67,7 +70,7 @@ it_begin() {
 
 # free_ports N : N distinct free TCP ports on 127.0.0.1 (the kernel's choice)
 free_ports() {
-    python3 -c '
+    "$PYTHON" -c '
 import socket, sys
 socks = []
 for _ in range(int(sys.argv[1])):
@@ -106,9 +109,37 @@ it_stop_all() {
 # it_cleanup : at exit (unless IT_KEEP=1): stop everything, remove the folder
 it_cleanup() {
     [ -n "${IT:-}" ] && [ -d "$IT" ] || return 0
-    [ "${IT_KEEP:-0}" = 1 ] && return 0
+    if [ "${IT_KEEP:-0}" = 1 ]; then
+        it_stop_script > /dev/null
+        return 0
+    fi
     it_stop_all
     rm -rf "$IT"
+}
+
+# it_stop_script : write $IT/stop.sh, which stops everything started here by pid and
+# removes $IT; prints its path
+it_stop_script() {
+    {
+        echo "#!/bin/sh"
+        echo "# stop.sh - stop what tests/integration/lib.sh started in $IT, then remove it"
+        for name in $(cat "$IT/instances"); do
+            echo "postfix -c '$IT/$name/conf' stop"
+            pid=$(pf_master_pid "$name")
+            [ -n "$pid" ] && echo "sleep 1; kill -KILL $pid 2> /dev/null"
+        done
+        while read -r what pid; do
+            [ -n "$pid" ] || continue
+            echo "kill -TERM $pid 2> /dev/null   # $what"
+            # libmilter looks at its stop flag at the next connection
+            [ "$what" = milter ] && echo "$PYTHON -c 'import socket; socket.socket(socket.AF_UNIX).connect(\"$MILTER_SOCK\")' 2> /dev/null"
+        done < "$IT/pids"
+        echo "sleep 1"
+        awk '{ print "kill -KILL " $2 " 2> /dev/null" }' "$IT/pids"
+        echo "rm -rf '$IT'"
+    } > "$IT/stop.sh"
+    chmod 755 "$IT/stop.sh"
+    echo "$IT/stop.sh"
 }
 
 # comment FILE [PREFIX] : a file as TAP comments (its last 60 lines)
@@ -177,6 +208,7 @@ milter_start() {
     rm -f "$MILTER_SOCK"
     "$OPTIN_MILTER" -f -c "$IT/optin.conf" 2>> "$IT/milter.log" &
     MILTER_PID=$!
+    track milter "$MILTER_PID"
     n=100
     while [ $n -gt 0 ]; do
         [ -S "$MILTER_SOCK" ] && return 0
@@ -195,7 +227,7 @@ milter_stop() {
     kill -TERM "$MILTER_PID" 2> /dev/null
     n=100
     while kill -0 "$MILTER_PID" 2> /dev/null && [ $n -gt 0 ]; do
-        python3 -c 'import socket, sys
+        "$PYTHON" -c 'import socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.settimeout(1)
 try:
@@ -212,6 +244,7 @@ except OSError:
         wait "$MILTER_PID" 2> /dev/null
         MILTER_RC=$?
     fi
+    untrack milter
     MILTER_PID=
 }
 
@@ -228,7 +261,7 @@ sink_start() {
 
 # wait_port PORT : until something listens on 127.0.0.1:PORT (5 s at most)
 wait_port() {
-    python3 -c '
+    "$PYTHON" -c '
 import socket, sys, time
 end = time.time() + 5
 while time.time() < end:
@@ -341,7 +374,7 @@ MTA_NAME=mta
 mail_send() {
     name=$1; shift
     port=$(sed -n 's/^127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$IT/$name/conf/master.cf")
-    python3 "$MAILTOOL" send "$port" "$@" > "$IT/send.out" 2>&1
+    "$PYTHON" "$MAILTOOL" send "$port" "$@" > "$IT/send.out" 2>&1
 }
 # reply_of RCPT : the code of the last mail_send's reply to RCPT (or MAIL, DATA)
 reply_of() {
@@ -383,7 +416,7 @@ queue_wait() {
 }
 
 # sink_count : complete messages the sink has
-sink_count() { python3 "$MAILTOOL" arrived "$SINK_DIR" | awk '{ print $1 }' | sort -u | wc -l; }
+sink_count() { "$PYTHON" "$MAILTOOL" arrived "$SINK_DIR" | awk '{ print $1 }' | sort -u | wc -l; }
 # sink_wait N [SECONDS] : until the sink has N messages (default 20 s); 1 if not
 sink_wait() {
     n=$((${2:-20} * 10))
@@ -395,13 +428,13 @@ sink_wait() {
     return 0
 }
 # arrived : the recipients of every message at the sink, sorted, one per line
-arrived() { python3 "$MAILTOOL" arrived "$SINK_DIR" | awk '{ print $2 }' | sort; }
+arrived() { "$PYTHON" "$MAILTOOL" arrived "$SINK_DIR" | awk '{ print $2 }' | sort; }
 # arrived_list : the same on one line
 arrived_list() { arrived | tr '\n' ' ' | sed 's/ $//'; }
 # arrived_file RCPT : the dump files that have RCPT (one per line)
-arrived_file() { python3 "$MAILTOOL" arrived "$SINK_DIR" | awk -v r="$1" '$2 == r { print $1 }'; }
+arrived_file() { "$PYTHON" "$MAILTOOL" arrived "$SINK_DIR" | awk -v r="$1" '$2 == r { print $1 }'; }
 # field FILE NAME : each instance of a header field, unfolded
-field() { python3 "$MAILTOOL" field "$1" "$2"; }
+field() { "$PYTHON" "$MAILTOOL" field "$1" "$2"; }
 # field_count FILE NAME
 field_count() { field "$1" "$2" | wc -l; }
 # sink_clear : forget what arrived so far
@@ -409,7 +442,7 @@ sink_clear() { find "$SINK_DIR" -type f -delete; }
 
 # journal_has JQ-LIKE... : a journal line with every "key":"value" given as key=value
 journal_has() {
-    python3 -c '
+    "$PYTHON" -c '
 import json, sys
 want = dict(a.split("=", 1) for a in sys.argv[2:])
 try:
@@ -439,4 +472,36 @@ it_start() {
     milter_start
     sink_start
     pf_start mta "$MTA_PORT" "[127.0.0.1]:$SINK_PORT" "unix:$MILTER_SOCK"
+}
+
+# unsub_ok FILE LIST RCPT : the message in FILE has exactly one List-Unsubscribe, HTTPS URL
+# first and mailto second with the same token, exactly one "List-Unsubscribe-Post:
+# List-Unsubscribe=One-Click", and the token decodes to LIST and RCPT; else says why (# ...)
+unsub_ok() {
+    lu=$(field "$1" List-Unsubscribe)
+    n_lu=$(field_count "$1" List-Unsubscribe)
+    post=$(field "$1" List-Unsubscribe-Post)
+    n_post=$(field_count "$1" List-Unsubscribe-Post)
+    [ "$n_lu" -eq 1 ] || { echo "# $n_lu List-Unsubscribe fields"; return 1; }
+    [ "$n_post" -eq 1 ] || { echo "# $n_post List-Unsubscribe-Post fields"; return 1; }
+    [ "$post" = "List-Unsubscribe=One-Click" ] || { echo "# List-Unsubscribe-Post: $post"; return 1; }
+    tok=$("$PYTHON" "$MAILTOOL" token "$1") || { echo "# no HTTPS URL: $lu"; return 1; }
+    want="<https://u.lists.example/u/$tok>, <mailto:unsubscribe@lists.example?subject=unsubscribe%20$tok>"
+    got=$(printf '%s\n' "$lu" | tr '\t' ' ' | sed 's/,  */, /')
+    [ "$got" = "$want" ] || { echo "# List-Unsubscribe: $lu"; echo "# want: $want"; return 1; }
+    dec=$("$OPTINCTL" -c "$IT/optin.conf" token --decode "$tok" 2>&1)
+    [ "$dec" = "list=$2 address=$3" ] || { echo "# token decodes to: $dec"; return 1; }
+}
+
+# it_end : optin-milter lived to the end and stops cleanly; timing; the plan
+it_end() {
+    if [ -n "${MILTER_PID:-}" ]; then
+        alive=no
+        kill -0 "$MILTER_PID" 2> /dev/null && alive=yes
+        milter_stop
+        is "optin-milter ran to the end and stopped cleanly (alive, exit status)" \
+            "$alive $MILTER_RC" "yes 0"
+    fi
+    echo "# $(elapsed) s"
+    done_testing
 }

@@ -121,7 +121,7 @@ def arrived(top):
         for r in records:
             if r.lower().startswith(b"x-rcpt-args:"):
                 arg = r.split(b":", 1)[1].strip().decode(errors="replace")
-                m = re.match(r"(?i)TO:<([^>]*)>", arg)
+                m = re.match(r"<([^>]*)>", arg)
                 print("%s %s" % (path, m.group(1) if m else arg))
     return 0
 
@@ -186,7 +186,9 @@ def dkim_verify(path, keytxt):
     msg = b"".join(l.rstrip(b"\r\n") + b"\r\n" for l in headers + body)
 
     def dnsfunc(name, timeout=5):
-        return txt.encode() if name.rstrip(".").lower().startswith("sel._domainkey.") else None
+        if isinstance(name, bytes):
+            name = name.decode()
+        return txt.encode() if name.rstrip(".").lower() == "sel._domainkey.lists.example" else None
 
     for n, v in fields(headers):
         if n.lower() == "dkim-signature":

@@ -65,4 +65,15 @@ else
     if T.failed > 0 then print(out) end
 end
 mt.disconnect(c)
+
+-- digest, double opt-in, known from {daemon_name} at connect: unconfirmed is "pending"
+local d = T.connect({daemon = "BULK"})
+T.mail(d, "<digest@lists.example>", {"i", "QRR3"})
+T.rcpt(d, "<c2@example.org>", "REPLYCODE")
+T.rcpt(d, "<c1@example.org>", "REPLYCODE")
+T.jis({queue_id = "QRR3", list = "digest", recipient = "c2@example.org", verdict = "reject",
+       reason = "pending"}, 1)
+T.jis({queue_id = "QRR3", list = "digest", recipient = "c1@example.org", verdict = "reject",
+       reason = "no-record"}, 1)
+mt.disconnect(d)
 T.done()

@@ -24,7 +24,13 @@ T.write(conf, good .. "no_such_key = 1;\n")
 os.rename(tmp .. "/journal", tmp .. "/journal.1")
 T.check(T.reload(), "reload 1 logged")
 T.log_has("reload: " .. conf .. " refused, keeping the running configuration")
-T.log_has(conf .. ":" .. (lines + 1) .. ": no_such_key", "the error names FILE:LINE: the key")
+T.check(T.wait_log(conf .. ":" .. (lines + 1) .. ": no_such_key", 1),
+        "the error names FILE:LINE: the key")
+-- the refused reload reopens the journal after logging: wait for the new file
+for _ = 1, 200 do
+    if io.open(tmp .. "/journal", "r") then break end
+    mt.sleep(0.05)
+end
 T.check(not T.log():find("reload: configuration " .. conf .. " loaded", 1, true), "not loaded")
 news_message("QRB2", "REPLYCODE")
 T.jis({queue_id = "QRB2", verdict = "reject", recipient = "u1@example.org"}, 1,
@@ -35,7 +41,7 @@ T.check(T.slurp(tmp .. "/journal.1"):find('"QRB1"', 1, true) ~= nil, "the moved 
 T.write(conf, good .. "this is not libconfig\n")
 T.check(T.reload(), "reload 2 logged")
 T.is(T.log_count("refused, keeping the running configuration"), 2, "refused again")
-T.log_has(conf .. ":" .. (lines + 1) .. ": syntax error", "syntax error with its line")
+T.check(T.wait_log(conf .. ":" .. (lines + 1) .. ": syntax error", 1), "syntax error with its line")
 news_message("QRB3", "REPLYCODE")
 
 -- 3: a good configuration: news in monitor mode now; a message begun before the reload
@@ -59,7 +65,7 @@ T.jis({queue_id = "QRB4", verdict = "reject", recipient = "u1@example.org", mode
 T.write(conf, (monitor:gsub('database = "[^"]*"', 'database = "' .. tmp .. '/other"', 1)))
 T.check(T.reload(), "reload 4 logged")
 T.is(T.log_count("refused, keeping the running configuration"), 3, "a new database is refused")
-T.log_has("cannot change on reload", "... saying a restart is needed")
+T.check(T.wait_log("cannot change on reload", 1), "... saying a restart is needed")
 news_message("QRB6", "CONTINUE")
 T.write(conf, good)
 T.done()

@@ -13,16 +13,22 @@
 #   offers: c1 consented
 # A test may have a companion NAME.setup, sourced here after that (it may run `ctl ...`),
 # which can set RUNS (default "1": names of separate runs) and define per_run RUN, called
-# before each run to change CONF_EXTRA (more top-level settings), DB or NEWS_MODE.
+# before each run to change CONF_EXTRA (more top-level settings), DB or NEWS_MODE, and set
+# STOPS_ITSELF=yes when the script stops the milter itself.
 #
 # Each run starts `optin-milter -f -c $TMP/conf` (stderr to $TMP/log, journal $TMP/journal,
 # both fresh per run), waits for its socket, and runs
 #   miltertest -D sock=unix:$TMP/sock -D tmp=$TMP -D optinctl=$OPTINCTL -D srcdir=DIR \
-#              -D run=RUN -D python=PYTHON3-or-no -s NAME.lua
+#              -D run=RUN -D python=PYTHON3-or-no -D script=NAME.lua -s harness.lua
+# (harness.lua runs NAME.lua and prints the message of an error, which miltertest does not)
 # then stops the milter with SIGTERM by pid. TAP points per run: the script's exit status
 # (its output and the milter log as # comments when it fails), every journal line being a
 # JSON object (python3), and the milter having lived to the end and stopped with status 0.
 # MILTER_TEST_VERBOSE=1 shows the script's output and the log even when it passes.
+#
+# Beside the tests: common.lua (helpers every NAME.lua loads), harness.lua (runs NAME.lua
+# and prints its errors), poke.lua (wakes a stopping milter), mclient.py (a small milter
+# client for what miltertest cannot do: reply texts at RCPT, headers over 1 KB).
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 : "${OPTINCTL:=$top_builddir/tools/optinctl}"
@@ -112,8 +118,10 @@ ctl subscribe news bounced@example.org
 ctl suppress --reason bounce bounced@example.org
 
 RUNS=1
+STOPS_ITSELF=no     # yes: the script stops the milter (SIGTERM) itself
 per_run() { :; }
 if [ -f "$dir/$name.setup" ]; then
+    # shellcheck source=/dev/null
     . "$dir/$name.setup"
 fi
 
@@ -165,7 +173,8 @@ for run in $RUNS; do
     fi
     if command -v timeout > /dev/null 2>&1; then limit="timeout 120"; else limit=; fi
     $limit "$MILTERTEST" -D sock="unix:$TMP/sock" -D tmp="$TMP" -D optinctl="$OPTINCTL" \
-        -D srcdir="$dir" -D run="$run" -D python="$PYTHON" -s "$lua" > "$TMP/mt.out" 2>&1
+        -D srcdir="$dir" -D run="$run" -D python="$PYTHON" -D script="$dir/$name.lua" \
+        -s "$dir/harness.lua" > "$TMP/mt.out" 2>&1
     rc=$?
     point $rc "$what: miltertest $name.lua (exit $rc)"
     if [ $rc -ne 0 ] || [ -n "$MILTER_TEST_VERBOSE" ]; then
@@ -193,12 +202,33 @@ for n, line in enumerate(f, 1):
         point $? "$what: journal lines are JSON objects"
         [ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/# /'
     fi
-    alive=0
-    kill -0 "$MILTER_PID" 2> /dev/null || alive=1
-    stop_milter
-    [ $alive -eq 0 ] && [ "$stop_rc" -eq 0 ] && grep -q "stopped" "$TMP/log"
-    ok=$?
-    point $ok "$what: optin-milter ran to the end and stopped cleanly (exit $stop_rc)"
+    if [ "$STOPS_ITSELF" = yes ]; then
+        # the script sent SIGTERM itself: the milter must be gone, or go at once
+        i=0
+        while kill -0 "$MILTER_PID" 2> /dev/null && [ $i -lt 30 ]; do
+            sleep 0.1
+            i=$((i + 1))
+        done
+        if kill -0 "$MILTER_PID" 2> /dev/null; then
+            kill -KILL "$MILTER_PID" 2> /dev/null
+            wait "$MILTER_PID" 2> /dev/null
+            stop_rc=999
+        else
+            wait "$MILTER_PID"
+            stop_rc=$?
+        fi
+        MILTER_PID=
+        [ "$stop_rc" -eq 0 ] && grep -q "stopped" "$TMP/log"
+        ok=$?
+        point $ok "$what: optin-milter stopped after the script's SIGTERM (exit $stop_rc)"
+    else
+        alive=0
+        kill -0 "$MILTER_PID" 2> /dev/null || alive=1
+        stop_milter
+        [ $alive -eq 0 ] && [ "$stop_rc" -eq 0 ] && grep -q "stopped" "$TMP/log"
+        ok=$?
+        point $ok "$what: optin-milter ran to the end and stopped cleanly (exit $stop_rc)"
+    fi
     [ $ok -ne 0 ] && [ $rc -eq 0 ] && comment "$TMP/log" "log: "
 done
 echo "1..$tap_n"

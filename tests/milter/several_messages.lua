@@ -30,6 +30,10 @@ T.jis({queue_id = "QSM2", verdict = "accept", recipient = "c2@example.org"}, 1)
 T.jis({queue_id = "QSM2"}, 2, "message 2 has two journal lines, both with its queue id")
 local own = T.log():match("(optin%-%d+%.2): queue_id=QSM2")
 T.check(own ~= nil, "log: message 2's own id is followed by its queue id")
+T.jis({queue_id = "QSM2", session_id = own}, 2, "message 2's lines carry its session id")
+local s1 = (T.jfind({queue_id = "QSM1"}) or {}).session_id
+T.check(s1 ~= nil and s1 ~= own and s1:match("^optin%-%d+%.1$"), "message 1 has session id N.1",
+        T.show(s1))
 T.jis({queue_id = "QSM1"}, 2, "message 1 still has its two lines")
 
 -- 3: transactional: accepted at the end of the headers, nothing journalled
@@ -48,4 +52,36 @@ T.one_click(c, "c3@example.org", "news", "message 4")
 T.check(not mt.eom_check(c, MT_RCPTDELETE, "<u2@example.org>"), "message 4 removes nothing")
 T.jis({queue_id = "QSM4"}, 1)
 mt.disconnect(c)
+
+-- two connections at once, their steps interleaved: each keeps its own message
+local a, b = T.connect({ip = "192.0.2.1"}), T.connect({ip = "192.0.2.2"})
+T.mail(a, "<bounce-news-a@lists.example>", {"i", "QSMA"})
+T.mail(b, "<orders@shop.example>", {"i", "QSMB"})
+T.rcpt(a, "<u1@example.org>", "REPLYCODE")
+T.rcpt(b, "<u1@example.org>", "CONTINUE")
+T.rcpt(a, "<c1@example.org>", "CONTINUE")
+T.rcpt(b, "<u2@example.org>", "CONTINUE")
+T.headers(b, {{"List-Id", "<news.lists.example>"}})
+T.headers(a, {{"Subject", "a"}})
+T.eoh(a, "CONTINUE")
+T.eoh(b, "CONTINUE")
+T.eom(b, "REPLYCODE")
+T.eom(a, "CONTINUE")
+T.one_click(a, "c1@example.org", "news", "connection a")
+T.jis({queue_id = "QSMB", verdict = "strip"}, 2, "connection b: both its recipients stripped")
+T.jis({queue_id = "QSMB", verdict = "reject", reason = "no-recipient-with-consent",
+       client_addr = "192.0.2.2"}, 1)
+T.jis({queue_id = "QSMA", client_addr = "192.0.2.1"}, 2)
+mt.disconnect(a)
+mt.disconnect(b)
+
+-- other connections: the client address as the journal shows it (IPv6, unknown family)
+for _, a in ipairs({{"2001:db8::25", "2001:db8::25", "QSM6"}, {"unspec", "unknown", "QSM7"}}) do
+    local d = T.connect({host = "v6.example", ip = a[1]})
+    T.mail(d, "<bounce-news-x@lists.example>", {"i", a[3]})
+    T.rcpt(d, "<u1@example.org>", "REPLYCODE")
+    T.jis({queue_id = a[3], client_addr = a[2], recipient = "u1@example.org"}, 1,
+          "client_addr " .. a[2] .. " for conninfo " .. a[1])
+    mt.disconnect(d)
+end
 T.done()

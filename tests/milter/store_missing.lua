@@ -1,21 +1,48 @@
--- store_missing.lua - the configured database does not exist: the milter still starts;
--- list mail temp-fails (451 4.3.0, store_failure = tempfail) at RCPT or at the end of the
--- message, transactional mail is still accepted at the end of its headers. Once the store
--- exists, a reload opens it (the start-up error says "reload to retry").
+-- store_missing.lua - the configured database does not exist: the milter still starts.
+-- With store_failure = tempfail (run "tempfail", the default) list mail temp-fails with
+-- 451 4.3.0 at RCPT or at the end of the message; with store_failure = accept (run
+-- "accept") it is delivered unchecked and journalled as accept-unchecked. Transactional
+-- mail is accepted at the end of its headers either way. Once the store exists, a reload
+-- opens it (the start-up error says "reload to retry").
 local T = dofile(srcdir .. "/common.lua")
+local accept = run == "accept"
 
 T.log_has("consent store: ", "the start-up log says the store is unavailable")
-T.log_has("list mail will be temp-failed", "... and that list mail will be temp-failed")
+T.log_has(accept and "list mail will be delivered unchecked" or "list mail will be temp-failed",
+          "... and what list mail gets")
 
 local c = T.connect()
--- 1: list by envelope: every RCPT, even one that would be refused, gets 451
+-- 1: list by envelope: every RCPT gets 451 (tempfail) or goes on unchecked (accept)
 T.mail(c, "<bounce-news-1@lists.example>", {"i", "QSX1"})
-T.rcpt(c, "<c1@example.org>", "REPLYCODE")
-T.rcpt(c, "<u1@example.org>", "REPLYCODE")
+T.rcpt(c, "<C1@example.org>", accept and "CONTINUE" or "REPLYCODE")
+T.rcpt(c, "<u1@example.org>", accept and "CONTINUE" or "REPLYCODE")
 T.log_has("QSX1: consent lookup failed", "log: the lookup failed")
-T.log_has("QSX1: tempfail: rcpt=<<c1@example.org>> list=news reason=store-failure")
-T.jis({queue_id = "QSX1", verdict = "tempfail", reason = "store-failure", list = "news"}, 2)
-mt.abort(c)
+local verdict = accept and "accept-unchecked" or "tempfail"
+T.jis({queue_id = "QSX1", verdict = verdict, reason = "store-failure", list = "news"}, 2)
+-- like every other journal line, these name the recipient by its normalized address
+T.jis({queue_id = "QSX1", verdict = verdict, recipient = "c1@example.org"}, 1,
+      "journal: the recipient normalized (c1@example.org), as on every other line")
+T.log_has("QSX1: " .. verdict .. ": rcpt=<c1@example.org> list=news reason=store-failure")
+if accept then
+    T.headers(c, {{"Subject", "unchecked"}})
+    T.eoh(c, "CONTINUE")
+    T.eom(c, "CONTINUE")
+    T.deleted(c, "<u1@example.org>", false)
+    T.deleted(c, "<C1@example.org>", false)
+else
+    mt.abort(c)
+end
+
+if not accept then     -- the RCPT reply text, through mclient.py
+    local lines, out = T.mclient({"conn\tapp.example\t192.0.2.10", "macro\tM\ti\tQSX1b",
+                                  "mail\t<bounce-news-1@lists.example>",
+                                  "macro\tR\t{rcpt_mailer}\tsmtp", "rcpt\t<c1@example.org>",
+                                  "abort", "quit"})
+    if lines then
+        T.is((lines[3] or {})[3], "451 4.3.0 consent database unavailable for list news, try again later",
+             "RCPT reply 451 4.3.0")
+    end
+end
 
 -- 2: transactional: accepted at EOH, the store is not needed
 T.mail(c, "<orders@shop.example>", {"i", "QSX2"})
@@ -23,18 +50,30 @@ T.rcpt(c, "<u1@example.org>", "CONTINUE")
 T.headers(c, {{"Subject", "Your order"}})
 T.eoh(c, "ACCEPT")
 
--- 3: list by List-Id: 451 4.3.0 at the end of the message, nothing edited
+-- 3: list by List-Id: 451 4.3.0 at the end of the message, nothing edited (tempfail), or
+-- delivered to everyone (accept)
 T.mail(c, "<newsletter@shop.example>", {"i", "QSX3"})
 T.rcpt(c, "<c1@example.org>", "CONTINUE")
+T.rcpt(c, "<u2@example.org>", "CONTINUE")
 T.headers(c, {{"List-Id", "<news.lists.example>"}})
 T.eoh(c, "CONTINUE")
-T.eom(c, "REPLYCODE")
-T.check(mt.eom_check(c, MT_SMTPREPLY, "451", "4.3.0",
-                     "consent database unavailable for list news, try again later"),
-        "EOM reply 451 4.3.0 consent database unavailable for list news, try again later")
-T.check(not mt.eom_check(c, MT_HDRADD) and not mt.eom_check(c, MT_RCPTDELETE, "<c1@example.org>"),
-        "nothing edited")
-T.jis({queue_id = "QSX3", verdict = "tempfail", reason = "store-failure"}, 1)
+if accept then
+    T.eom(c, "CONTINUE")
+    T.deleted(c, "<u2@example.org>", false)
+    -- delivered unchecked: the journal must say to whom, as it does at RCPT
+    T.jis({queue_id = "QSX3", verdict = "accept-unchecked", reason = "store-failure",
+           recipient = "u2@example.org"}, 1, "journal: u2, delivered unchecked, has its line")
+    T.jis({queue_id = "QSX3", verdict = "accept-unchecked", reason = "store-failure",
+           recipient = "c1@example.org"}, 1, "journal: c1, delivered unchecked, has its line")
+else
+    T.eom(c, "REPLYCODE")
+    T.check(mt.eom_check(c, MT_SMTPREPLY, "451", "4.3.0",
+                         "consent database unavailable for list news, try again later"),
+            "EOM reply 451 4.3.0 consent database unavailable for list news, try again later")
+    T.check(not mt.eom_check(c, MT_HDRADD) and not mt.eom_check(c, MT_RCPTDELETE, "<u2@example.org>"),
+            "nothing edited")
+    T.jis({queue_id = "QSX3", verdict = "tempfail", reason = "store-failure"}, 1)
+end
 T.jis({queue_id = "QSX2"}, 0)
 
 -- 4: unattributed bulk does not need the store either

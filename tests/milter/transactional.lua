@@ -4,6 +4,18 @@
 local T = dofile(srcdir .. "/common.lua")
 
 local c = T.connect()
+-- what was negotiated: the edits it needs, and no HELO, DATA, body or unknown commands
+for _, a in ipairs({"SMFIF_ADDHDRS", "SMFIF_CHGHDRS", "SMFIF_DELRCPT"}) do
+    T.check(mt.test_action(c, _G[a]), "negotiated action " .. a)
+end
+T.check(not mt.test_action(c, SMFIF_CHGBODY) and not mt.test_action(c, SMFIF_ADDRCPT),
+        "no body change or recipient addition asked for")
+for _, o in ipairs({"SMFIP_NOHELO", "SMFIP_NOBODY", "SMFIP_NOUNKNOWN", "SMFIP_NODATA"}) do
+    T.check(mt.test_option(c, _G[o]), "negotiated step option " .. o)
+end
+T.check(not mt.test_option(c, SMFIP_NOHDRS) and not mt.test_option(c, SMFIP_NOEOH)
+        and not mt.test_option(c, SMFIP_NORCPT), "headers, end of headers and RCPT are wanted")
+
 -- 1: an order confirmation to a recipient without any consent
 T.mail(c, "<orders@shop.example>", {"i", "QTR1"})
 T.rcpt(c, "<u1@example.org>", "CONTINUE")
@@ -34,5 +46,18 @@ T.is(#T.journal(), 0, "nothing journalled for transactional mail")
 T.check(not T.log():find("verdict", 1, true) and not T.log():find(": accept: ", 1, true)
         and not T.log():find(": reject: ", 1, true), "no decision logged")
 T.check(not T.log():find("consent lookup", 1, true), "the store was not asked")
+mt.disconnect(c)
+
+-- an MTA that cannot remove recipients is refused at negotiation, and the error says why;
+-- the milter goes on serving others
+local n = mt.connect(sock, 100, 0.05)
+T.check(mt.negotiate(n, 6, SMFIF_ADDHDRS + SMFIF_CHGHDRS, 0) ~= nil,
+        "negotiation without SMFIF_DELRCPT refused")
+T.check(T.wait_log("the MTA does not offer the actions optin-milter needs", 1),
+        "log: the MTA does not offer the actions optin-milter needs")
+c = T.connect()
+T.mail(c, "<orders@shop.example>", {"i", "QTR5"})
+T.rcpt(c, "<u1@example.org>", "CONTINUE")
+T.eoh(c, "ACCEPT")
 mt.disconnect(c)
 T.done()
