@@ -13,6 +13,16 @@ export DEBIAN_FRONTEND=noninteractive
 # that already has Postfix keeps its configuration).
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
 $SUDO apt-get update -qq
+# Installing opendkim must not start (or enable) the system's opendkim service: the tests run
+# their own. A policy-rc.d that says 101 keeps invoke-rc.d from starting services meanwhile.
+guard=
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod 755 /usr/sbin/policy-rc.d
+    guard=yes
+fi
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends $pkgs >/dev/null || rc=$?
+[ -n "$guard" ] && $SUDO rm -f /usr/sbin/policy-rc.d
+[ "${rc:-0}" -eq 0 ] || exit "$rc"
 echo "setup-debian: build and test dependencies installed"

@@ -124,8 +124,8 @@ queue_wait mta 30 || echo "  (Postfix still has mail queued: see \$DEMO/mta/mail
 sink_wait 4 10 || true
 
 say "4. delivered (what smtp-sink received)"
-for f in $("$PYTHON" "$MAILTOOL" arrived "$SINK_DIR" | awk '{ print $1 }' | sort -u); do
-    rcpts=$("$PYTHON" "$MAILTOOL" arrived "$SINK_DIR" | awk -v f="$f" '$1 == f { printf "%s ", $2 }')
+for f in $(ls -tr $("$PYTHON" "$MAILTOOL" arrived "$SINK_DIR" | cut -f1 | sort -u)); do
+    rcpts=$("$PYTHON" "$MAILTOOL" arrived "$SINK_DIR" | awk -F '\t' -v f="$f" '$1 == f { printf "%s ", $2 }')
     echo "  to ${rcpts% }: \"$(field "$f" Subject)\""
     lu=$(field "$f" List-Unsubscribe)
     if [ -z "$lu" ]; then
@@ -162,11 +162,14 @@ PY
 echo "  one journal line as it is stored (JSON, for audits):"
 grep '"reason":"unsubscribed"' "$JOURNAL" | head -1 | sed 's/^/    /'
 
+say "6. proof of consent for frank, what a compliance officer hands over"
+run $O show frank@example.com
+
 if [ $keep = 1 ]; then
     stop=$(it_stop_script)
     say "still running (--keep)"
     cat <<EOF
-  send more:   python3 $MAILTOOL send $MTA_PORT news@lists.example alice@example.com < MESSAGE
+  send more:   $PYTHON $MAILTOOL send $MTA_PORT news@lists.example alice@example.com < MESSAGE
            or  sendmail -C $IT/mta/conf -f news@lists.example alice@example.com < MESSAGE
   consent:     $OPTINCTL -c $IT/optin.conf show alice@example.com
   look:        ls $SINK_DIR; cat $JOURNAL; tail $IT/mta/maillog

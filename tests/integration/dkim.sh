@@ -35,7 +35,7 @@ Canonicalization    relaxed/simple
 SignHeaders         *,+List-Unsubscribe-Post
 Syslog              no
 EOF
-opendkim -f -x "$IT/dkim/opendkim.conf" > "$IT/dkim/opendkim.log" 2>&1 &
+opendkim -f -x "$IT/dkim/opendkim.conf" > "$IT/dkim/opendkim.log" 2>&1 < /dev/null &
 track opendkim $!
 wait_port "$DKIM_PORT" || { echo "Bail out! opendkim does not start"; comment "$IT/dkim/opendkim.log"; exit 1; }
 

@@ -94,6 +94,8 @@ stop_pid() {
         kill -KILL "$1" 2> /dev/null
         sleep 0.1
     fi
+    wait "$1" 2> /dev/null      # reap it when it is our child
+    return 0
 }
 
 # it_stop_all : stop every Postfix instance and every tracked process
@@ -124,7 +126,7 @@ it_stop_script() {
         echo "#!/bin/sh"
         echo "# stop.sh - stop what tests/integration/lib.sh started in $IT, then remove it"
         for name in $(cat "$IT/instances"); do
-            echo "postfix -c '$IT/$name/conf' stop"
+            echo "$(command -v postfix) -c '$IT/$name/conf' stop"
             pid=$(pf_master_pid "$name")
             [ -n "$pid" ] && echo "sleep 1; kill -KILL $pid 2> /dev/null"
         done
@@ -206,7 +208,7 @@ it_store() {
 # milter_start : optin-milter in the foreground of a background job; waits for its socket
 milter_start() {
     rm -f "$MILTER_SOCK"
-    "$OPTIN_MILTER" -f -c "$IT/optin.conf" 2>> "$IT/milter.log" &
+    "$OPTIN_MILTER" -f -c "$IT/optin.conf" >> "$IT/milter.log" 2>&1 < /dev/null &
     MILTER_PID=$!
     track milter "$MILTER_PID"
     n=100
@@ -253,7 +255,7 @@ sink_start() {
     mkdir -p "$SINK_DIR"
     chown postfix "$SINK_DIR"
     smtp-sink -u postfix -h sink.test.example -d "$SINK_DIR/%M." "127.0.0.1:$SINK_PORT" 100 \
-        2>> "$IT/sink.log" &
+        >> "$IT/sink.log" 2>&1 < /dev/null &
     SINK_PID=$!
     track sink "$SINK_PID"
     wait_port "$SINK_PORT" || { echo "Bail out! smtp-sink does not start"; comment "$IT/sink.log"; exit 1; }
@@ -370,7 +372,6 @@ pf_stop() {
 }
 
 # mail_send NAME FROM RCPT... < MESSAGE : SMTP to instance NAME; replies in $IT/send.out
-MTA_NAME=mta
 mail_send() {
     name=$1; shift
     port=$(sed -n 's/^127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$IT/$name/conf/master.cf")
@@ -416,7 +417,7 @@ queue_wait() {
 }
 
 # sink_count : complete messages the sink has
-sink_count() { "$PYTHON" "$MAILTOOL" arrived "$SINK_DIR" | awk '{ print $1 }' | sort -u | wc -l; }
+sink_count() { "$PYTHON" "$MAILTOOL" arrived "$SINK_DIR" | cut -f1 | sort -u | wc -l; }
 # sink_wait N [SECONDS] : until the sink has N messages (default 20 s); 1 if not
 sink_wait() {
     n=$((${2:-20} * 10))
@@ -428,11 +429,11 @@ sink_wait() {
     return 0
 }
 # arrived : the recipients of every message at the sink, sorted, one per line
-arrived() { "$PYTHON" "$MAILTOOL" arrived "$SINK_DIR" | awk '{ print $2 }' | sort; }
+arrived() { "$PYTHON" "$MAILTOOL" arrived "$SINK_DIR" | cut -f2 | sort; }
 # arrived_list : the same on one line
 arrived_list() { arrived | tr '\n' ' ' | sed 's/ $//'; }
 # arrived_file RCPT : the dump files that have RCPT (one per line)
-arrived_file() { "$PYTHON" "$MAILTOOL" arrived "$SINK_DIR" | awk -v r="$1" '$2 == r { print $1 }'; }
+arrived_file() { "$PYTHON" "$MAILTOOL" arrived "$SINK_DIR" | awk -F '\t' -v r="$1" '$2 == r { print $1 }'; }
 # field FILE NAME : each instance of a header field, unfolded
 field() { "$PYTHON" "$MAILTOOL" field "$1" "$2"; }
 # field_count FILE NAME

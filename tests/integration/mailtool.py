@@ -2,18 +2,22 @@
 """mailtool.py - SMTP client and smtp-sink dump reader for the integration tests.
 
   mailtool.py send PORT SENDER RCPT... < MESSAGE
-      One SMTP transaction to 127.0.0.1:PORT. Prints one line per step:
+      One SMTP transaction to 127.0.0.1:PORT (with SMTPUTF8 when an address
+      is not ASCII). Prints one line per step:
       "MAIL code text", "RCPT <addr> code text" for each recipient, then
       "DATA code text" (only when a recipient was accepted). A server that
       refuses the connection or the greeting prints "CONNECT code text".
       Exit 0 when the message was accepted (DATA 250), 1 otherwise.
   mailtool.py arrived DIR
       Every complete message smtp-sink dumped into DIR (recursively), one
-      line per recipient: "FILE RCPT".
+      line per recipient: "FILE<TAB>RCPT".
   mailtool.py headers FILE
       The header block of the message in a dump file, as received: the
       smtp-sink records (X-Client-Addr ... its own three-line Received) are
       left out.
+  mailtool.py message FILE
+      The message in a dump file as the MTA sent it: without smtp-sink's
+      records and its Received, and without the empty line it appends.
   mailtool.py field FILE NAME
       Each instance of header field NAME in that message, unfolded
       (CRLF/LF + WSP -> the WSP), one per line, value only.
@@ -50,7 +54,9 @@ def send(port, sender, rcpts):
         return 1
     try:
         s.ehlo()
-        code, text = s.mail(sender)
+        # an address beyond ASCII needs SMTPUTF8 (smtplib then sends UTF-8 commands)
+        utf8 = any(not a.isascii() for a in [sender] + rcpts)
+        code, text = s.mail(sender, ["SMTPUTF8"] if utf8 else [])
         print("MAIL %d %s" % (code, text.decode(errors="replace")))
         if code != 250:
             s.quit()
@@ -122,7 +128,7 @@ def arrived(top):
             if r.lower().startswith(b"x-rcpt-args:"):
                 arg = r.split(b":", 1)[1].strip().decode(errors="replace")
                 m = re.match(r"<([^>]*)>", arg)
-                print("%s %s" % (path, m.group(1) if m else arg))
+                print("%s\t%s" % (path, m.group(1) if m else arg))
     return 0
 
 
@@ -212,6 +218,12 @@ def main(argv):
     if cmd == "headers" and len(args) == 1:
         _, headers, _ = split_dump(args[0])
         sys.stdout.buffer.write(b"".join(headers))
+        return 0
+    if cmd == "message" and len(args) == 1:
+        _, headers, body = split_dump(args[0])
+        if len(body) > 1 and body[-1].strip(b"\r\n") == b"":
+            body = body[:-1]
+        sys.stdout.buffer.write(b"".join(headers + body))
         return 0
     if cmd == "field" and len(args) == 2:
         return field(args[0], args[1])

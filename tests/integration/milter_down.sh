@@ -3,6 +3,9 @@
 # lets no list mail through unchecked: an SMTP client gets a 4xx and nothing is queued for
 # delivery; a sendmail(1) submission stays in the queue. Once optin-milter runs again, a
 # flush delivers the queued message, checked, and the SMTP client's retry is accepted.
+# Then the consent store is what is missing (optin-milter started before `optinctl init`):
+# list mail gets 451 4.3.0 (store_failure = tempfail), transactional mail flows, and after
+# the store is created a SIGUSR1 is enough.
 # By hand (as root): top_srcdir=. sh tests/integration/milter_down.sh
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/integration/lib.sh"
@@ -53,5 +56,39 @@ is "4: the retry is accepted" "$(reply_of DATA)" 250
 check "4: delivered" queue_wait mta
 check "4: arrived" sink_wait 1
 ok "4: with its unsubscribe fields, token of news/c1" \
+    unsub_ok "$(arrived_file c1@example.org)" news c1@example.org
+sink_clear
+
+# 5. the milter runs, its consent store does not exist yet
+milter_stop
+sed -i "s|^database = .*|database = \"$IT/db-later\";|" "$IT/optin.conf"
+milter_start
+S=bounce-news-5005@lists.example
+list_message "$S" "Subscribers <news@lists.example>" "No store yet" > "$IT/msg5"
+mail_send mta "$S" c1@example.org < "$IT/msg5"
+is "5: no store: list mail gets 451 4.3.0 at RCPT" "$(reply_text_of c1@example.org)" \
+    "4.3.0 consent database unavailable for list news, try again later"
+ok "5: journal: tempfail store-failure" journal_has recipient=c1@example.org verdict=tempfail \
+    reason=store-failure
+printf 'From: <orders@shop.example>\nTo: <c1@example.org>\nSubject: receipt\nDate: Tue, 02 Sep 2025 08:30:00 +0200\nMessage-ID: <r5@shop.example>\n\nthanks\n' \
+    | mail_send mta orders@shop.example c1@example.org
+is "5: transactional mail still flows" "$(reply_of DATA)" 250
+check "5: and arrives" sink_wait 1
+sink_clear
+ctl init
+ctl subscribe news c1@example.org
+kill -USR1 "$MILTER_PID"
+n=50
+while ! grep -q "consent store $IT/db-later open" "$IT/milter.log" && [ $n -gt 0 ]; do
+    sleep 0.1
+    n=$((n - 1))
+done
+ok "5: after init and SIGUSR1 the store is open (log)" \
+    grep -q "consent store $IT/db-later open" "$IT/milter.log"
+mail_send mta "$S" c1@example.org < "$IT/msg5"
+is "5: the retry is accepted" "$(reply_of c1@example.org) $(reply_of DATA)" "250 250"
+check "5: delivered" queue_wait mta
+check "5: arrived" sink_wait 1
+ok "5: with its unsubscribe fields, token of news/c1" \
     unsub_ok "$(arrived_file c1@example.org)" news c1@example.org
 it_end

@@ -9,7 +9,8 @@
 #  2. list known by List-Id only, with List-Unsubscribe fields of its own: recipients
 #     without consent are removed at end of message, the fields replaced;
 #  3. List-Id, two recipients with consent: they share one message, so it can only carry
-#     the list-level mailto and no one-click field (optin-milter.conf(5)).
+#     the list-level mailto and no one-click field (optin-milter.conf(5));
+#  4. recipients in mixed case and with a quoted local part, removed at end of message.
 # By hand (as root): top_srcdir=. sh tests/integration/mixed.sh
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/integration/lib.sh"
@@ -90,4 +91,18 @@ is "3: no List-Unsubscribe-Post (no one-click for several recipients)" \
 ok "3: journal: warn several-recipients" journal_has list=news verdict=warn \
     reason=several-recipients
 ok "3: journal: strip u3@example.org" journal_has recipient=u3@example.org verdict=strip
+sink_clear
+
+# 4. addresses as clients write them: Postfix removes a recipient only when the milter names
+# it exactly as it was given (case, quotes), and consent is looked up normalized
+list_message "$S" "Subscribers <news@lists.example>" "News 4" news.lists.example \
+    | mail_send mta "$S" U2@Example.ORG '"u 4"@example.org' C1@EXAMPLE.ORG
+is "4: message accepted" "$(reply_of DATA)" 250
+check "4: delivered" queue_wait mta
+check "4: one message at the sink" sink_wait 1
+is "4: only C1@EXAMPLE.ORG arrived (U2@Example.ORG and \"u 4\" removed)" "$(arrived_list)" \
+    "C1@EXAMPLE.ORG"
+ok "4: its token names the normalized c1@example.org" \
+    unsub_ok "$(arrived_file C1@EXAMPLE.ORG)" news c1@example.org
+ok "4: journal: strip \"u 4\"@example.org" journal_has 'recipient="u 4"@example.org' verdict=strip
 it_end

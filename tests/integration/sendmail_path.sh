@@ -26,6 +26,16 @@ ok "1: journal: strip unsub@example.org (unsubscribed)" journal_has list=news \
     recipient=unsub@example.org verdict=strip reason=unsubscribed
 ok "1: journal: accept c1@example.org" journal_has list=news recipient=c1@example.org \
     verdict=accept
+"$PYTHON" "$MAILTOOL" message "$(arrived_file c1@example.org)" > "$IT/filtered"
+sink_clear
+
+# 1b. the filtered message submitted again (as postsuper -r or a second hop would): still
+# exactly one of each field, not two
+mail_submit mta "$S" c1@example.org < "$IT/filtered"
+check "1b: nothing stays in the queue" queue_wait mta
+check "1b: a message arrived" sink_wait 1
+ok "1b: filtered twice, still one List-Unsubscribe and one List-Unsubscribe-Post" \
+    unsub_ok "$(arrived_file c1@example.org)" news c1@example.org
 sink_clear
 
 # 2. List-Id names the list
@@ -37,6 +47,14 @@ check "2: a message arrived" sink_wait 1
 is "2: only c2 arrived" "$(arrived_list)" "c2@example.org"
 ok "2: one List-Unsubscribe and one List-Unsubscribe-Post, token of news/c2" \
     unsub_ok "$(arrived_file c2@example.org)" news c2@example.org
+sink_clear
+
+# 2b. addresses as written by the application: mixed case, a quoted local part
+list_message "$S" "Subscribers <news@lists.example>" "News by sendmail 2b" news.lists.example \
+    | mail_submit mta "$S" U2@Example.ORG '"u 4"@example.org' C2@EXAMPLE.ORG
+check "2b: nothing stays in the queue" queue_wait mta
+check "2b: a message arrived" sink_wait 1
+is "2b: only C2@EXAMPLE.ORG arrived" "$(arrived_list)" "C2@EXAMPLE.ORG"
 sink_clear
 
 # 3. nobody with consent: rejected at end of message, bounced to the sender by Postfix
