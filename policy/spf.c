@@ -1,0 +1,3 @@
+/* spf.c - being written */
+#include "spf.h"
+typedef int spf_placeholder;

@@ -1,0 +1,2 @@
+/* optinctl_esp.c - being written */
+#include "optinctl.h"

@@ -1,0 +1,2 @@
+/* optinctl_feedback.c - being written */
+#include "optinctl.h"

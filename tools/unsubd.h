@@ -1,0 +1,1 @@
+/* unsubd.h - being written */
