@@ -25,6 +25,13 @@ enum enforce_mode {
     MODE_MONITOR,
 };
 
+/* What list mail gets when its envelope sender does not authorize our egress addresses (SPF). */
+enum spf_action {
+    SPF_ACT_REJECT,       /* 550 5.7.23 (fail, softfail) or 550 5.7.24 (temperror, permerror) */
+    SPF_ACT_TEMPFAIL,     /* 451 4.7.23 (fail, softfail) or 451 4.7.24 (temperror, permerror) */
+    SPF_ACT_JOURNAL,      /* deliver; journal and log the result only */
+};
+
 /* A list of strings from a libconfig array, e.g. match.list_id = ["a", "b"]. */
 struct string_list {
     char **items;
@@ -44,6 +51,9 @@ struct list_def {
     struct string_list match_daemon_name;   /* Postfix {daemon_name} values */
     char *unsubscribe_url;             /* overrides the global one (NULL: use it) */
     char *unsubscribe_mailto;          /* overrides the global one (NULL: use it) */
+    enum spf_action spf_fail;          /* SPF fail (default: the global spf_fail) */
+    enum spf_action spf_softfail;      /* SPF softfail (default: the global spf_softfail) */
+    enum spf_action spf_error;         /* SPF temperror/permerror (default: the global spf_error) */
 };
 
 /* What to do with mail that looks like bulk (Precedence: bulk/list, List-Id, List-Unsubscribe)
@@ -97,6 +107,16 @@ struct optin_config {
     enum all_denied_action all_recipients_denied; /* default reject */
     int one_recipient_per_message;     /* 452 4.5.3 for the 2nd and later recipient (default false) */
     char *verdict_header;              /* header added in monitor mode (default "X-Optin-Verdict") */
+
+    /* sender authorization (SPF, see spf.c): checked only when egress_ips is set */
+    struct string_list egress_ips;     /* IPv4/IPv6 addresses our MTA sends list mail from */
+    char *helo_name;                   /* our MTA's HELO name, checked for the null sender (default: none) */
+    int64_t spf_cache_ttl_max;         /* seconds a result is cached (default 1h) */
+    int64_t spf_timeout;               /* seconds a check may take, 1 to 29 (default 10s) */
+    int spf_trace_header;              /* add X-Optin-SPF to checked list mail (default false) */
+    enum spf_action spf_fail;          /* default for lists (default reject) */
+    enum spf_action spf_softfail;      /* default for lists (default journal) */
+    enum spf_action spf_error;         /* default for lists (default tempfail) */
 
     struct list_def *lists;
     size_t list_count;

@@ -827,3 +827,197 @@ int history_scan(struct store_txn *txn, const char *addr, history_fn fn, void *a
     return store_scan(txn, STORE_DB_HISTORY, prefix, address_prefix(prefix, addr), history_visit,
                       &hw);
 }
+
+/* --- feedback: bounces, complaints, mailto and other senders' suppression lists --- */
+
+static const char *const feedback_outcome_names[] = {
+    [FEEDBACK_APPLIED] = "applied",
+    [FEEDBACK_UPGRADED] = "upgraded",
+    [FEEDBACK_UNCHANGED] = "unchanged",
+    [FEEDBACK_ERASED] = "erased",
+};
+
+/* feedback_outcome_name - text of a feedback outcome */
+const char *feedback_outcome_name(enum feedback_outcome o)
+{
+    return table_name(feedback_outcome_names, TABLE_LEN(feedback_outcome_names), o);
+}
+
+/* address_erased - 1 when addr was erased (its keyed hash is suppressed), 0 if not, <0 error */
+static int address_erased(struct store_txn *txn, const char *addr)
+{
+    struct suppress_record sup;
+    char key[STORE_HASH_HEXSZ + 1];
+    int rc;
+
+    if (store_count(txn, STORE_DB_ERASED) == 0)
+        return 0;
+    key[0] = '#';
+    store_address_hash(store_txn_store(txn), addr, key + 1);
+    rc = suppress_get(txn, key, &sup);
+    return rc == 0 ? 1 : rc == STORE_NOTFOUND ? 0 : rc;
+}
+
+/* feedback_event - history event with the reporter's detail and time */
+static json_t *feedback_event(json_t *ev, const struct feedback_note *note)
+{
+    char when[TIME_BUFSZ];
+    json_t *detail;
+
+    if (note != NULL && note->detail != NULL && *note->detail
+        && (detail = json_string(note->detail)) != NULL)   /* NULL: not UTF-8, left out */
+        json_object_set_new(ev, "detail", detail);
+    if (note != NULL && note->reported_at != 0)
+        json_object_set_new(ev, "reported_at", json_string(time_format(note->reported_at, when)));
+    return ev;
+}
+
+/* consent_feedback_suppress - suppress an address without weakening an opt-out */
+int consent_feedback_suppress(struct store_txn *txn, const char *addr, enum suppress_reason reason,
+                              const struct feedback_note *note, const struct change_ctx *ctx,
+                              enum feedback_outcome *outcome)
+{
+    struct suppress_record old;
+    int rc, upgrade;
+    json_t *ev;
+
+    *outcome = FEEDBACK_UNCHANGED;
+    if (addr[0] == '@' || addr[0] == '#' || reason == SUPPRESS_NONE)
+        return CONSENT_EINVAL;
+    if ((rc = address_erased(txn, addr)) != 0) {
+        if (rc > 0)
+            *outcome = FEEDBACK_ERASED;
+        return rc > 0 ? 0 : rc;
+    }
+    /* an own suppression stands, unless a bounce is now known to be an opt-out */
+    if ((rc = suppress_get(txn, addr, &old)) != 0 && rc != STORE_NOTFOUND)
+        return rc;
+    upgrade = rc == 0 && old.reason == SUPPRESS_BOUNCE && reason != SUPPRESS_BOUNCE;
+    if (rc == 0 && !upgrade)
+        return 0;
+    if ((rc = suppress_put(txn, addr, reason, ctx->now, ctx->source)) != 0)
+        return rc;
+    ev = json_object();
+    json_object_set_new(ev, "event", json_string("suppress"));
+    json_object_set_new(ev, "reason", json_string(suppress_reason_name(reason)));
+    if (upgrade)
+        json_object_set_new(ev, "replaces", json_string(suppress_reason_name(SUPPRESS_BOUNCE)));
+    *outcome = upgrade ? FEEDBACK_UPGRADED : FEEDBACK_APPLIED;
+    return history_append(txn, addr, feedback_event(ev, note), ctx);
+}
+
+/* feedback_unsubscribe_one - one list unsubscribed unless it already is; *written set when so */
+static int feedback_unsubscribe_one(struct store_txn *txn, const char *list, const char *addr,
+                                    const struct feedback_note *note, const struct change_ctx *ctx,
+                                    int *written)
+{
+    struct consent_record r;
+    int rc;
+
+    if ((rc = consent_get(txn, addr, list, &r)) == 0 && r.state == CONSENT_UNSUBSCRIBED)
+        return 0;
+    if (rc == STORE_NOTFOUND) {
+        memset(&r, 0, sizeof(r));
+        if ((rc = record_from_ctx(&r, ctx)) != 0)
+            return rc;
+    } else if (rc != 0) {
+        return rc;
+    }
+    r.state = CONSENT_UNSUBSCRIBED;
+    r.changed_at = ctx->now;
+    if ((rc = consent_put(txn, addr, list, &r)) != 0)
+        return rc;
+    *written = 1;
+    return history_append(txn, addr, feedback_event(record_event("unsubscribe", list, &r), note), ctx);
+}
+
+/* consent_feedback_unsubscribe - one list, or every list plus a suppression, never twice */
+int consent_feedback_unsubscribe(struct store_txn *txn, const char *list, const char *addr,
+                                 enum suppress_reason all_reason, const struct feedback_note *note,
+                                 const struct change_ctx *ctx, enum feedback_outcome *outcome)
+{
+    struct list_names *ln;
+    char prefix[ADDR_BUFSZ + 1];
+    int rc, written = 0;
+
+    *outcome = FEEDBACK_UNCHANGED;
+    if (addr[0] == '@' || addr[0] == '#'
+        || (list == NULL && all_reason != SUPPRESS_GLOBAL_UNSUB && all_reason != SUPPRESS_COMPLAINT))
+        return CONSENT_EINVAL;
+    if ((rc = address_erased(txn, addr)) != 0) {
+        if (rc > 0)
+            *outcome = FEEDBACK_ERASED;
+        return rc > 0 ? 0 : rc;
+    }
+    if (list != NULL) {
+        rc = feedback_unsubscribe_one(txn, list, addr, note, ctx, &written);
+        if (rc == 0 && written)
+            *outcome = FEEDBACK_APPLIED;
+        return rc;
+    }
+    if ((ln = calloc(1, sizeof(*ln))) == NULL)
+        return -ENOMEM;
+    rc = store_scan(txn, STORE_DB_CONSENT, prefix, address_prefix(prefix, addr), collect_list, ln);
+    for (size_t i = 0; rc == 0 && i < ln->count; i++)
+        rc = feedback_unsubscribe_one(txn, ln->names[i], addr, note, ctx, &written);
+    free(ln);
+    if (rc != 0 || (rc = consent_feedback_suppress(txn, addr, all_reason, note, ctx, outcome)) != 0)
+        return rc;
+    if (written && *outcome == FEEDBACK_UNCHANGED)
+        *outcome = FEEDBACK_APPLIED;
+    return 0;
+}
+
+#define SOFTBOUNCE_VERSION 1
+#define SOFTBOUNCE_ENTRY 16      /* 8-byte time, 8-byte fingerprint */
+
+/* consent_softbounce_add - one more soft bounce in the window, unless the same report was counted */
+int consent_softbounce_add(struct store_txn *txn, const char *addr, uint64_t fingerprint,
+                           int64_t now, int64_t window, unsigned *count)
+{
+    unsigned char buf[1 + SOFTBOUNCE_ENTRY * (SOFTBOUNCE_KEEP + 1)];
+    char key[STORE_HASH_HEXSZ];
+    const unsigned char *v;
+    const void *val;
+    size_t vlen, n = 0, first;
+    int rc, seen = 0;
+
+    store_address_hash(store_txn_store(txn), addr, key);
+    buf[0] = SOFTBOUNCE_VERSION;
+    rc = store_get(txn, STORE_DB_SOFTBOUNCE, key, strlen(key), &val, &vlen);
+    if (rc != 0 && rc != STORE_NOTFOUND)
+        return rc;
+    v = val;
+    /* keep the entries still in the window (a damaged value counts as none) */
+    if (rc == 0 && vlen >= 1 && v[0] == SOFTBOUNCE_VERSION && (vlen - 1) % SOFTBOUNCE_ENTRY == 0)
+        for (size_t i = 1; i < vlen && n < SOFTBOUNCE_KEEP; i += SOFTBOUNCE_ENTRY) {
+            int64_t t = get_i64(v + i);
+
+            if (t <= now - window)
+                continue;
+            seen |= fingerprint != 0 && (uint64_t) get_i64(v + i + 8) == fingerprint;
+            memcpy(buf + 1 + n++ * SOFTBOUNCE_ENTRY, v + i, SOFTBOUNCE_ENTRY);
+        }
+    if (!seen) {
+        put_i64(buf + 1 + n * SOFTBOUNCE_ENTRY, now);
+        put_i64(buf + 1 + n * SOFTBOUNCE_ENTRY + 8, (int64_t) fingerprint);
+        n++;
+    }
+    first = n > SOFTBOUNCE_KEEP ? n - SOFTBOUNCE_KEEP : 0;   /* the newest SOFTBOUNCE_KEEP */
+    if (first > 0)
+        memmove(buf + 1, buf + 1 + first * SOFTBOUNCE_ENTRY, (n - first) * SOFTBOUNCE_ENTRY);
+    n -= first;
+    *count = (unsigned) n;
+    return store_put(txn, STORE_DB_SOFTBOUNCE, key, strlen(key), buf, 1 + n * SOFTBOUNCE_ENTRY);
+}
+
+/* consent_softbounce_clear - forget an address's soft bounces */
+int consent_softbounce_clear(struct store_txn *txn, const char *addr)
+{
+    char key[STORE_HASH_HEXSZ];
+    int rc;
+
+    store_address_hash(store_txn_store(txn), addr, key);
+    rc = store_del(txn, STORE_DB_SOFTBOUNCE, key, strlen(key));
+    return rc == STORE_NOTFOUND ? 0 : rc;
+}

@@ -133,4 +133,53 @@ int consent_import_row(struct store_txn *txn, const struct import_row *row, int 
 typedef int (*history_fn)(uint64_t seq, const char *json, size_t len, void *arg);
 int history_scan(struct store_txn *txn, const char *addr, history_fn fn, void *arg);
 
+/*
+ * Feedback: bounces, complaints, mailto unsubscribes and other senders' suppression lists.
+ * These never weaken an opt-out: an existing suppression of the address is kept unless it
+ * is a bounce and the new one is an opt-out (complaint, global unsubscribe, manual), which
+ * then replaces it; an erased address (consent_forget) is never written again; and what is
+ * already so is not written twice, so the same report applied again changes nothing.
+ */
+enum feedback_outcome {
+    FEEDBACK_APPLIED,     /* written */
+    FEEDBACK_UPGRADED,    /* a bounce suppression replaced by an opt-out */
+    FEEDBACK_UNCHANGED,   /* already so, or a suppression as strong stands: nothing written */
+    FEEDBACK_ERASED,      /* the address was erased: nothing written (it stays suppressed) */
+    FEEDBACK_OUTCOME_COUNT
+};
+
+/* What the reporter said, kept in the history event. */
+struct feedback_note {
+    const char *detail;    /* e.g. "5.1.1 smtp; 550 5.1.1 user unknown", "ses BOUNCE"; or NULL */
+    int64_t reported_at;   /* when the reporter saw it (0: unknown) */
+};
+
+/* feedback_outcome_name - "applied", "upgraded", "unchanged", "erased" */
+const char *feedback_outcome_name(enum feedback_outcome o);
+/* consent_feedback_suppress - suppress addr (never "@domain") for reason, by the rules above. */
+int consent_feedback_suppress(struct store_txn *txn, const char *addr, enum suppress_reason reason,
+                              const struct feedback_note *note, const struct change_ctx *ctx,
+                              enum feedback_outcome *outcome);
+/*
+ * consent_feedback_unsubscribe - unsubscribe addr from list (an unsubscribed record is written
+ * even without consent, so that a later import cannot subscribe it), or with list NULL from
+ * every list it has a record for, plus a suppression for all_reason (SUPPRESS_GLOBAL_UNSUB or
+ * SUPPRESS_COMPLAINT) by consent_feedback_suppress's rules. Lists already unsubscribed are left.
+ */
+int consent_feedback_unsubscribe(struct store_txn *txn, const char *list, const char *addr,
+                                 enum suppress_reason all_reason, const struct feedback_note *note,
+                                 const struct change_ctx *ctx, enum feedback_outcome *outcome);
+
+#define SOFTBOUNCE_KEEP 64   /* soft bounces remembered per address (the newest) */
+/*
+ * consent_softbounce_add - count one soft bounce of addr at now: the ones older than window
+ * are dropped, and one with the same non-zero fingerprint (a report about the same message,
+ * e.g. a delay warning and the final failure) counts once. *count gets the soft bounces left
+ * in the window, this one included. Kept under the address's keyed hash, not the address.
+ */
+int consent_softbounce_add(struct store_txn *txn, const char *addr, uint64_t fingerprint,
+                           int64_t now, int64_t window, unsigned *count);
+/* consent_softbounce_clear - forget addr's soft bounces (once it is suppressed); 0 also when none. */
+int consent_softbounce_clear(struct store_txn *txn, const char *addr);
+
 #endif

@@ -92,6 +92,7 @@ static const char *const store_db_names[STORE_DB_COUNT] = {
     [STORE_DB_HISTORY] = "history",
     [STORE_DB_TOKEN] = "token",
     [STORE_DB_ERASED] = "erased",
+    [STORE_DB_SOFTBOUNCE] = "softbounce",
 };
 
 static const char meta_schema[] = "schema_version";

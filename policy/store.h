@@ -18,6 +18,7 @@ enum store_db {
     STORE_DB_HISTORY,  /* "address\0" + 8-byte big-endian sequence -> JSON event */
     STORE_DB_TOKEN,    /* confirmation token -> pending double opt-in */
     STORE_DB_ERASED,   /* "#keyedhash" -> suppression of an erased address */
+    STORE_DB_SOFTBOUNCE, /* "keyedhash" -> recent soft bounces (time, report fingerprint) */
     STORE_DB_COUNT
 };
 
