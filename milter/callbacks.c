@@ -10,7 +10,10 @@
  * DESCRIPTION
  *	Thin glue: each callback gets the connection context, calls one
  *	function of policy/message.c, and maps its answer to SMFIS_* and
- *	smfi_setreply(). The connection context (cc_) lives from connect to
+ *	smfi_setreply(). At MAIL the sender of list mail known from the
+ *	envelope is checked (SPF) and MAIL itself may be refused or
+ *	temp-failed; that works for Postfix non_smtpd_milters too, which
+ *	only cannot take a refused RCPT. The connection context (cc_) lives from connect to
  *	close; the message context (mc_) from MAIL to end of message or
  *	abort, and holds a retained configuration generation so a reload
  *	never changes the rules in the middle of a message.
@@ -149,12 +152,14 @@ static sfsistat mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
     return SMFIS_CONTINUE;
 }
 
-/* mlfi_envfrom - a new message: retain the configuration, classify by envelope */
+/* mlfi_envfrom - a new message: retain the configuration, classify by envelope, check the sender */
 static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
 {
     struct conn_ctx *cc = conn_get(ctx);
+    struct msg_reply reply = {0};
     char own_id[MSG_ID_BUFSZ];
     struct msg_ctx *mc;
+    enum msg_step step;
 
     if (cc == NULL)
         return SMFIS_TEMPFAIL;
@@ -168,7 +173,12 @@ static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
     msg_set_queue_id(&mc->mc_state, smfi_getsymval(ctx, "i"));
     msg_mail(&mc->mc_state, argv[0], smfi_getsymval(ctx, "{auth_authen}"),
              cc->cc_daemon_name[0] ? cc->cc_daemon_name : NULL);
-    return SMFIS_CONTINUE;
+    callback_enter();
+    step = msg_spf_mail(&mc->mc_state, &reply);     /* may wait for DNS, at most spf_timeout */
+    callback_leave();
+    if (step != MSG_CONTINUE)
+        msg_end(cc);    /* MAIL refused: the message ends here */
+    return step_status(ctx, step, &reply);
 }
 
 /* mlfi_envrcpt - decide now when the list is known and RCPT replies are allowed */

@@ -7,6 +7,7 @@
  *	#include "milter.h"
  *
  *	int	gen_load(const char *path, int mode, char *err, size_t errsz)
+ *	void	gen_set_spf(struct spf *spf)
  *	struct generation *gen_retain(void)
  *	void	gen_release(struct generation *gen)
  *	int	reload_thread_start(const char *config_path)
@@ -30,12 +31,17 @@
  *	the store could not be opened, each reload tries again, so fixing
  *	the database and sending SIGUSR1 is enough.
  *
- *	Callbacks that use the consent store are counted, so that shutdown
- *	closes the store only when none is running. Debian's libmilter
- *	(built with its worker pool) stops serving every session as soon as
- *	it is told to stop: messages in progress then get the MTA's
- *	milter_default_action (tempfail: retried, nothing lost), and
- *	sessions still open are only counted for the log.
+ *	The SPF checker (spf(3)) is one per process, made by main() before
+ *	any thread and handed to every generation through gen_set_spf();
+ *	a generation checks senders only when its egress_ips is set, so a
+ *	reload switches the check on and off.
+ *
+ *	Callbacks that use the consent store or the SPF checker are
+ *	counted, so that shutdown closes them only when none is running.
+ *	Debian's libmilter (built with its worker pool) stops serving every
+ *	session as soon as it is told to stop: messages in progress then
+ *	get the MTA's milter_default_action (tempfail: retried, nothing
+ *	lost), and sessions still open are only counted for the log.
  * DIAGNOSTICS
  *	Reload results are logged: "reload: configuration FILE loaded" or
  *	"reload: FILE refused, keeping the running configuration", followed
@@ -59,6 +65,7 @@
 static pthread_mutex_t gen_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct generation *gen_current;
 static struct store *gen_store;
+static struct spf *gen_spf;
 
 static pthread_mutex_t session_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t callbacks_done = PTHREAD_COND_INITIALIZER;
@@ -88,6 +95,10 @@ static int gen_open_parts(struct generation *gen, int mode, char *err, size_t er
         log_warn("no unsubscribe_url or unsubscribe_mailto: list mail gets no List-Unsubscribe");
     if (mode == GEN_RUN && cfg->journal && journal_open(cfg->journal, &gen->journal, err, errsz) != 0)
         return -1;
+    if (mode == GEN_RUN && cfg->egress_ips.count > 0)
+        log_info("SPF: list senders are checked against %zu egress address%s%s", cfg->egress_ips.count,
+                 cfg->egress_ips.count == 1 ? "" : "es",
+                 cfg->helo_name ? "" : "; the null sender is not checked (no helo_name)");
     return 0;
 }
 
@@ -141,6 +152,12 @@ static struct store *store_open_configured(const struct optin_config *cfg)
     return st;
 }
 
+/* gen_set_spf - the process's one SPF checker, for every generation loaded from now on */
+void gen_set_spf(struct spf *spf)
+{
+    gen_spf = spf;
+}
+
 /* gen_store_get - the process's one store handle (for shutdown) */
 struct store *gen_store_get(void)
 {
@@ -170,7 +187,7 @@ int gen_load(const char *path, int mode, char *err, size_t errsz)
     if (mode == GEN_RUN && gen_store == NULL)
         gen_store = store_open_configured(gen->cfg);   /* only after any fork: never twice */
     gen->env = (struct msg_env){.cfg = gen->cfg, .keys = gen->keys, .store = gen_store,
-                                .journal = gen->journal};
+                                .journal = gen->journal, .spf = gen_spf};
     gen->refs = 1;                   /* the reference held by being current */
     old = gen_current;
     gen_current = gen;
@@ -298,7 +315,7 @@ void session_end(void)
     pthread_mutex_unlock(&session_lock);
 }
 
-/* callback_enter - a callback that uses the store begins */
+/* callback_enter - a callback that uses the store or the SPF checker begins */
 void callback_enter(void)
 {
     pthread_mutex_lock(&session_lock);

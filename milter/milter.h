@@ -37,6 +37,7 @@ void gen_release(struct generation *gen);
 #define GEN_CHECK_ONLY 0   /* configuration and keys only (before fork and privilege drop) */
 #define GEN_RUN 1          /* also the journal and, once per process, the store */
 int gen_load(const char *path, int mode, char *err, size_t errsz);
+void gen_set_spf(struct spf *spf);
 struct store *gen_store_get(void);
 void gen_reload(const char *path);
 void gen_shutdown(void);

@@ -33,6 +33,9 @@
  *	mode		enforce or monitor
  *	method		the consent an accepted recipient relied on
  *	consent_time	when that consent was given, RFC 3339 UTC
+ *	spf		the SPF result of list mail whose sender was
+ *			checked (pass, fail, softfail, neutral, none,
+ *			temperror, permerror; see spf(3))
  *	note		free text
  *
  *	A member whose string is NULL, or whose time is 0, is left out.
@@ -209,6 +212,7 @@ static json_t *entry_object(const struct journal_entry *e)
         | add_string(obj, "mode", e->mode)
         | add_string(obj, "method", e->method)
         | add_time(obj, "consent_time", e->consent_time)
+        | add_string(obj, "spf", e->spf)
         | add_string(obj, "note", e->note);
     if (bad != 0) {
         json_decref(obj);

@@ -21,6 +21,7 @@ struct journal_entry {
     const char *mode;         /* enforce | monitor */
     const char *method;       /* accepted recipient: the consent relied on */
     int64_t consent_time;
+    const char *spf;          /* the SPF result for list mail when it was checked: pass, fail, ... */
     const char *note;         /* free text, e.g. "several recipients: list-level mailto only" */
 };
 

@@ -8,6 +8,7 @@
  *
  *	void	msg_init(m, env, own_id, client_addr, now)
  *	void	msg_mail(m, sender, auth_user, daemon_name)
+ *	enum msg_step msg_spf_mail(m, reply)
  *	enum msg_step msg_rcpt(m, raw, len, non_smtpd, reply)
  *	void	msg_header(m, name, value)
  *	enum msg_step msg_eoh(m)
@@ -43,6 +44,21 @@
  *	only honest header is a list-level mailto without one-click, and the
  *	journal says so. The marker header is always removed.
  *
+ *	When egress_ips is configured, the envelope sender of list mail (or
+ *	the HELO name for a null sender) must authorize those addresses in
+ *	SPF (spf(3)), checked once per message: at MAIL when the list is
+ *	known from the envelope (msg_spf_mail(), so a failing sender's
+ *	MAIL gets the reply and none of its recipients is looked at), else
+ *	at end of message. The list's spf_fail, spf_softfail and spf_error
+ *	say what a result costs: reject (550 5.7.23 for fail and softfail,
+ *	5.7.24 for temperror and permerror, RFC 7372), tempfail (451 4.7.23
+ *	or 4.7.24) or journal; in monitor mode none refuses mail (verdicts
+ *	would-reject, would-tempfail). pass, none and neutral cost nothing.
+ *	Every journal line of a checked message carries the result, and
+ *	with spf_trace_header the message leaves with exactly one
+ *	"X-Optin-SPF: spf=RESULT smtp.mailfrom=DOMAIN egress=ADDRESS"
+ *	(smtp.helo= for a null sender). Transactional mail is never checked.
+ *
  *	Mail that looks like bulk but matches no list follows
  *	unattributed_bulk. A consent store that cannot answer makes list mail
  *	temp-fail (store_failure = tempfail); transactional mail never
@@ -50,13 +66,19 @@
  * DIAGNOSTICS
  *	Every decision on list mail and on unattributed bulk mail is one
  *	journal line and one log line "ID: verdict: rcpt=<...> list=...
- *	reason=... mode=...". Store errors are logged as warnings. Nothing
+ *	reason=... mode=...". Each SPF check is logged as "ID: spf=RESULT
+ *	smtp.mailfrom=DOMAIN egress=ADDRESS list=ID [cached] [detail=...]";
+ *	a result that costs something is also a journal line without a
+ *	recipient (reason spf-fail, spf-softfail, spf-temperror or
+ *	spf-permerror, verdict reject, tempfail, warn, would-reject or
+ *	would-tempfail). Store errors are logged as warnings. Nothing
  *	here is fatal: out of memory temp-fails the message.
  * SEE ALSO
- *	classify(3), decide(3), token(3), unsubscribe(3), journal(3)
+ *	classify(3), decide(3), token(3), unsubscribe(3), journal(3), spf(3)
  */
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +91,8 @@
 #include "unsubscribe.h"
 
 #define SHOWN_BUFSZ 300
+#define SPF_TRACE_HEADER "X-Optin-SPF"
+#define SPF_NOTE_BUFSZ 400
 
 /* shown - a recipient fit for a log line and a reply: control bytes as ?, cut */
 static const char *shown(const char *raw, char buf[SHOWN_BUFSZ])
@@ -95,6 +119,7 @@ static void msg_record(struct msg_state *m, const char *rcpt, const char *verdic
         .time = m->now, .queue_id = m->id, .session_id = m->own_id, .client_addr = m->client_addr, .sender = m->sender,
         .list = m->list ? m->list->id : NULL, .recipient = rcpt, .verdict = verdict,
         .reason = reason, .mode = msg_mode(m), .note = note,
+        .spf = m->spf_done ? spf_result_name(m->spf.result) : NULL,
     };
     char buf[SHOWN_BUFSZ];
 
@@ -194,6 +219,97 @@ static void set_reply(struct msg_reply *reply, const char *rcode, const char *xc
     va_end(ap);
 }
 
+/* ---- sender authorization (SPF) ---- */
+
+/* What an SPF result costs a list: its action field, the reason and the enhanced codes. */
+static const struct {
+    const char *reason;
+    size_t action;               /* offset of the enum spf_action in struct list_def */
+    const char *x5, *x4;         /* RFC 7372: 5.7.23 failed, 5.7.24 could not be evaluated */
+} spf_rules[] = {
+    [SPFR_FAIL] = {"spf-fail", offsetof(struct list_def, spf_fail), "5.7.23", "4.7.23"},
+    [SPFR_SOFTFAIL] = {"spf-softfail", offsetof(struct list_def, spf_softfail), "5.7.23", "4.7.23"},
+    [SPFR_TEMPERROR] = {"spf-temperror", offsetof(struct list_def, spf_error), "5.7.24", "4.7.24"},
+    [SPFR_PERMERROR] = {"spf-permerror", offsetof(struct list_def, spf_error), "5.7.24", "4.7.24"},
+};
+
+/* spf_active - is the sender of this list mail to be checked? */
+static int spf_active(const struct msg_state *m)
+{
+    return m->list != NULL && m->env->spf != NULL && m->env->cfg->egress_ips.count > 0 && !m->spf_done;
+}
+
+/* spf_summary - "spf=fail smtp.mailfrom=lists.example egress=192.0.2.25" */
+static void spf_summary(const struct msg_state *m, char *buf, size_t size)
+{
+    const struct spf_outcome *o = &m->spf;
+
+    snprintf(buf, size, "spf=%s %s=%s egress=%s", spf_result_name(o->result),
+             o->helo_identity ? "smtp.helo" : "smtp.mailfrom", o->domain[0] ? o->domain : "-",
+             o->egress[0] ? o->egress : "-");
+}
+
+/* spf_run - check the sender once, log the result */
+static void spf_run(struct msg_state *m)
+{
+    const struct optin_config *cfg = m->env->cfg;
+    struct spf_request rq = {
+        .sender = m->sender, .helo = cfg->helo_name,
+        .egress = (const char *const *) cfg->egress_ips.items, .negress = cfg->egress_ips.count,
+        .cache_ttl = cfg->spf_cache_ttl_max, .timeout_ms = (unsigned) cfg->spf_timeout * 1000u,
+    };
+    char summary[SPF_NOTE_BUFSZ];
+
+    m->spf_done = 1;
+    spf_check(m->env->spf, &rq, m->now, &m->spf);
+    spf_summary(m, summary, sizeof(summary));
+    log_info("%s: %s list=%s%s%s%s", m->id, summary, m->list->id, m->spf.cached ? " cached" : "",
+             m->spf.detail[0] ? " detail=" : "", m->spf.detail);
+}
+
+/* spf_enforce - what the result costs this list: journal it, maybe refuse the mail */
+static enum msg_step spf_enforce(struct msg_state *m, struct msg_reply *reply)
+{
+    enum spf_result r = m->spf.result;
+    char note[SPF_NOTE_BUFSZ + SPF_DETAIL_BUFSZ], buf[SHOWN_BUFSZ];
+    enum spf_action action;
+    int monitor = m->list->mode == MODE_MONITOR;
+    const char *verdict;
+
+    if ((size_t) r >= sizeof(spf_rules) / sizeof(spf_rules[0]) || spf_rules[r].reason == NULL)
+        return MSG_CONTINUE;
+    action = *(const enum spf_action *) (const void *) ((const char *) m->list + spf_rules[r].action);
+    verdict = action == SPF_ACT_JOURNAL ? "warn" : action == SPF_ACT_REJECT
+              ? (monitor ? "would-reject" : "reject") : (monitor ? "would-tempfail" : "tempfail");
+    spf_summary(m, note, SPF_NOTE_BUFSZ);
+    if (m->spf.detail[0])
+        snprintf(note + strlen(note), sizeof(note) - strlen(note), ": %s", m->spf.detail);
+    msg_record(m, NULL, verdict, spf_rules[r].reason, NULL, note);
+    if (action == SPF_ACT_JOURNAL || monitor)
+        return MSG_CONTINUE;
+    shown(m->spf.domain, buf);
+    if (r == SPFR_FAIL || r == SPFR_SOFTFAIL)
+        set_reply(reply, action == SPF_ACT_REJECT ? "550" : "451",
+                  action == SPF_ACT_REJECT ? spf_rules[r].x5 : spf_rules[r].x4,
+                  "SPF %s: %s does not authorize %s to send list %s", spf_result_name(r), buf,
+                  m->spf.egress, m->list->id);
+    else
+        set_reply(reply, action == SPF_ACT_REJECT ? "550" : "451",
+                  action == SPF_ACT_REJECT ? spf_rules[r].x5 : spf_rules[r].x4,
+                  "SPF %s for %s, list %s%s", spf_result_name(r), buf, m->list->id,
+                  action == SPF_ACT_REJECT ? "" : ": try again later");
+    return action == SPF_ACT_REJECT ? MSG_REJECT : MSG_TEMPFAIL;
+}
+
+/* msg_spf_mail - at MAIL: check the sender of list mail known from the envelope */
+enum msg_step msg_spf_mail(struct msg_state *m, struct msg_reply *reply)
+{
+    if (m->list_source != LIST_BY_ENVELOPE || !spf_active(m))
+        return MSG_CONTINUE;
+    spf_run(m);
+    return spf_enforce(m, reply);
+}
+
 /* store_failed - the consent store cannot answer: temp-fail, or deliver unchecked */
 static enum msg_step store_failed(struct msg_state *m, const char *rcpt, int rc,
                                   struct msg_reply *reply)
@@ -283,6 +399,7 @@ void msg_header(struct msg_state *m, const char *name, const char *value)
     m->unsub_count += strcasecmp(name, UNSUB_HEADER) == 0;
     m->unsub_post_count += strcasecmp(name, UNSUB_POST_HEADER) == 0;
     m->verdict_count += strcasecmp(name, cfg->verdict_header) == 0;
+    m->spf_trace_count += strcasecmp(name, SPF_TRACE_HEADER) == 0;
     if (strcasecmp(name, cfg->marker_header) == 0) {
         m->marker_count++;
         l = header_value_trim(value, id, sizeof(id)) == 0 ? config_find_list(cfg, id) : NULL;
@@ -503,6 +620,17 @@ static enum msg_step eom_store_failed(struct msg_state *m, struct eom_plan *p, i
     return MSG_CONTINUE;
 }
 
+/* plan_spf_trace - exactly one X-Optin-SPF with the result (spf_trace_header), or none when unchecked */
+static void plan_spf_trace(struct msg_state *m, struct eom_plan *p)
+{
+    char value[SPF_NOTE_BUFSZ];
+
+    if (!m->env->cfg->spf_trace_header || !m->spf_done)
+        return;
+    spf_summary(m, value, sizeof(value));
+    plan_header(p, SPF_TRACE_HEADER, m->spf_trace_count, m->spf.result == SPFR_SKIPPED ? NULL : value);
+}
+
 /* msg_eom - the end-of-message plan */
 void msg_eom(struct msg_state *m, struct eom_plan *p)
 {
@@ -520,6 +648,11 @@ void msg_eom(struct msg_state *m, struct eom_plan *p)
         plan_header(p, m->env->cfg->marker_header, m->marker_count, NULL);
         return;
     }
+    if (spf_active(m)) {     /* list known from the headers only */
+        spf_run(m);
+        if ((p->step = spf_enforce(m, &p->reply)) != MSG_CONTINUE)
+            return;
+    }
     if ((rc = eom_decide_all(m)) != 0 && eom_store_failed(m, p, rc) != MSG_CONTINUE)
         return;
     left = eom_strip(m, p, &only);
@@ -529,6 +662,7 @@ void msg_eom(struct msg_state *m, struct eom_plan *p)
     }
     plan_unsubscribe(m, p, only, left);
     plan_verdict(m, p, left);
+    plan_spf_trace(m, p);
     plan_header(p, m->env->cfg->marker_header, m->marker_count, NULL);
 }
 

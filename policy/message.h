@@ -8,6 +8,7 @@
 #include "config.h"
 #include "decide.h"
 #include "journal.h"
+#include "spf.h"
 #include "store.h"
 #include "token.h"
 
@@ -20,6 +21,7 @@ struct msg_env {
     const struct token_keys *keys;   /* NULL: no key file: no unsubscribe headers */
     struct store *store;             /* NULL: consent store unavailable */
     struct journal *journal;         /* NULL: log lines only */
+    struct spf *spf;                 /* NULL: senders are not checked (SPF) */
 };
 
 /* The answer to one protocol step. */
@@ -85,6 +87,9 @@ struct msg_state {
     struct msg_rcpt *rcpts;
     size_t nrcpts, cap;
     size_t monitor_denied;
+    int spf_done;              /* the sender was checked (once per message) */
+    struct spf_outcome spf;    /* and this is what came out */
+    int spf_trace_count;       /* X-Optin-SPF headers the message came with */
 };
 
 /* msg_init - a new message of a session; own_id names it until the MTA's queue id is known. */
@@ -96,6 +101,8 @@ void msg_free(struct msg_state *m);
 void msg_set_queue_id(struct msg_state *m, const char *queue_id);
 /* msg_mail - envelope sender and session facts: classify by envelope. */
 void msg_mail(struct msg_state *m, const char *sender, const char *auth_user, const char *daemon_name);
+/* msg_spf_mail - after msg_mail: check the sender (SPF) of list mail known from the envelope. */
+enum msg_step msg_spf_mail(struct msg_state *m, struct msg_reply *reply);
 /* msg_rcpt - one recipient; non_smtpd: RCPT replies are not allowed, decide at end of message. */
 enum msg_step msg_rcpt(struct msg_state *m, const char *raw, size_t len, int non_smtpd,
                        struct msg_reply *reply);

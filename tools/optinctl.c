@@ -618,6 +618,12 @@ static const struct command commands[] = {
     {"backup", cmd_backup, "backup DIRECTORY"},
     {"keygen", cmd_keygen, "keygen [FILE]"},
     {"token", cmd_keygen, "token [-k FILE] LIST ADDRESS | token [-k FILE] --decode TOKEN"},
+    {"mailto", cmd_mailto, "mailto [-r RECIPIENT] < MESSAGE"},
+    {"feedback", cmd_feedback,
+     "feedback [--complaint-scope list|all] [--soft-limit N] [--soft-window DURATION] < REPORT"},
+    {"import-suppressions", cmd_import_suppressions,
+     "import-suppressions --format ses|sendgrid|mailgun|postmark [--kind KIND] [-l LIST] [-n] "
+     "[--skip-invalid] [-q] FILE|-"},
 };
 
 /* find_command - the command table entry of a name */

@@ -40,5 +40,8 @@ int cmd_export(struct optinctl *ctl, int argc, char **argv);
 int cmd_show(struct optinctl *ctl, int argc, char **argv);
 int cmd_stats(struct optinctl *ctl, int argc, char **argv);
 int cmd_keygen(struct optinctl *ctl, int argc, char **argv);   /* also runs "token" */
+int cmd_mailto(struct optinctl *ctl, int argc, char **argv);
+int cmd_feedback(struct optinctl *ctl, int argc, char **argv);
+int cmd_import_suppressions(struct optinctl *ctl, int argc, char **argv);
 
 #endif

@@ -1,9 +1,12 @@
-/* unsubd.h - optin-unsubd: pages, language choice and the small parsers the server shares (see unsubd.c) */
+/* unsubd.h - optin-unsubd: what needs neither libmicrohttpd nor the store (see unsubd_pages.c) */
 #ifndef OPTIN_UNSUBD_H
 #define OPTIN_UNSUBD_H
 
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 /* The languages of the pages; the first is the default. */
 enum unsubd_lang {
@@ -71,5 +74,84 @@ void unsubd_mask_address(const char *addr, char out[MASKED_BUFSZ]);
 #define SHOWN_PATH_BUFSZ 100
 /* unsubd_shown_path - a request path fit for one log line: token cut to 8 characters, control bytes as \xNN */
 const char *unsubd_shown_path(const char *path, char out[SHOWN_PATH_BUFSZ]);
+
+/* --- client addresses: IPv4 kept as v4-mapped IPv6, 16 bytes --- */
+
+#define IP_TEXT_BUFSZ INET6_ADDRSTRLEN
+
+/* An address or a network (--trusted-proxy 10.0.0.0/8). */
+struct ip_net {
+    unsigned char addr[16];
+    unsigned bits;             /* of the 128 */
+};
+
+/* unsubd_ip_parse - IPv4 or IPv6 text of len octets; 0, or -1 when it is not one */
+int unsubd_ip_parse(const char *text, size_t len, unsigned char out[16]);
+/* unsubd_ip_text - canonical text (dotted quad for IPv4) */
+void unsubd_ip_text(const unsigned char ip[16], char out[IP_TEXT_BUFSZ]);
+/* unsubd_ip_is_v4, unsubd_ip_is_loopback - 127.0.0.0/8 and ::1 are loopback */
+int unsubd_ip_is_v4(const unsigned char ip[16]);
+int unsubd_ip_is_loopback(const unsigned char ip[16]);
+/* unsubd_sockaddr_ip - address of an AF_INET or AF_INET6 socket address; -1 for others */
+int unsubd_sockaddr_ip(const struct sockaddr *sa, unsigned char out[16]);
+/* unsubd_net_parse - "IP" or "IP/BITS"; 0, or -1 */
+int unsubd_net_parse(const char *text, struct ip_net *out);
+/* unsubd_net_match - is ip inside one of the n networks? */
+int unsubd_net_match(const struct ip_net *nets, size_t n, const unsigned char ip[16]);
+/*
+ * unsubd_forwarded_client - ip is the peer; while it is a trusted proxy, replace it by the
+ * next X-Forwarded-For entry from the right. Stops at a malformed entry (ip stays the last hop).
+ */
+void unsubd_forwarded_client(const char *xff, const struct ip_net *trusted, size_t n,
+                             unsigned char ip[16]);
+/* unsubd_listen_parse - "ADDRESS:PORT" or "[IPV6]:PORT"; 0, or -1 */
+int unsubd_listen_parse(const char *text, struct sockaddr_storage *ss, socklen_t *len,
+                        unsigned char ip[16]);
+
+/* --- the per-client rate limit: a fixed table, one mutex --- */
+
+#define RATE_SLOTS 4096          /* clients counted at once */
+#define RATE_PROBES 8            /* slots looked at per client */
+
+struct rate_slot {
+    unsigned char ip[16];
+    int64_t minute;
+    unsigned count;
+    int used;
+};
+
+struct rate_table {
+    pthread_mutex_t lock;        /* PTHREAD_MUTEX_INITIALIZER */
+    unsigned limit;              /* requests per client and calendar minute; 0 no limit */
+    struct rate_slot slot[RATE_SLOTS];
+};
+
+/* unsubd_rate_allow - count one request at now; 0 when over the limit; *retry gets seconds to wait */
+int unsubd_rate_allow(struct rate_table *t, const unsigned char ip[16], int64_t now, int *retry);
+
+/* --- the command line --- */
+
+#define DEFAULT_LISTEN "127.0.0.1:8025"
+#define DEFAULT_RATE 30
+#define DEFAULT_MAX_BODY 4096
+#define DEFAULT_THREADS 4
+#define TRUSTED_MAX 32
+
+struct unsubd_options {
+    const char *config;
+    const char *listen;
+    const char *user;               /* NULL: the configuration's user */
+    const char *pidfile;
+    int foreground, check_only, public_ok;
+    unsigned rate;                  /* requests per client and minute; 0 no limit */
+    unsigned threads;
+    size_t max_body;
+    struct ip_net trusted[TRUSTED_MAX];
+    size_t trusted_count;
+};
+
+#define OPTIONS_DONE (-1)   /* -V or --help answered: exit 0 */
+/* unsubd_options_parse - defaults, then the command line; 0, OPTIONS_DONE or EX_USAGE (said why) */
+int unsubd_options_parse(int argc, char **argv, struct unsubd_options *opt);
 
 #endif
