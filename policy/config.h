@@ -40,7 +40,7 @@ struct string_list {
 
 /* One list definition: lists = ( { id = "news"; ... } ); */
 struct list_def {
-    char *id;                          /* [A-Za-z0-9._-]{1,64}, unique */
+    char *id;                          /* [A-Za-z0-9._-]{1,63}, unique */
     int line;                          /* line of its group in the file, for messages */
     enum opt_in_kind opt_in;           /* opt_in = "single" | "double" (default "double") */
     int64_t max_consent_age;           /* seconds; 0 = no limit (default 0) */

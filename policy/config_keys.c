@@ -54,7 +54,7 @@ struct name_value {
 };
 
 #define MAX_READERS_LIMIT 32767
-#define LIST_ID_MAX 64
+#define LIST_ID_MAX 63               /* fits the consent store's list field with its NUL */
 #define URL_MAX 400                    /* octets of unsubscribe_url, before the token */
 #define MAILTO_MAX 254                 /* octets of unsubscribe_mailto (RFC 5321 path limit) */
 #define HOST_NAME_MAX_LEN 253
@@ -225,14 +225,14 @@ static const char *check_field_name(const char *text)
     return NULL;
 }
 
-/* check_list_id - a list id: 1 to 64 of [A-Za-z0-9._-] */
+/* check_list_id - a list id: 1 to 63 of [A-Za-z0-9._-] */
 static const char *check_list_id(const char *text)
 {
     static const char allowed[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-";
     size_t n = strspn(text, allowed);
 
     if (n == 0 || n > LIST_ID_MAX || text[n] != '\0')
-        return "expected 1 to 64 characters from A-Z a-z 0-9 . _ -";
+        return "expected 1 to 63 characters from A-Z a-z 0-9 . _ -";
     return NULL;
 }
 

@@ -514,14 +514,23 @@ int consent_confirm(struct store_txn *txn, const char *token, int64_t ttl,
     return history_append(txn, addr_out, record_event("confirm", list_out, &r), ctx);
 }
 
-/* unsubscribe_one - mark one list unsubscribed (creating the record keeps a later import out) */
-static int unsubscribe_one(struct store_txn *txn, const char *list, const char *addr,
-                           const struct change_ctx *ctx)
+static json_t *feedback_event(json_t *ev, const struct feedback_note *note);
+
+/*
+ * unsubscribe_record - mark one list unsubscribed (creating the record keeps a later import out);
+ * with note, an opt-out from mail feedback: nothing is written when already unsubscribed.
+ */
+static int unsubscribe_record(struct store_txn *txn, const char *list, const char *addr,
+                              const struct change_ctx *ctx, const struct feedback_note *note,
+                              int *written)
 {
     struct consent_record r;
+    json_t *ev;
     int rc;
 
-    if ((rc = consent_get(txn, addr, list, &r)) == STORE_NOTFOUND) {
+    if ((rc = consent_get(txn, addr, list, &r)) == 0 && note && r.state == CONSENT_UNSUBSCRIBED)
+        return 0;
+    if (rc == STORE_NOTFOUND) {
         memset(&r, 0, sizeof(r));
         if ((rc = record_from_ctx(&r, ctx)) != 0)
             return rc;
@@ -532,7 +541,17 @@ static int unsubscribe_one(struct store_txn *txn, const char *list, const char *
     r.changed_at = ctx->now;
     if ((rc = consent_put(txn, addr, list, &r)) != 0)
         return rc;
-    return history_append(txn, addr, record_event("unsubscribe", list, &r), ctx);
+    if (written)
+        *written = 1;
+    ev = record_event("unsubscribe", list, &r);
+    return history_append(txn, addr, note ? feedback_event(ev, note) : ev, ctx);
+}
+
+/* unsubscribe_one - an explicit opt-out from one list, recorded even when repeated */
+static int unsubscribe_one(struct store_txn *txn, const char *list, const char *addr,
+                           const struct change_ctx *ctx)
+{
+    return unsubscribe_record(txn, list, addr, ctx, NULL, NULL);
 }
 
 struct list_names {
@@ -604,9 +623,14 @@ int consent_unsubscribe(struct store_txn *txn, const char *list, const char *add
 int consent_suppress(struct store_txn *txn, const char *target, enum suppress_reason reason,
                      const struct change_ctx *ctx)
 {
+    struct suppress_record old;
     json_t *ev;
     int rc;
 
+    /* a bounce never replaces an opt-out: lifting bounces later must not lift it */
+    if (reason == SUPPRESS_BOUNCE && suppress_get(txn, target, &old) == 0
+        && old.reason != SUPPRESS_BOUNCE)
+        reason = old.reason;
     if ((rc = suppress_put(txn, target, reason, ctx->now, ctx->source)) != 0)
         return rc;
     ev = json_object();
@@ -699,7 +723,8 @@ int consent_forget(struct store_txn *txn, const char *addr, const struct change_
         != 0 || (rc = store_del_prefix(txn, STORE_DB_HISTORY, prefix, address_prefix(prefix, addr),
                                        &events)) != 0 || (rc = forget_tokens(txn, addr)) != 0)
         return rc;
-    if ((rc = store_del(txn, STORE_DB_SUPPRESS, addr, strlen(addr))) < 0)
+    if ((rc = store_del(txn, STORE_DB_SUPPRESS, addr, strlen(addr))) < 0
+        || (rc = consent_softbounce_clear(txn, addr)) < 0)
         return rc;
     hashkey[0] = '#';
     store_address_hash(store_txn_store(txn), addr, hashkey + 1);
@@ -911,24 +936,7 @@ static int feedback_unsubscribe_one(struct store_txn *txn, const char *list, con
                                     const struct feedback_note *note, const struct change_ctx *ctx,
                                     int *written)
 {
-    struct consent_record r;
-    int rc;
-
-    if ((rc = consent_get(txn, addr, list, &r)) == 0 && r.state == CONSENT_UNSUBSCRIBED)
-        return 0;
-    if (rc == STORE_NOTFOUND) {
-        memset(&r, 0, sizeof(r));
-        if ((rc = record_from_ctx(&r, ctx)) != 0)
-            return rc;
-    } else if (rc != 0) {
-        return rc;
-    }
-    r.state = CONSENT_UNSUBSCRIBED;
-    r.changed_at = ctx->now;
-    if ((rc = consent_put(txn, addr, list, &r)) != 0)
-        return rc;
-    *written = 1;
-    return history_append(txn, addr, feedback_event(record_event("unsubscribe", list, &r), note), ctx);
+    return unsubscribe_record(txn, list, addr, ctx, note, written);
 }
 
 /* consent_feedback_unsubscribe - one list, or every list plus a suppression, never twice */

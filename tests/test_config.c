@@ -267,8 +267,8 @@ static void test_mode_after_lists(struct fixture *fx)
 /* test_other_forms - integers for sizes and durations, 64-bit integers, short modes, booleans */
 static void test_other_forms(struct fixture *fx)
 {
-    static const char id64[] = "lists = ( { id = \"a123456789b123456789c123456789d123456789"
-                               "e123456789f123456789ab.-\"; max_consent_age = 86400; } );\n";
+    static const char id63[] = "lists = ( { id = \"a123456789b123456789c123456789d123456789"
+                               "e123456789f123456789a.-\"; max_consent_age = 86400; } );\n";
     struct optin_config *cfg = load_text(fx, "conf_forms.conf",
                                          "map_size = 8589934592L;\n"
                                          "max_readers = 32767;\n"
@@ -293,9 +293,9 @@ static void test_other_forms(struct fixture *fx)
         diag(fx->err);
     }
     config_free(cfg);
-    cfg = load_text(fx, "conf_id64.conf", id64);
-    if (!ok(cfg != NULL && cfg->list_count == 1 && strlen(cfg->lists[0].id) == 64
-            && cfg->lists[0].max_consent_age == DAY, "64-character id and integer max_consent_age"))
+    cfg = load_text(fx, "conf_id63.conf", id63);
+    if (!ok(cfg != NULL && cfg->list_count == 1 && strlen(cfg->lists[0].id) == 63
+            && cfg->lists[0].max_consent_age == DAY, "63-character id and integer max_consent_age"))
         diag(fx->err);
     config_free(cfg);
 }
@@ -501,10 +501,10 @@ static void test_errors_lists(struct fixture *fx)
     expect_error(fx, "conf_dup.conf", "lists = (\n  { id = \"news\"; },\n  { id = \"News\"; }\n);\n", 3,
                  "lists[1].id: expected a unique id, \"News\" is taken by the list at line 2");
     expect_error(fx, "conf_badid.conf", "lists = ( { id = \"news letter\"; } );\n", 1,
-                 "lists[0].id: expected 1 to 64 characters");
+                 "lists[0].id: expected 1 to 63 characters");
     expect_error(fx, "conf_longid.conf",
                  "lists = ( { id = \"a123456789b123456789c123456789d123456789e123456789f123456789abcde\"; } );\n", 1,
-                 "lists[0].id: expected 1 to 64 characters");
+                 "lists[0].id: expected 1 to 63 characters");
     expect_error(fx, "conf_noid.conf", "lists = (\n  { id = \"a\"; },\n  {\n    opt_in = \"single\"; }\n);\n", 3,
                  "lists[1].id: missing");
     expect_error(fx, "conf_optin.conf", "lists = ( { id = \"a\"; opt_in = \"triple\"; } );\n", 1,

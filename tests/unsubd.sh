@@ -368,9 +368,12 @@ is "another client (X-Forwarded-For) is not limited" "$code $(state news x2@exam
 case $(last_event x2@example.org) in *"ip=198.51.100.8 "*) ev=yes ;; *) ev="no: $(last_event x2@example.org)" ;; esac
 is "behind a trusted proxy the X-Forwarded-For client is recorded" "$ev" yes
 code=$(curl -s -o /dev/null -w '%{http_code}' -d "List-Unsubscribe=One-Click" \
+    -H 'X-Forwarded-For: 198.51.100.7' "http://127.0.0.1:$PORT_rate/u/${X1}AAAA")
+is "a limited client's POST with a bad token is refused (429)" "$code" 429
+code=$(curl -s -o /dev/null -w '%{http_code}' -d "List-Unsubscribe=One-Click" \
     -H 'X-Forwarded-For: 198.51.100.7' "http://127.0.0.1:$PORT_rate/u/$X1")
-is "a limited client's POST is refused too (429), nothing changed" "$code $(state news x1@example.org)" \
-    "429 consent"
+is "but its one-click POST with a genuine token is never turned away" \
+    "$code $(state news x1@example.org)" "200 unsubscribed"
 stop_server rate
 is "rate server: clean stop" "$STOP_RC" 0
 

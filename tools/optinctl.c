@@ -8,15 +8,17 @@
  * DESCRIPTION
  *	The tool ops use to fill and inspect the consent store that
  *	optin-milter reads: init, import, export, subscribe, confirm,
- *	unsubscribe, suppress, unsuppress, check, show, forget, stats and
- *	backup. It reads the same configuration file as the milter and
+ *	unsubscribe, suppress, unsuppress, check, show, forget, stats,
+ *	backup, keygen and token, and for the mail system mailto, feedback
+ *	and import-suppressions. It reads the same configuration file as the milter and
  *	writes through the same policy library, so every change lands in
  *	the consent history with its source, actor and time.
  *
  *	Global options come before the command; each command has its own
  *	options and --help. This file holds main(), the command table and
- *	the small commands; import/export and show live in
- *	optinctl_import.c and optinctl_show.c.
+ *	the small commands; the others live in optinctl_import.c,
+ *	optinctl_export.c, optinctl_show.c, optinctl_keys.c,
+ *	optinctl_feedback.c and optinctl_esp.c.
  * DIAGNOSTICS
  *	"optinctl: file:line: reason" or "optinctl: what: reason" on stderr.
  *	Exit status: 0 success (check: allowed), 1 check denied (show,
@@ -710,7 +712,9 @@ int main(int argc, char **argv)
     if ((ctl.cfg = config_load(ctl.config_path, err, sizeof(err))) == NULL) {
         fprintf(stderr, "%s", err);
         ctl_error(&ctl, "%s: configuration not usable", ctl.config_path);
-        return EX_CONFIG;
+        /* mailto and feedback run under a Postfix pipe(8) transport: 75 keeps the mail queued */
+        return strcmp(cmd->name, "mailto") == 0 || strcmp(cmd->name, "feedback") == 0
+            ? EX_TEMPFAIL : EX_CONFIG;
     }
     ctl.addr_flags = ctl.cfg->fold_local_part ? ADDR_FOLD_LOCAL : 0;
     rc = cmd->run(&ctl, argc - optind, argv + optind);

@@ -651,10 +651,16 @@ static struct request *request_new(struct server *srv, struct MHD_Connection *co
 /* request_begin - headers are in: answer at once (refusals, GET) or get ready for the body */
 static enum MHD_Result request_begin(struct request *rq, const unsigned char ip[16])
 {
+    char list[TOKEN_LIST_BUFSZ], addr[ADDR_BUFSZ];
     const char *clen;
     enum MHD_Result ret;
+    int opt_out;
 
-    if (!unsubd_rate_allow(&rq->srv->rate, ip, clock_now(), &rq->retry_after))
+    /* an opt-out with a genuine token is never turned away: the limit is for everything else */
+    opt_out = rq->is_post && rq->route == ROUTE_UNSUB && rq->token
+        && token_open(rq->gen->keys, rq->token, strlen(rq->token), list, addr) == TOKEN_OK
+        && addr[0] != '\0';
+    if (!opt_out && !unsubd_rate_allow(&rq->srv->rate, ip, clock_now(), &rq->retry_after))
         return respond(rq, PAGE_RATE, "rate-limited", "");
     if (rq->route == ROUTE_NONE)
         return respond(rq, PAGE_NOT_FOUND, "no-such-page", "");
