@@ -121,7 +121,7 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 
     (void) f2, (void) f3;
     if (cc == NULL)
-        return SMFIS_TEMPFAIL;
+        return SMFIS_REJECT;    /* the only refusal negotiate may give: no more of this session */
     if ((f0 & WANT_ACTIONS) != WANT_ACTIONS) {
         log_error("the MTA does not offer the actions optin-milter needs (header edits, "
                   "recipient removal): check milter_protocol");
@@ -166,7 +166,10 @@ static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
     msg_end(cc);        /* abort is not sent after every kind of message end */
     if ((mc = calloc(1, sizeof(*mc))) == NULL)
         return SMFIS_TEMPFAIL;
-    mc->mc_gen = gen_retain();
+    if ((mc->mc_gen = gen_retain()) == NULL) {      /* shutting down */
+        free(mc);
+        return SMFIS_TEMPFAIL;
+    }
     snprintf(own_id, sizeof(own_id), "optin-%lu.%u", cc->cc_id, ++cc->cc_msgs);
     msg_init(&mc->mc_state, &mc->mc_gen->env, own_id, cc->cc_client_addr, clock_now());
     cc->cc_msg = mc;

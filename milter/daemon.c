@@ -64,6 +64,7 @@
 
 static pthread_mutex_t gen_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct generation *gen_current;
+static int gen_stopping;                /* set by gen_shutdown: no reload any more */
 static struct store *gen_store;
 static struct spf *gen_spf;
 
@@ -168,6 +169,7 @@ struct store *gen_store_get(void)
 int gen_load(const char *path, int mode, char *err, size_t errsz)
 {
     struct generation *gen = calloc(1, sizeof(*gen)), *old;
+    struct store *opened = NULL;
 
     if (gen == NULL) {
         snprintf(err, errsz, "out of memory");
@@ -175,17 +177,29 @@ int gen_load(const char *path, int mode, char *err, size_t errsz)
     }
     if ((gen->cfg = config_load(path, err, errsz)) == NULL || gen_open_parts(gen, mode, err, errsz) != 0)
         goto refuse;
+    /* opened outside the lock (only this thread or main() ever set gen_store): MAIL never waits */
+    if (mode == GEN_RUN && gen_store == NULL)
+        opened = store_open_configured(gen->cfg);   /* only after any fork: never twice */
     pthread_mutex_lock(&gen_lock);
+    if (gen_stopping) {
+        pthread_mutex_unlock(&gen_lock);
+        snprintf(err, errsz, "%s: not loaded: optin-milter is stopping\n", path);
+        store_close(opened);
+        goto refuse;
+    }
     if (gen_current && !gen_same_store(gen_current->cfg, gen->cfg)) {
         pthread_mutex_unlock(&gen_lock);
         snprintf(err, errsz, "%s: database, map_size and max_readers cannot change on reload "
                  "(restart optin-milter)\n", path);
+        store_close(opened);
         goto refuse;
     }
     if (gen_current && mode == GEN_RUN)
         gen_warn_restart(gen_current->cfg, gen->cfg);
-    if (mode == GEN_RUN && gen_store == NULL)
-        gen_store = store_open_configured(gen->cfg);   /* only after any fork: never twice */
+    if (opened && gen_store == NULL) {
+        gen_store = opened;
+        opened = NULL;
+    }
     gen->env = (struct msg_env){.cfg = gen->cfg, .keys = gen->keys, .store = gen_store,
                                 .journal = gen->journal, .spf = gen_spf};
     gen->refs = 1;                   /* the reference held by being current */
@@ -206,8 +220,8 @@ struct generation *gen_retain(void)
     struct generation *gen;
 
     pthread_mutex_lock(&gen_lock);
-    gen = gen_current;
-    gen->refs++;
+    if ((gen = gen_current) != NULL)     /* NULL once shutdown has begun */
+        gen->refs++;
     pthread_mutex_unlock(&gen_lock);
     return gen;
 }
@@ -234,6 +248,7 @@ void gen_shutdown(void)
     pthread_mutex_lock(&gen_lock);
     gen = gen_current;
     gen_current = NULL;
+    gen_stopping = 1;
     pthread_mutex_unlock(&gen_lock);
     gen_release(gen);
 }
@@ -265,7 +280,8 @@ void gen_reload(const char *path)
     }
     log_error("reload: %s refused, keeping the running configuration", path);
     log_errors(err);
-    gen = gen_retain();
+    if ((gen = gen_retain()) == NULL)
+        return;
     if (gen->journal && journal_reopen(gen->journal) != 0)
         log_error("reload: journal %s could not be reopened", gen->cfg->journal);
     gen_release(gen);

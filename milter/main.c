@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "pidfile.h"
 #include "milter.h"
 
 #ifndef PACKAGE_VERSION
@@ -159,12 +160,7 @@ static int drop_privileges(const struct optin_config *cfg)
 /* write_pidfile - our pid, replacing a stale file */
 static int write_pidfile(const char *path)
 {
-    FILE *fp;
-
-    if (path == NULL)
-        return 0;
-    if ((fp = fopen(path, "w")) == NULL || fprintf(fp, "%ld\n", (long) getpid()) < 0
-        || fclose(fp) != 0) {
+    if (pidfile_write(path) != 0) {
         log_error("pidfile %s: %s", path, strerror(errno));
         return -1;
     }
@@ -234,7 +230,7 @@ int main(int argc, char **argv)
     struct spf *spf;
     const char *conn, *path;
     char err[16384];
-    int rc, left;
+    int rc, left, running;
 
     block_signals();    /* before anything: a SIGUSR1 must never kill us */
     if (parse_options(argc, argv, &opt) != 0)
@@ -266,13 +262,17 @@ int main(int argc, char **argv)
     log_info("starting: version %s, listening on %s", PACKAGE_VERSION, conn);
     rc = smfi_main();
     log_info("stopping: waiting for running lookups");
-    if (callbacks_drain(DRAIN_SECONDS, &left) > 0)
-        log_warn("stopping with lookups still running after %d s", DRAIN_SECONDS);
+    gen_shutdown();                 /* no new message, no reload from here on */
+    running = callbacks_drain(DRAIN_SECONDS, &left);
     if (left > 0)
         log_info("stopping: %d sessions still open get the MTA's milter_default_action", left);
-    gen_shutdown();
-    store_close(gen_store_get());
-    spf_teardown(spf);
+    if (running > 0) {
+        /* never pull the store or the SPF checker from under a lookup: exit leaves them */
+        log_warn("stopping with lookups still running after %d s", DRAIN_SECONDS);
+    } else {
+        store_close(gen_store_get());
+        spf_teardown(spf);
+    }
     if (cfg->pidfile && unlink(cfg->pidfile) < 0 && errno != ENOENT)
         log_warn("pidfile %s: %s", cfg->pidfile, strerror(errno));
     if ((path = socket_path(conn)) != NULL)

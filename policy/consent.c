@@ -515,6 +515,7 @@ int consent_confirm(struct store_txn *txn, const char *token, int64_t ttl,
 }
 
 static json_t *feedback_event(json_t *ev, const struct feedback_note *note);
+static int address_erased(struct store_txn *txn, const char *addr);
 
 /*
  * unsubscribe_record - mark one list unsubscribed (creating the record keeps a later import out);
@@ -557,19 +558,23 @@ static int unsubscribe_one(struct store_txn *txn, const char *list, const char *
 struct list_names {
     char names[FORGET_LISTS_MAX][CONSENT_SOURCE_MAX];
     size_t count;
+    int more;          /* the table filled up: scan again after handling these */
 };
 
-/* collect_list - scan callback: remember the list part of "address\0list" */
+/* collect_list - scan callback: the lists of "address\0list" not unsubscribed yet */
 static int collect_list(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
     struct list_names *ln = arg;
     const char *nul = memchr(key, 0, klen);
+    struct consent_record r;
     size_t llen;
 
-    (void) val;
-    (void) vlen;
-    if (nul == NULL || ln->count >= FORGET_LISTS_MAX)
+    if (nul == NULL || (record_decode(val, vlen, &r) == 0 && r.state == CONSENT_UNSUBSCRIBED))
         return 0;
+    if (ln->count >= FORGET_LISTS_MAX) {
+        ln->more = 1;
+        return 1;
+    }
     llen = klen - (size_t) (nul + 1 - (const char *) key);
     if (llen >= CONSENT_SOURCE_MAX)
         return 0;
@@ -587,35 +592,57 @@ static size_t address_prefix(char *key, const char *addr)
     return len + 1;
 }
 
+/* unsubscribe_all_lists - every list of the address not unsubscribed yet, however many */
+static int unsubscribe_all_lists(struct store_txn *txn, const char *addr,
+                                 const struct change_ctx *ctx, const struct feedback_note *note,
+                                 int *written)
+{
+    char prefix[ADDR_BUFSZ + 1];
+    struct list_names *ln;
+    int rc;
+
+    if ((ln = calloc(1, sizeof(*ln))) == NULL)
+        return -ENOMEM;
+    do {
+        ln->count = 0;
+        ln->more = 0;
+        rc = store_scan(txn, STORE_DB_CONSENT, prefix, address_prefix(prefix, addr), collect_list,
+                        ln);
+        if (rc == 1)
+            rc = 0;     /* stopped because the table was full */
+        for (size_t i = 0; rc == 0 && i < ln->count; i++)
+            rc = unsubscribe_record(txn, ln->names[i], addr, ctx, note, written);
+    } while (rc == 0 && ln->more);
+    free(ln);
+    return rc;
+}
+
 /* consent_unsubscribe - one list, or every list plus a global-unsubscribe suppression */
 int consent_unsubscribe(struct store_txn *txn, const char *list, const char *addr,
                         const struct change_ctx *ctx)
 {
-    struct list_names *ln;
     struct suppress_record sup;
-    char prefix[ADDR_BUFSZ + 1];
     json_t *ev;
-    int rc;
+    int rc, replaces_bounce = 0;
 
+    if ((rc = address_erased(txn, addr)) != 0)
+        return rc > 0 ? 0 : rc;     /* erased: it stays suppressed, nothing personal is written */
     if (list)
         return unsubscribe_one(txn, list, addr, ctx);
-    if ((ln = calloc(1, sizeof(*ln))) == NULL)
-        return -ENOMEM;
-    rc = store_scan(txn, STORE_DB_CONSENT, prefix, address_prefix(prefix, addr), collect_list, ln);
-    for (size_t i = 0; rc == 0 && i < ln->count; i++)
-        rc = unsubscribe_one(txn, ln->names[i], addr, ctx);
-    free(ln);
-    if (rc != 0)
+    if ((rc = unsubscribe_all_lists(txn, addr, ctx, NULL, NULL)) != 0)
         return rc;
-    if ((rc = suppress_get(txn, addr, &sup)) == 0)
-        return 0;   /* already suppressed: keep the stronger, older reason */
-    if (rc != STORE_NOTFOUND)
+    if ((rc = suppress_get(txn, addr, &sup)) == 0 && sup.reason != SUPPRESS_BOUNCE)
+        return 0;   /* already an opt-out (complaint, global, manual): keep it */
+    if (rc != 0 && rc != STORE_NOTFOUND)
         return rc;
+    replaces_bounce = rc == 0;  /* an opt-out replaces a bounce, so lifting bounces keeps it */
     if ((rc = suppress_put(txn, addr, SUPPRESS_GLOBAL_UNSUB, ctx->now, ctx->source)) != 0)
         return rc;
     ev = json_object();
     json_object_set_new(ev, "event", json_string("suppress"));
     json_object_set_new(ev, "reason", json_string(suppress_reason_name(SUPPRESS_GLOBAL_UNSUB)));
+    if (replaces_bounce)
+        json_object_set_new(ev, "replaces", json_string("bounce"));
     return history_append(txn, addr, ev, ctx);
 }
 
@@ -944,8 +971,6 @@ int consent_feedback_unsubscribe(struct store_txn *txn, const char *list, const 
                                  enum suppress_reason all_reason, const struct feedback_note *note,
                                  const struct change_ctx *ctx, enum feedback_outcome *outcome)
 {
-    struct list_names *ln;
-    char prefix[ADDR_BUFSZ + 1];
     int rc, written = 0;
 
     *outcome = FEEDBACK_UNCHANGED;
@@ -963,12 +988,7 @@ int consent_feedback_unsubscribe(struct store_txn *txn, const char *list, const 
             *outcome = FEEDBACK_APPLIED;
         return rc;
     }
-    if ((ln = calloc(1, sizeof(*ln))) == NULL)
-        return -ENOMEM;
-    rc = store_scan(txn, STORE_DB_CONSENT, prefix, address_prefix(prefix, addr), collect_list, ln);
-    for (size_t i = 0; rc == 0 && i < ln->count; i++)
-        rc = feedback_unsubscribe_one(txn, ln->names[i], addr, note, ctx, &written);
-    free(ln);
+    rc = unsubscribe_all_lists(txn, addr, ctx, note, &written);
     if (rc != 0 || (rc = consent_feedback_suppress(txn, addr, all_reason, note, ctx, outcome)) != 0)
         return rc;
     if (written && *outcome == FEEDBACK_UNCHANGED)

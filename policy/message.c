@@ -354,7 +354,7 @@ enum msg_step msg_rcpt(struct msg_state *m, const char *raw, size_t len, int non
 {
     struct decision d;
     char buf[SHOWN_BUFSZ];
-    int rc;
+    int rc, unchecked = 0;
 
     if (m->list_source != LIST_BY_ENVELOPE || non_smtpd)
         return msg_keep_rcpt(m, raw, len, NULL) == 0 ? MSG_CONTINUE : MSG_TEMPFAIL;
@@ -365,7 +365,7 @@ enum msg_step msg_rcpt(struct msg_state *m, const char *raw, size_t len, int non
         step = store_failed(m, d.address[0] ? d.address : shown(raw, buf), rc, reply);
         if (step != MSG_CONTINUE)
             return step;
-        return msg_keep_rcpt(m, raw, len, &d) == 0 ? MSG_CONTINUE : MSG_TEMPFAIL;
+        unchecked = 1;
     }
     if (!d.allow && m->list->mode == MODE_ENFORCE) {
         msg_record(m, d.address[0] ? d.address : shown(raw, buf), "reject",
@@ -382,8 +382,9 @@ enum msg_step msg_rcpt(struct msg_state *m, const char *raw, size_t len, int non
         set_reply(reply, "452", "4.5.3", "one recipient per message for list %s", m->list->id);
         return MSG_TEMPFAIL;
     }
-    msg_record(m, d.address[0] ? d.address : shown(raw, buf), d.allow ? "accept" : "would-reject",
-               decision_reason_name(d.reason), &d, NULL);
+    if (!unchecked)     /* an unchecked recipient's line was written by store_failed */
+        msg_record(m, d.address[0] ? d.address : shown(raw, buf),
+                   d.allow ? "accept" : "would-reject", decision_reason_name(d.reason), &d, NULL);
     m->monitor_denied += !d.allow;
     return msg_keep_rcpt(m, raw, len, &d) == 0 ? MSG_CONTINUE : MSG_TEMPFAIL;
 }
@@ -452,7 +453,7 @@ static void plan_header(struct eom_plan *p, const char *name, int present, const
         return;
     plan_op(p, (struct hdr_op){.name = name, .add = present == 0, .index = present ? 1 : 0,
                                .value = strdup(value)});
-    if (p->ops[p->nops - 1].value == NULL)
+    if (!p->failed && p->ops[p->nops - 1].value == NULL)
         p->failed = 1;
 }
 
@@ -525,7 +526,8 @@ static size_t eom_strip(struct msg_state *m, struct eom_plan *p, const struct ms
     size_t left = 0;
     char buf[SHOWN_BUFSZ];
 
-    p->delrcpt = calloc(m->nrcpts ? m->nrcpts : 1, sizeof(char *));
+    if ((p->delrcpt = calloc(m->nrcpts ? m->nrcpts : 1, sizeof(char *))) == NULL)
+        p->failed = 1;          /* never deliver to someone we could not remove */
     for (size_t i = 0; i < m->nrcpts; i++) {
         struct msg_rcpt *r = &m->rcpts[i];
 

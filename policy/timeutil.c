@@ -116,6 +116,9 @@ int time_parse(const char *s, int64_t *out)
         return -1;
     if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > mdays[tm.tm_mon - 1])
         return -1;
+    if (tm.tm_mon == 2 && tm.tm_mday == 29
+        && !(tm.tm_year % 4 == 0 && (tm.tm_year % 100 != 0 || tm.tm_year % 400 == 0)))
+        return -1;      /* February 29 only in leap years */
     if (*p == 'T' || *p == 't' || *p == ' ') {
         p++;
         if (parse_clock(&p, &tm) < 0 || parse_offset(&p, &offset) < 0)

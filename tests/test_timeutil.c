@@ -47,6 +47,9 @@ int main(void)
     ok(rejects(""), "empty");
     ok(rejects("2024-13-01"), "month 13");
     ok(rejects("2024-04-31"), "April 31");
+    ok(rejects("2023-02-29"), "February 29 of a common year");
+    ok(rejects("1900-02-29"), "February 29 of 1900 (not a leap year)");
+    ok(parses_to("2000-02-29", 951782400), "February 29 of 2000 (a leap year)");
     ok(rejects("2024-05-01T25:00:00Z"), "hour 25");
     ok(rejects("2024-05-01T12:00:00"), "no offset");
     ok(rejects("2024-05-01T12:00Z"), "no seconds");

@@ -220,7 +220,7 @@ static GMimeMessage *fb_read_message(const struct optinctl *ctl, const char *wha
     return msg;
 }
 
-/* fb_keys - the token keys; NULL with *rc (EX_TEMPFAIL), or NULL with *rc 0 when the file is missing */
+/* fb_keys - the token keys, or NULL with *rc = EX_TEMPFAIL (missing or unusable key file) */
 static struct token_keys *fb_keys(const struct optinctl *ctl, const char *what, int *rc)
 {
     const char *path = ctl->cfg->keys != NULL ? ctl->cfg->keys : OPTIN_DEFAULT_KEYS;
@@ -232,7 +232,7 @@ static struct token_keys *fb_keys(const struct optinctl *ctl, const char *what, 
     if ((krc = token_keys_load(path, &keys, err, sizeof(err))) == TOKEN_OK)
         return keys;
     fb_log(ctl, LOG_ERR, "%s: token keys: %s", what, err);
-    *rc = krc == -ENOENT ? 0 : EX_TEMPFAIL;
+    *rc = EX_TEMPFAIL;      /* without keys no token can be read: keep the mail and retry */
     return NULL;
 }
 
@@ -548,6 +548,12 @@ static const char *fb_list_of(const struct optinctl *ctl, const struct fb_return
     return NULL;
 }
 
+/* fb_verified - does the returned message carry one of our tokens naming a recipient? */
+static int fb_verified(const struct fb_returned *ret)
+{
+    return ret != NULL && ret->tok.rc == TOKEN_OK && ret->tok.addr[0] != '\0';
+}
+
 /* fb_add - one more action (cleared), or NULL when the report names too many recipients */
 static struct fb_act *fb_add(struct fb_run *run, enum fb_what what, const char *addr,
                              const char *list)
@@ -599,6 +605,8 @@ static int fb_dsn(struct fb_run *run, const char *text, const struct fb_returned
             (*ignored)++;
             continue;
         }
+        if (what == ACT_HARD && !fb_verified(ret))
+            what = ACT_SOFT;    /* anyone can forge a report: a hard bounce needs our token */
         if (!fb_address_field(ctl, block, "Original-Recipient", addr)
             && !fb_address_field(ctl, block, "Final-Recipient", addr)) {
             fb_log(ctl, LOG_WARNING, "feedback: a recipient block without a usable address: skipped");
@@ -801,7 +809,7 @@ static void fb_report_parts(const struct optinctl *ctl, const struct token_keys 
     }
 }
 
-/* fb_plain_bounce - a bounce that is no report but names X-Failed-Recipients (old Exim): hard */
+/* fb_plain_bounce - a bounce that is no report but names X-Failed-Recipients (old Exim): soft */
 static int fb_plain_bounce(struct fb_run *run, GMimeMessage *msg, const char *list)
 {
     const char *v = g_mime_object_get_header(GMIME_OBJECT(msg), "X-Failed-Recipients");
@@ -813,7 +821,7 @@ static int fb_plain_bounce(struct fb_run *run, GMimeMessage *msg, const char *li
     addrs = g_strsplit(v, ",", 0);
     for (char **p = addrs; *p; p++)
         if (addr_normalize(*p, strlen(*p), run->ctl->addr_flags, norm) == ADDR_OK
-            && (a = fb_add(run, ACT_HARD, norm, list)) != NULL)
+            && (a = fb_add(run, ACT_SOFT, norm, list)) != NULL)       /* no token: never hard */
             snprintf(a->detail, sizeof(a->detail), "5.0.0 X-Failed-Recipients, no delivery-status");
     g_strfreev(addrs);
     return run->n > 0;

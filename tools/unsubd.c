@@ -95,6 +95,7 @@
 #include "config.h"
 #include "consent.h"
 #include "log.h"
+#include "pidfile.h"
 #include "store.h"
 #include "timeutil.h"
 #include "token.h"
@@ -648,6 +649,20 @@ static struct request *request_new(struct server *srv, struct MHD_Connection *co
     return rq;
 }
 
+/* already_unsubscribed - is (list, address) unsubscribed now? (a lookup error counts as no) */
+static int already_unsubscribed(struct store *st, const char *list, const char *addr)
+{
+    struct consent_record r;
+    struct store_txn *txn;
+    int rc;
+
+    if (st == NULL || store_read_begin(st, &txn) != 0)
+        return 0;
+    rc = consent_get(txn, addr, list, &r);
+    store_read_end(txn);
+    return rc == 0 && r.state == CONSENT_UNSUBSCRIBED;
+}
+
 /* request_begin - headers are in: answer at once (refusals, GET) or get ready for the body */
 static enum MHD_Result request_begin(struct request *rq, const unsigned char ip[16])
 {
@@ -656,10 +671,10 @@ static enum MHD_Result request_begin(struct request *rq, const unsigned char ip[
     enum MHD_Result ret;
     int opt_out;
 
-    /* an opt-out with a genuine token is never turned away: the limit is for everything else */
+    /* a first opt-out with a genuine token is never turned away; replays count like the rest */
     opt_out = rq->is_post && rq->route == ROUTE_UNSUB && rq->token
         && token_open(rq->gen->keys, rq->token, strlen(rq->token), list, addr) == TOKEN_OK
-        && addr[0] != '\0';
+        && addr[0] != '\0' && !already_unsubscribed(rq->srv->store, list, addr);
     if (!opt_out && !unsubd_rate_allow(&rq->srv->rate, ip, clock_now(), &rq->retry_after))
         return respond(rq, PAGE_RATE, "rate-limited", "");
     if (rq->route == ROUTE_NONE)
@@ -840,12 +855,7 @@ static int drop_privileges(const char *user, int explicit)
 /* write_pidfile - our pid */
 static int write_pidfile(const char *path)
 {
-    FILE *fp;
-
-    if (path == NULL)
-        return 0;
-    if ((fp = fopen(path, "w")) == NULL || fprintf(fp, "%ld\n", (long) getpid()) < 0
-        || fclose(fp) != 0) {
+    if (pidfile_write(path) != 0) {
         log_error("pidfile %s: %s", path, strerror(errno));
         return -1;
     }
