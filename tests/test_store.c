@@ -396,6 +396,29 @@ static void test_forget(struct store *st)
     o.kind = OP_CONFIRM;
     o.token = o.token_out;
     ok(store_write(st, run_op, &o) == CONSENT_EBADTOKEN, "erased token no longer confirms");
+    o.kind = OP_UNSUB;
+    o.list = "news";
+    ok(store_write(st, run_op, &o) == 0 && get_rec(st, "e@example.com", "news", &r) == STORE_NOTFOUND
+       && history_count(st, "e@example.com", last) == 0,
+       "a one-click unsubscribe of an erased address writes nothing back");
+}
+
+/* test_unsub_all_over_bounce - a global opt-out replaces a bounce, so lifting bounces keeps it */
+static void test_unsub_all_over_bounce(struct store *st)
+{
+    struct op o = {.kind = OP_SUPPRESS, .addr = "g@example.com", .reason = SUPPRESS_BOUNCE,
+                   .cc = {.now = T0, .source = "bounce", .actor = "test"}};
+    struct suppress_record s;
+
+    store_write(st, run_op, &o);
+    o.kind = OP_UNSUB;
+    o.list = NULL;
+    ok(store_write(st, run_op, &o) == 0 && get_sup(st, "g@example.com", &s) == 0
+       && s.reason == SUPPRESS_GLOBAL_UNSUB, "unsubscribe --all replaces a bounce suppression");
+    o.kind = OP_SUPPRESS;
+    o.reason = SUPPRESS_BOUNCE;
+    ok(store_write(st, run_op, &o) == 0 && get_sup(st, "g@example.com", &s) == 0
+       && s.reason == SUPPRESS_GLOBAL_UNSUB, "a later bounce does not replace the opt-out");
 }
 
 /* test_names - every name parses back to its value */
@@ -433,6 +456,7 @@ int main(void)
         test_suppress(st);
         test_import(st);
         test_forget(st);
+        test_unsub_all_over_bounce(st);
         store_close(st);
     }
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
