@@ -45,7 +45,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "pidfile.h"
+#include "process.h"
 #include "milter.h"
 
 #ifndef PACKAGE_VERSION
@@ -138,35 +138,6 @@ static int setup_socket(const struct optin_config *cfg, const char *conn)
     return 0;
 }
 
-/* drop_privileges - become the configured user */
-static int drop_privileges(const struct optin_config *cfg)
-{
-    struct passwd *pw;
-
-    if (cfg->user == NULL || getuid() != 0)
-        return 0;
-    if ((pw = getpwnam(cfg->user)) == NULL) {
-        log_error("user %s: no such user", cfg->user);
-        return -1;
-    }
-    if (setgroups(0, NULL) < 0 || initgroups(pw->pw_name, pw->pw_gid) < 0
-        || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
-        log_error("cannot become %s: %s", cfg->user, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-/* write_pidfile - our pid, replacing a stale file */
-static int write_pidfile(const char *path)
-{
-    if (pidfile_write(path) != 0) {
-        log_error("pidfile %s: %s", path, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
 /* block_signals - USR1 goes to our reload thread; HUP/TERM/INT to libmilter's */
 static void block_signals(void)
 {
@@ -251,7 +222,8 @@ int main(int argc, char **argv)
     /* root's part: socket, daemon, pidfile; then the configured user opens store and journal */
     smfi_setmaxdatasize(1024 * 1024 - 1);   /* headers up to 1 MiB (Sendmail; Postfix sends 64 KiB) */
     if (setup_socket(cfg, conn) != 0 || (!opt.foreground && daemon(0, 0) < 0)
-        || write_pidfile(cfg->pidfile) != 0 || drop_privileges(cfg) != 0)
+        || process_write_pidfile(cfg->pidfile) != 0
+        || (cfg->user && getuid() == 0 && process_become(cfg->user) != 0))
         return EX_OSERR;
     if ((spf = spf_setup()) == NULL)
         return EX_CONFIG;

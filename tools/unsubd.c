@@ -95,7 +95,7 @@
 #include "config.h"
 #include "consent.h"
 #include "log.h"
-#include "pidfile.h"
+#include "process.h"
 #include "store.h"
 #include "timeutil.h"
 #include "token.h"
@@ -826,40 +826,13 @@ static int open_listener(const struct unsubd_options *opt, char *shown, size_t s
  */
 static int drop_privileges(const char *user, int explicit)
 {
-    struct passwd *pw;
-
     if (getuid() != 0 && !explicit)
         return 0;
     if (user == NULL) {
         log_warn("running as root: give -u USER (or user in the configuration)");
         return 0;
     }
-    if ((pw = getpwnam(user)) == NULL) {
-        log_error("user %s: no such user", user);
-        return -1;
-    }
-    if (getuid() != 0) {
-        if (pw->pw_uid == getuid())
-            return 0;
-        log_error("cannot become %s: not started as root", user);
-        return -1;
-    }
-    if (setgroups(0, NULL) < 0 || initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0
-        || setuid(pw->pw_uid) < 0) {
-        log_error("cannot become %s: %s", user, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-/* write_pidfile - our pid */
-static int write_pidfile(const char *path)
-{
-    if (pidfile_write(path) != 0) {
-        log_error("pidfile %s: %s", path, strerror(errno));
-        return -1;
-    }
-    return 0;
+    return process_become(user);
 }
 
 /* facility_of - syslog facility by name (the milter's names) */
@@ -954,7 +927,7 @@ static int run(struct server *srv, const sigset_t *set)
              facility_of(cfg->syslog_facility));
     if ((fd = open_listener(&srv->opt, shown, sizeof(shown))) < 0)
         return fd == -2 ? EX_USAGE : EX_OSERR;
-    if ((!srv->opt.foreground && daemon(0, 0) < 0) || write_pidfile(srv->opt.pidfile) != 0
+    if ((!srv->opt.foreground && daemon(0, 0) < 0) || process_write_pidfile(srv->opt.pidfile) != 0
         || drop_privileges(user, srv->opt.user != NULL) != 0)
         return EX_OSERR;
     gen_free(srv->gen);   /* again as the user we run as: a reload will read as that user */
