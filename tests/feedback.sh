@@ -147,7 +147,7 @@ rc=$?; err=$(cat "$TMP/err")
 status "mailto: key file missing: temporary failure" 75
 is "mailto: ... frank still has consent" "$(verdict news frank@example.org)" consent
 run mailto --bogus < "$TMP/msg"
-status "mailto: bad option: usage" 64
+status "mailto: bad option: usage error kept queued (75), not bounced" 75
 
 # --- feedback: hard bounces ---
 for a in gone@example.net old.user@exim.example nobody@gmail.example missing@contoso.example \
@@ -302,9 +302,9 @@ sample postfix_hard "" frank@example.org hard9 > "$TMP/msg"
 rc=$?; err=$(cat "$TMP/err")
 status "feedback: store missing: temporary failure" 75
 run feedback --soft-limit 0 < "$TMP/msg"
-status "feedback: --soft-limit 0: usage" 64
+status "feedback: --soft-limit 0: usage error kept queued (75)" 75
 run feedback --complaint-scope some < "$TMP/msg"
-status "feedback: --complaint-scope some: usage" 64
+status "feedback: --complaint-scope some: usage error kept queued (75)" 75
 
 # --- import-suppressions ---
 ctl subscribe news unsub.pm@example.com > /dev/null

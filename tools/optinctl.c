@@ -637,6 +637,12 @@ static const struct command *find_command(const char *name)
     return NULL;
 }
 
+/* command_is_pipe - mailto and feedback run under a Postfix pipe(8) transport, where 75 retries */
+static int command_is_pipe(const struct command *cmd)
+{
+    return strcmp(cmd->name, "mailto") == 0 || strcmp(cmd->name, "feedback") == 0;
+}
+
 /* usage - the global usage on stderr (or stdout for -h) */
 static int usage(int asked)
 {
@@ -712,12 +718,12 @@ int main(int argc, char **argv)
     if ((ctl.cfg = config_load(ctl.config_path, err, sizeof(err))) == NULL) {
         fprintf(stderr, "%s", err);
         ctl_error(&ctl, "%s: configuration not usable", ctl.config_path);
-        /* mailto and feedback run under a Postfix pipe(8) transport: 75 keeps the mail queued */
-        return strcmp(cmd->name, "mailto") == 0 || strcmp(cmd->name, "feedback") == 0
-            ? EX_TEMPFAIL : EX_CONFIG;
+        return command_is_pipe(cmd) ? EX_TEMPFAIL : EX_CONFIG;
     }
     ctl.addr_flags = ctl.cfg->fold_local_part ? ADDR_FOLD_LOCAL : 0;
     rc = cmd->run(&ctl, argc - optind, argv + optind);
+    if (rc == EX_USAGE && command_is_pipe(cmd))
+        rc = EX_TEMPFAIL;   /* a master.cf typo must keep the mail queued, not bounce it */
     store_close(ctl.store);
     config_free(ctl.cfg);
     if (fflush(stdout) != 0 || ferror(stdout)) {
