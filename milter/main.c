@@ -60,15 +60,6 @@ struct options {
     int check_only;
 };
 
-static const struct {
-    const char *name;
-    int facility;
-} facilities[] = {
-    {"mail", LOG_MAIL}, {"daemon", LOG_DAEMON}, {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1},
-    {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},
-    {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
-};
-
 /* usage - the synopsis on stderr */
 static int usage(void)
 {
@@ -97,15 +88,6 @@ static int parse_options(int argc, char **argv, struct options *opt)
         }
     }
     return optind == argc ? 0 : usage();
-}
-
-/* facility_of - syslog facility by name */
-static int facility_of(const char *name)
-{
-    for (size_t i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
-        if (strcmp(facilities[i].name, name) == 0)
-            return facilities[i].facility;
-    return LOG_MAIL;
 }
 
 /* socket_path - the file of a unix: socket, or NULL */
@@ -209,7 +191,7 @@ int main(int argc, char **argv)
     if ((cfg = check_config(opt.config)) == NULL)
         return EX_CONFIG;
     log_open("optin-milter", strcmp(cfg->log_target, "stderr") == 0 ? LOG_TO_STDERR : LOG_TO_SYSLOG,
-             facility_of(cfg->syslog_facility));
+             log_facility(cfg->syslog_facility));
     if (gen_load(opt.config, GEN_CHECK_ONLY, err, sizeof(err)) != 0) {
         fprintf(stderr, "%s", err);
         return EX_CONFIG;

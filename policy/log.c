@@ -62,6 +62,24 @@ void log_open(const char *progname, enum log_target target, int syslog_facility)
         openlog(log_name, LOG_PID | LOG_NDELAY, syslog_facility);
 }
 
+/* log_facility - syslog facility by its configuration name ("mail", "daemon", "local0".."local7") */
+int log_facility(const char *name)
+{
+    static const struct {
+        const char *name;
+        int facility;
+    } facilities[] = {
+        {"mail", LOG_MAIL}, {"daemon", LOG_DAEMON}, {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1},
+        {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},
+        {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
+    };
+
+    for (size_t i = 0; name && i < sizeof(facilities) / sizeof(facilities[0]); i++)
+        if (strcmp(facilities[i].name, name) == 0)
+            return facilities[i].facility;
+    return LOG_MAIL;
+}
+
 /* log_set_level - drop messages below this severity */
 void log_set_level(enum log_severity lowest)
 {

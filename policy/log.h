@@ -17,6 +17,7 @@ enum log_target {
 
 void log_open(const char *progname, enum log_target target, int syslog_facility);
 void log_set_level(enum log_severity lowest);
+int log_facility(const char *name);
 void log_msg(enum log_severity sev, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void log_fatal(const char *fmt, ...)

@@ -835,24 +835,6 @@ static int drop_privileges(const char *user, int explicit)
     return process_become(user);
 }
 
-/* facility_of - syslog facility by name (the milter's names) */
-static int facility_of(const char *name)
-{
-    static const struct {
-        const char *name;
-        int facility;
-    } facilities[] = {
-        {"mail", LOG_MAIL}, {"daemon", LOG_DAEMON}, {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1},
-        {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},
-        {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
-    };
-
-    for (size_t i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
-        if (strcmp(facilities[i].name, name) == 0)
-            return facilities[i].facility;
-    return LOG_MAIL;
-}
-
 /* open_store - the consent store, read-write with fsync on every commit */
 static int open_store(struct server *srv)
 {
@@ -924,7 +906,7 @@ static int run(struct server *srv, const sigset_t *set)
     int fd, rc;
 
     log_open("optin-unsubd", strcmp(cfg->log_target, "stderr") == 0 ? LOG_TO_STDERR : LOG_TO_SYSLOG,
-             facility_of(cfg->syslog_facility));
+             log_facility(cfg->syslog_facility));
     if ((fd = open_listener(&srv->opt, shown, sizeof(shown))) < 0)
         return fd == -2 ? EX_USAGE : EX_OSERR;
     if ((!srv->opt.foreground && daemon(0, 0) < 0) || process_write_pidfile(srv->opt.pidfile) != 0
