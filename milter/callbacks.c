@@ -48,6 +48,8 @@
 #define SKIP_STEPS (SMFIP_NOHELO | SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA)
 
 static pthread_mutex_t session_ids_lock = PTHREAD_MUTEX_INITIALIZER;
+static const struct msg_reply stopping_reply = {
+    .rcode = "451", .xcode = "4.3.2", .text = "optin-milter is restarting, try again shortly"};
 static unsigned long session_ids;
 
 /* sockaddr_to_str - printable IPv4, IPv6 or unix-socket client address */
@@ -89,6 +91,7 @@ static void msg_end(struct conn_ctx *cc)
 {
     if (cc == NULL || cc->cc_msg == NULL)
         return;
+    transaction_end();
     msg_free(&cc->cc_msg->mc_state);
     gen_release(cc->cc_msg->mc_gen);
     free(cc->cc_msg);
@@ -164,10 +167,11 @@ static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
     if (cc == NULL)
         return SMFIS_TEMPFAIL;
     msg_end(cc);        /* abort is not sent after every kind of message end */
-    if ((mc = calloc(1, sizeof(*mc))) == NULL)
-        return SMFIS_TEMPFAIL;
-    if ((mc->mc_gen = gen_retain()) == NULL) {      /* shutting down */
+    if (transaction_begin() != 0)
+        return step_status(ctx, MSG_TEMPFAIL, &stopping_reply);
+    if ((mc = calloc(1, sizeof(*mc))) == NULL || (mc->mc_gen = gen_retain()) == NULL) {
         free(mc);
+        transaction_end();
         return SMFIS_TEMPFAIL;
     }
     snprintf(own_id, sizeof(own_id), "optin-%lu.%u", cc->cc_id, ++cc->cc_msgs);

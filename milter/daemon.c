@@ -10,7 +10,8 @@
  *	void	gen_set_spf(struct spf *spf)
  *	struct generation *gen_retain(void)
  *	void	gen_release(struct generation *gen)
- *	int	reload_thread_start(const char *config_path)
+ *	int	milter_run(const char *config_path, const char *conn, int seconds)
+ *	int	transaction_begin(void), void transaction_end(void)
  *	void	session_begin(void), session_end(void)
  *	void	callback_enter(void), callback_leave(void)
  *	int	callbacks_drain(int seconds, int *sessions_open)
@@ -20,8 +21,11 @@
  *	release it at their end, so a reload swaps in a new generation
  *	atomically and the old one is freed when its last message is done.
  *
- *	The reload thread waits for SIGUSR1 (libmilter takes SIGHUP and
- *	SIGTERM as stop). A configuration that fails to load is refused: its
+ *	milter_run() runs smfi_main() in a thread of its own and takes the
+ *	signals in the main thread, where Linux delivers a process-directed
+ *	signal first when that thread waits for it: SIGUSR1 reloads; SIGTERM
+ *	and SIGHUP drain (a new message temp-fails with 451 4.3.2, open ones
+ *	finish, at most 30 s) and only then stop libmilter. A configuration that fails to load is refused: its
  *	errors are logged and the old generation stays. Loading also opens
  *	the journal again, so SIGUSR1 is what logrotate sends; when the new
  *	configuration is refused the current journal is reopened anyway.
@@ -37,11 +41,9 @@
  *	reload switches the check on and off.
  *
  *	Callbacks that use the consent store or the SPF checker are
- *	counted, so that shutdown closes them only when none is running.
- *	Debian's libmilter (built with its worker pool) stops serving every
- *	session as soon as it is told to stop: messages in progress then
- *	get the MTA's milter_default_action (tempfail: retried, nothing
- *	lost), and sessions still open are only counted for the log.
+ *	counted too, so that shutdown closes them only when none is running.
+ *	Debian's libmilter (built with its worker pool) serves no session
+ *	once it is stopped, which is why the drain happens before the stop.
  * DIAGNOSTICS
  *	Reload results are logged: "reload: configuration FILE loaded" or
  *	"reload: FILE refused, keeping the running configuration", followed
@@ -50,6 +52,7 @@
  *	optin-milter(8), optin-milter.conf(5)
  */
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <pthread.h>
@@ -57,7 +60,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "milter.h"
@@ -72,6 +78,11 @@ static pthread_mutex_t session_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t callbacks_done = PTHREAD_COND_INITIALIZER;
 static unsigned long session_count;
 static unsigned long callbacks_running;
+static unsigned long transactions_open;  /* messages between MAIL and their end */
+static int draining;                     /* SIGTERM seen: new messages temp-fail */
+static int milter_done;                  /* smfi_main has returned */
+
+static int milter_finished(void);
 
 /* gen_free - release a generation's resources */
 static void gen_free(struct generation *gen)
@@ -287,31 +298,134 @@ void gen_reload(const char *path)
     gen_release(gen);
 }
 
-/* reload_loop - thread body: wait for SIGUSR1, reload */
-static void *reload_loop(void *arg)
+/* milter_thread - libmilter's main loop, off the main thread (which owns the signals) */
+static void *milter_thread(void *arg)
 {
-    const char *path = arg;
-    sigset_t set;
-    int sig;
+    int *rc = arg;
 
-    sigemptyset(&set);
-    sigaddset(&set, SIGUSR1);
-    for (;;) {
-        if (sigwait(&set, &sig) == 0 && sig == SIGUSR1)
-            gen_reload(path);
-    }
+    *rc = smfi_main();
+    pthread_mutex_lock(&session_lock);
+    milter_done = 1;
+    pthread_cond_broadcast(&callbacks_done);
+    pthread_mutex_unlock(&session_lock);
     return NULL;
 }
 
-/* reload_thread_start - SIGUSR1 must already be blocked in every thread */
-int reload_thread_start(const char *config_path)
+/* drain_transactions - refuse new messages, wait for open ones (or libmilter's end); left open */
+static int drain_transactions(int seconds)
 {
-    pthread_t tid;
+    struct timespec until;
+    int left;
 
-    if (pthread_create(&tid, NULL, reload_loop, (void *) config_path) != 0)
-        return -1;
-    pthread_detach(tid);
-    return 0;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += seconds;
+    pthread_mutex_lock(&session_lock);
+    draining = 1;
+    while (transactions_open > 0 && !milter_done)
+        if (pthread_cond_timedwait(&callbacks_done, &session_lock, &until) == ETIMEDOUT)
+            break;
+    left = (int) transactions_open;
+    pthread_mutex_unlock(&session_lock);
+    return left;
+}
+
+/* wake_listener - one connection to our own socket, so libmilter's accept loop sees the stop now */
+static void wake_listener(const char *conn)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    const char *path = NULL, *at;
+    int fd = -1;
+
+    if (strncmp(conn, "unix:", 5) == 0 || strncmp(conn, "local:", 6) == 0)
+        path = strchr(conn, ':') + 1;
+    else if (conn[0] == '/')
+        path = conn;
+    if (path && strlen(path) < sizeof(sun.sun_path)) {
+        memcpy(sun.sun_path, path, strlen(path) + 1);
+        if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0)
+            (void) connect(fd, (struct sockaddr *) &sun, sizeof(sun));
+    } else if (strncmp(conn, "inet:", 5) == 0 && (at = strchr(conn, '@')) != NULL) {
+        sin.sin_port = htons((unsigned short) atoi(conn + 5));
+        if (inet_pton(AF_INET, at + 1, &sin.sin_addr) == 1
+            && (fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0)
+            (void) connect(fd, (struct sockaddr *) &sin, sizeof(sin));
+    }
+    if (fd >= 0)
+        close(fd);
+}
+
+/*
+ * milter_run - run libmilter in a thread and take the signals here, in the main thread: Linux
+ * gives a process-directed signal to the main thread first when it waits for it, so SIGTERM
+ * and SIGHUP reach us, not libmilter's own signal thread. USR1 reloads; TERM and HUP drain
+ * (new messages temp-fail, open ones finish, at most seconds) and then stop libmilter; INT
+ * stops at once. Returns smfi_main's result.
+ */
+int milter_run(const char *config_path, const char *conn, int seconds)
+{
+    struct timespec tick = {1, 0};
+    pthread_t tid;
+    sigset_t set;
+    int rc = MI_FAILURE, sig, left;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGINT);
+    if (pthread_create(&tid, NULL, milter_thread, &rc) != 0)
+        return MI_FAILURE;
+    while (!milter_finished()) {
+        if ((sig = sigtimedwait(&set, NULL, &tick)) == SIGUSR1) {
+            gen_reload(config_path);
+        } else if (sig == SIGTERM || sig == SIGHUP) {
+            log_info("stopping: new messages temp-fail, waiting for open ones");
+            if ((left = drain_transactions(seconds)) > 0)
+                log_warn("stopping with %d messages still open after %d s", left, seconds);
+            smfi_stop();
+            wake_listener(conn);
+            break;
+        } else if (sig == SIGINT) {
+            smfi_stop();
+            wake_listener(conn);
+            break;
+        }
+    }
+    pthread_join(tid, NULL);
+    return rc;
+}
+
+/* milter_finished - has libmilter's main loop returned? */
+static int milter_finished(void)
+{
+    int done;
+
+    pthread_mutex_lock(&session_lock);
+    done = milter_done;
+    pthread_mutex_unlock(&session_lock);
+    return done;
+}
+
+/* transaction_begin - a message begins; refused (-1) while draining */
+int transaction_begin(void)
+{
+    int ok;
+
+    pthread_mutex_lock(&session_lock);
+    if ((ok = !draining))
+        transactions_open++;
+    pthread_mutex_unlock(&session_lock);
+    return ok ? 0 : -1;
+}
+
+/* transaction_end - a message ended (end of message, abort or close) */
+void transaction_end(void)
+{
+    pthread_mutex_lock(&session_lock);
+    if (transactions_open > 0 && --transactions_open == 0)
+        pthread_cond_broadcast(&callbacks_done);
+    pthread_mutex_unlock(&session_lock);
 }
 
 /* session_begin - one more live session (for the log at shutdown) */

@@ -209,12 +209,12 @@ int main(int argc, char **argv)
         return EX_OSERR;
     if ((spf = spf_setup()) == NULL)
         return EX_CONFIG;
-    if (gen_load(opt.config, GEN_RUN, err, sizeof(err)) != 0 || reload_thread_start(opt.config) != 0) {
+    if (gen_load(opt.config, GEN_RUN, err, sizeof(err)) != 0) {
         log_error("start-up failed: %s", err);
         return EX_OSERR;
     }
     log_info("starting: version %s, listening on %s", PACKAGE_VERSION, conn);
-    rc = smfi_main();
+    rc = milter_run(opt.config, conn, DRAIN_SECONDS);
     log_info("stopping: waiting for running lookups");
     gen_shutdown();                 /* no new message, no reload from here on */
     running = callbacks_drain(DRAIN_SECONDS, &left);

@@ -46,7 +46,9 @@ void session_end(void);
 void callback_enter(void);
 void callback_leave(void);
 int callbacks_drain(int seconds, int *sessions_open);
-int reload_thread_start(const char *config_path);
+int milter_run(const char *config_path, const char *conn, int seconds);
+int transaction_begin(void);
+void transaction_end(void);
 
 /* callbacks.c */
 extern struct smfiDesc optin_filter;
