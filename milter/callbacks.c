@@ -40,9 +40,9 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include "log.h"
+#include "util/log.h"
 #include "milter.h"
-#include "timeutil.h"
+#include "util/timeutil.h"
 
 #define WANT_ACTIONS (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_DELRCPT | SMFIF_SETSYMLIST)
 #define SKIP_STEPS (SMFIP_NOHELO | SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA)

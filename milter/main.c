@@ -44,8 +44,8 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "process.h"
+#include "util/log.h"
+#include "util/process.h"
 #include "milter.h"
 
 #ifndef PACKAGE_VERSION

@@ -4,7 +4,7 @@
 
 #include <libmilter/mfapi.h>
 
-#include "message.h"
+#include "enforce/message.h"
 
 /* One configuration generation: swapped whole on reload, kept alive by the messages using it. */
 struct generation {

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "decide.h"
+#include "consent/decide.h"
 
 static char dir[] = "/tmp/optin-bench-decide.XXXXXX";
 static struct list_def news = {.id = "news", .opt_in = OPT_IN_SINGLE};

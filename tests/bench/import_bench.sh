@@ -3,7 +3,7 @@
 #
 # usage: [OPTINCTL=path] import_bench.sh [N...]     (default N: 10000 100000 1000000)
 #
-# Builds nothing: uses $OPTINCTL or ./tools/optinctl. For each N it generates
+# Builds nothing: uses $OPTINCTL or ./tools/optinctl/optinctl. For each N it generates
 # N rows with gen_csv.sh (seed 1), imports them into a fresh store and prints
 # rows, seconds, rows/s, the peak RssAnon and VmHWM sampled every 0.05 s,
 # and the size of the store. Then it checks a consented, a pending, an
@@ -12,7 +12,7 @@
 # or any answer was wrong.
 set -u
 
-OPTINCTL=${OPTINCTL:-./tools/optinctl}
+OPTINCTL=${OPTINCTL:-./tools/optinctl/optinctl}
 here=$(cd "$(dirname "$0")" && pwd)
 NOW=2026-01-02T00:00:00Z
 FAR=2040-01-01T00:00:00Z

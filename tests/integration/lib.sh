@@ -1,5 +1,5 @@
 # lib.sh - a private Postfix, optin-milter and smtp-sink on loopback, for the integration
-# tests and tools/demo.sh (sourced). Nothing outside one temporary folder changes: the
+# tests and tools/demo/demo.sh (sourced). Nothing outside one temporary folder changes: the
 # system's Postfix configuration is neither read nor written, every daemon listens on
 # 127.0.0.1 on a free high port or on a socket in the folder, and everything started here
 # is stopped at exit by its pid.
@@ -23,13 +23,13 @@
 # then suppressed (bounce); u1..u3@example.org have no record.
 #
 # Environment: top_srcdir, top_builddir, OPTINCTL, OPTIN_MILTER (set by make check).
-# IT_KEEP=1 leaves everything running at exit (tools/demo.sh --keep).
+# IT_KEEP=1 leaves everything running at exit (tools/demo/demo.sh --keep).
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
-: "${OPTINCTL:=$top_builddir/tools/optinctl}"
+: "${OPTINCTL:=$top_builddir/tools/optinctl/optinctl}"
 : "${OPTIN_MILTER:=$top_builddir/milter/optin-milter}"
-. "$top_srcdir/tests/tap.sh"
+. "$top_srcdir/tests/lib/tap.sh"
 MAILTOOL=$top_srcdir/tests/integration/mailtool.py
 # Debian's python3 (with python3-dkim), before any other one on PATH
 if [ -x /usr/bin/python3 ]; then PYTHON=/usr/bin/python3

@@ -8,7 +8,7 @@
 # By hand (as root): top_srcdir=. sh tests/integration/unsubscribe_e2e.sh
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/integration/lib.sh"
-: "${OPTIN_UNSUBD:=$top_builddir/tools/optin-unsubd}"
+: "${OPTIN_UNSUBD:=$top_builddir/tools/optin-unsubd/optin-unsubd}"
 it_begin
 [ -x "$OPTIN_UNSUBD" ] || { echo "Bail out! $OPTIN_UNSUBD is not built"; exit 1; }
 command -v curl > /dev/null 2>&1 || skip_all "curl is not installed (tests/setup-debian.sh installs it)"

@@ -31,7 +31,7 @@
 # client for what miltertest cannot do: reply texts at RCPT, headers over 1 KB).
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
-: "${OPTINCTL:=$top_builddir/tools/optinctl}"
+: "${OPTINCTL:=$top_builddir/tools/optinctl/optinctl}"
 : "${OPTIN_MILTER:=$top_builddir/milter/optin-milter}"
 : "${MILTERTEST:=$(command -v miltertest || echo no)}"
 

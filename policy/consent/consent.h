@@ -1,0 +1,185 @@
+/* consent.h - consent records, suppressions and their history (see consent.c) */
+#ifndef OPTIN_CONSENT_H
+#define OPTIN_CONSENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "consent/store.h"
+
+enum consent_state {
+    CONSENT_NONE = 0,
+    CONSENT_PENDING,
+    CONSENT_CONFIRMED,
+    CONSENT_UNSUBSCRIBED,
+};
+
+enum consent_method {
+    METHOD_NONE = 0,
+    METHOD_SINGLE,
+    METHOD_DOUBLE,
+    METHOD_IMPORT,
+};
+
+enum suppress_reason {
+    SUPPRESS_NONE = 0,
+    SUPPRESS_BOUNCE,          /* hard bounce */
+    SUPPRESS_COMPLAINT,       /* feedback-loop complaint */
+    SUPPRESS_GLOBAL_UNSUB,    /* unsubscribed from everything */
+    SUPPRESS_MANUAL,          /* put there by an operator */
+};
+
+#define CONSENT_SOURCE_MAX 64
+#define CONSENT_IP_MAX 46
+#define CONSENT_POLICY_MAX 64
+#define CONSENT_TOKEN_BUFSZ 32
+
+/* Return codes beyond store.h's. */
+#define CONSENT_EBADTOKEN 2      /* confirmation token unknown */
+#define CONSENT_EEXPIRED 3       /* confirmation token too old */
+#define CONSENT_ENOTPENDING 4    /* nothing to confirm any more */
+#define CONSENT_EINVAL 5         /* a field is too long or malformed */
+
+struct consent_record {
+    enum consent_state state;
+    enum consent_method method;
+    int64_t consented_at;   /* when consent was given (0 unknown) */
+    int64_t confirmed_at;   /* when double opt-in was confirmed (0 never) */
+    int64_t changed_at;     /* last state change */
+    char source[CONSENT_SOURCE_MAX];
+    char ip[CONSENT_IP_MAX];
+    char policy_version[CONSENT_POLICY_MAX];
+};
+
+struct suppress_record {
+    enum suppress_reason reason;
+    int64_t since;
+    char source[CONSENT_SOURCE_MAX];
+};
+
+/* Who changes what, when: every change is written to the history with it. */
+struct change_ctx {
+    int64_t now;
+    const char *source;          /* "cli", "import:FILE", "web-form", "one-click", ... */
+    const char *ip;              /* client or subscriber IP, or NULL */
+    const char *actor;           /* user or service that made the change */
+    const char *policy_version;  /* privacy-policy version shown, or NULL */
+};
+
+/* Result of applying one import row. */
+enum import_outcome {
+    IMPORT_ADDED,
+    IMPORT_UPDATED,
+    IMPORT_UNCHANGED,
+    IMPORT_KEPT_OPTOUT,  /* unsubscribed or suppressed: left alone (no --resubscribe) */
+    IMPORT_RESUBSCRIBED,
+    IMPORT_OUTCOME_COUNT
+};
+
+struct import_row {
+    const char *address;   /* normalized */
+    const char *list;
+    enum consent_state state;      /* CONSENT_CONFIRMED unless the file says otherwise */
+    enum consent_method method;
+    int64_t consented_at;
+    int64_t confirmed_at;
+    const char *source;
+    const char *ip;
+    const char *policy_version;
+};
+
+const char *consent_state_name(enum consent_state s);
+const char *consent_method_name(enum consent_method m);
+const char *suppress_reason_name(enum suppress_reason r);
+/* *_parse - name to value; -1 when unknown */
+int consent_state_parse(const char *s);
+int consent_method_parse(const char *s);
+int suppress_reason_parse(const char *s);
+
+/* consent_decode - a record from its stored bytes (a store_scan value); -EBADMSG when damaged. */
+int consent_decode(const void *val, size_t vlen, struct consent_record *out);
+/* suppress_decode - a suppression from its stored bytes; -EBADMSG when damaged. */
+int suppress_decode(const void *val, size_t vlen, struct suppress_record *out);
+/* consent_get - record of (address, list); STORE_NOTFOUND when none. */
+int consent_get(struct store_txn *txn, const char *addr, const char *list, struct consent_record *out);
+/* suppress_lookup - suppression covering addr (erased-hash, address, then @domain); STORE_NOTFOUND when none. */
+int suppress_lookup(struct store_txn *txn, const char *addr, struct suppress_record *out);
+/* suppress_get - suppression stored under exactly this key ("addr" or "@domain"). */
+int suppress_get(struct store_txn *txn, const char *target, struct suppress_record *out);
+
+/* consent_subscribe - single: confirmed at once; double: pending, token_out gets the confirmation token. */
+int consent_subscribe(struct store_txn *txn, const char *list, const char *addr,
+                      enum consent_method method, const struct change_ctx *ctx,
+                      char token_out[CONSENT_TOKEN_BUFSZ]);
+/* consent_confirm - confirm a pending double opt-in by its token (valid for ttl seconds). */
+int consent_confirm(struct store_txn *txn, const char *token, int64_t ttl,
+                    const struct change_ctx *ctx, char list_out[CONSENT_SOURCE_MAX],
+                    char addr_out[256]);
+/* consent_unsubscribe - list NULL: every list, and a global-unsubscribe suppression. */
+int consent_unsubscribe(struct store_txn *txn, const char *list, const char *addr,
+                        const struct change_ctx *ctx);
+/* consent_suppress - suppress an address or "@domain". */
+int consent_suppress(struct store_txn *txn, const char *target, enum suppress_reason reason,
+                     const struct change_ctx *ctx);
+/* consent_unsuppress - lift a suppression; STORE_NOTFOUND when there was none. */
+int consent_unsuppress(struct store_txn *txn, const char *target, const struct change_ctx *ctx);
+/* consent_forget - erase personal data of addr, keep it suppressed under a keyed hash. */
+int consent_forget(struct store_txn *txn, const char *addr, const struct change_ctx *ctx);
+/* consent_import_row - apply one import row; resubscribe lets it override an opt-out. */
+int consent_import_row(struct store_txn *txn, const struct import_row *row, int resubscribe,
+                       const struct change_ctx *ctx, enum import_outcome *outcome);
+
+/* history_scan - each history event of addr (JSON text) in order; fn != 0 stops. */
+typedef int (*history_fn)(uint64_t seq, const char *json, size_t len, void *arg);
+int history_scan(struct store_txn *txn, const char *addr, history_fn fn, void *arg);
+
+/*
+ * Feedback: bounces, complaints, mailto unsubscribes and other senders' suppression lists.
+ * These never weaken an opt-out: an existing suppression of the address is kept unless it
+ * is a bounce and the new one is an opt-out (complaint, global unsubscribe, manual), which
+ * then replaces it; an erased address (consent_forget) is never written again; and what is
+ * already so is not written twice, so the same report applied again changes nothing.
+ */
+enum feedback_outcome {
+    FEEDBACK_APPLIED,     /* written */
+    FEEDBACK_UPGRADED,    /* a bounce suppression replaced by an opt-out */
+    FEEDBACK_UNCHANGED,   /* already so, or a suppression as strong stands: nothing written */
+    FEEDBACK_ERASED,      /* the address was erased: nothing written (it stays suppressed) */
+    FEEDBACK_OUTCOME_COUNT
+};
+
+/* What the reporter said, kept in the history event. */
+struct feedback_note {
+    const char *detail;    /* e.g. "5.1.1 smtp; 550 5.1.1 user unknown", "ses BOUNCE"; or NULL */
+    int64_t reported_at;   /* when the reporter saw it (0: unknown) */
+};
+
+/* feedback_outcome_name - "applied", "upgraded", "unchanged", "erased" */
+const char *feedback_outcome_name(enum feedback_outcome o);
+/* consent_feedback_suppress - suppress addr (never "@domain") for reason, by the rules above. */
+int consent_feedback_suppress(struct store_txn *txn, const char *addr, enum suppress_reason reason,
+                              const struct feedback_note *note, const struct change_ctx *ctx,
+                              enum feedback_outcome *outcome);
+/*
+ * consent_feedback_unsubscribe - unsubscribe addr from list (an unsubscribed record is written
+ * even without consent, so that a later import cannot subscribe it), or with list NULL from
+ * every list it has a record for, plus a suppression for all_reason (SUPPRESS_GLOBAL_UNSUB or
+ * SUPPRESS_COMPLAINT) by consent_feedback_suppress's rules. Lists already unsubscribed are left.
+ */
+int consent_feedback_unsubscribe(struct store_txn *txn, const char *list, const char *addr,
+                                 enum suppress_reason all_reason, const struct feedback_note *note,
+                                 const struct change_ctx *ctx, enum feedback_outcome *outcome);
+
+#define SOFTBOUNCE_KEEP 64   /* soft bounces remembered per address (the newest) */
+/*
+ * consent_softbounce_add - count one soft bounce of addr at now: the ones older than window
+ * are dropped, and one with the same non-zero fingerprint (a report about the same message,
+ * e.g. a delay warning and the final failure) counts once. *count gets the soft bounces left
+ * in the window, this one included. Kept under the address's keyed hash, not the address.
+ */
+int consent_softbounce_add(struct store_txn *txn, const char *addr, uint64_t fingerprint,
+                           int64_t now, int64_t window, unsigned *count);
+/* consent_softbounce_clear - forget addr's soft bounces (once it is suppressed); 0 also when none. */
+int consent_softbounce_clear(struct store_txn *txn, const char *addr);
+
+#endif

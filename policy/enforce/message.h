@@ -1,0 +1,118 @@
+/* message.h - what optin-milter decides for one message, MAIL to end of message, without libmilter (see message.c) */
+#ifndef OPTIN_MESSAGE_H
+#define OPTIN_MESSAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "consent/decide.h"
+#include "enforce/journal.h"
+#include "mail/spf.h"
+#include "consent/store.h"
+#include "unsubscribe/token.h"
+
+#define MSG_ID_BUFSZ 64
+#define MSG_REPLY_TEXT 400
+
+/* What a message is checked against: one configuration generation, owned by the caller. */
+struct msg_env {
+    const struct optin_config *cfg;
+    const struct token_keys *keys;   /* NULL: no key file: no unsubscribe headers */
+    struct store *store;             /* NULL: consent store unavailable */
+    struct journal *journal;         /* NULL: log lines only */
+    struct spf *spf;                 /* NULL: senders are not checked (SPF) */
+};
+
+/* The answer to one protocol step. */
+enum msg_step {
+    MSG_CONTINUE,
+    MSG_ACCEPT,      /* nothing more to do for this message */
+    MSG_REJECT,      /* reply holds the 5xx */
+    MSG_TEMPFAIL,    /* reply holds the 4xx */
+    MSG_DISCARD,
+};
+
+struct msg_reply {
+    const char *rcode;   /* "550", "451", "452" */
+    const char *xcode;   /* "5.7.1", ... */
+    char text[MSG_REPLY_TEXT];
+};
+
+/* One header edit at end of message: add, change instance index (1-based), or delete (value NULL). */
+struct hdr_op {
+    const char *name;
+    int add;
+    int index;
+    char *value;
+};
+
+/* What to do at end of message. */
+struct eom_plan {
+    enum msg_step step;
+    struct msg_reply reply;
+    const char **delrcpt;      /* recipients to remove, exactly as received */
+    size_t ndelrcpt;
+    struct hdr_op *ops;         /* as many as needed: an app may have sent 40 copies */
+    size_t nops, cap;
+    int failed;                 /* out of memory while planning: the caller temp-fails */
+};
+
+struct msg_rcpt {
+    char *raw;                 /* as received (for smfi_delrcpt) */
+    int decided;
+    int journalled;            /* decided and journalled at RCPT */
+    struct decision d;
+};
+
+enum list_source {
+    LIST_NONE,
+    LIST_BY_ENVELOPE,
+    LIST_BY_HEADER,
+};
+
+struct msg_state {
+    const struct msg_env *env;
+    char id[MSG_ID_BUFSZ];     /* the MTA's queue id, or our own until it is known */
+    char own_id[MSG_ID_BUFSZ];
+    const char *client_addr;
+    int64_t now;
+    char *sender;
+    const struct list_def *list;
+    enum list_source list_source;
+    int bulk_signs;            /* Precedence: bulk, List-Id, List-Unsubscribe... seen */
+    int marker_count;          /* marker headers to remove */
+    int marker_unknown;        /* a marker named no configured list */
+    int unsub_count, unsub_post_count, verdict_count;
+    struct msg_rcpt *rcpts;
+    size_t nrcpts, cap;
+    size_t monitor_denied;
+    int spf_done;              /* the sender was checked (once per message) */
+    struct spf_outcome spf;    /* and this is what came out */
+    int spf_trace_count;       /* X-Optin-SPF headers the message came with */
+};
+
+/* msg_init - a new message of a session; own_id names it until the MTA's queue id is known. */
+void msg_init(struct msg_state *m, const struct msg_env *env, const char *own_id,
+              const char *client_addr, int64_t now);
+/* msg_free - release everything (idempotent). */
+void msg_free(struct msg_state *m);
+/* msg_set_queue_id - the MTA's queue id once it is known (first call logs own id = queue id). */
+void msg_set_queue_id(struct msg_state *m, const char *queue_id);
+/* msg_mail - envelope sender and session facts: classify by envelope. */
+void msg_mail(struct msg_state *m, const char *sender, const char *auth_user, const char *daemon_name);
+/* msg_spf_mail - after msg_mail: check the sender (SPF) of list mail known from the envelope. */
+enum msg_step msg_spf_mail(struct msg_state *m, struct msg_reply *reply);
+/* msg_rcpt - one recipient; non_smtpd: RCPT replies are not allowed, decide at end of message. */
+enum msg_step msg_rcpt(struct msg_state *m, const char *raw, size_t len, int non_smtpd,
+                       struct msg_reply *reply);
+/* msg_header - one header field. */
+void msg_header(struct msg_state *m, const char *name, const char *value);
+/* msg_eoh - end of headers: MSG_ACCEPT when the message cannot be list mail. */
+enum msg_step msg_eoh(struct msg_state *m);
+/* msg_eom - end of message: the plan of removals, header edits and the final answer. */
+void msg_eom(struct msg_state *m, struct eom_plan *plan);
+/* msg_plan_free - release a plan's memory. */
+void msg_plan_free(struct eom_plan *plan);
+
+#endif

@@ -1,0 +1,49 @@
+/* token.h - opaque, authenticated unsubscribe tokens naming a list and a recipient (see token.c) */
+#ifndef OPTIN_TOKEN_H
+#define OPTIN_TOKEN_H
+
+#include <stddef.h>
+
+#include "mail/addr.h"
+
+#define TOKEN_LIST_BUFSZ 65          /* list ids are at most 64 octets */
+#define TOKEN_BUFSZ 512              /* base64url text of the longest token, NUL included */
+
+/* token_open / token_keys_load results */
+#define TOKEN_OK 0
+#define TOKEN_EMALFORMED 1   /* not base64url, too short or too long, wrong version */
+#define TOKEN_EUNKNOWNKEY 2  /* key id not in the key file (retired or foreign) */
+#define TOKEN_EFORGED 3      /* authentication failed: tampered, or made with another key */
+
+struct token_keys;
+
+/*
+ * token_keys_load - read the key file: one key a line, "ID BASE64KEY" (ID 1..255,
+ * key 32 bytes), '#' comments; the first key signs, all keys verify.
+ * Refuses a file readable by group or others. Errors as "FILE:LINE: reason" in err.
+ * TOKEN_OK, -errno (cannot read) or TOKEN_EMALFORMED (content, mode); same for generate.
+ */
+int token_keys_load(const char *path, struct token_keys **out, char *err, size_t errsz);
+/* token_keys_free - wipe and release */
+void token_keys_free(struct token_keys *keys);
+/*
+ * token_keys_generate - put a new random key, with the next free id, first in the key file
+ * (created mode 0600 if missing; replaced atomically); the old keys stay to verify.
+ * *new_id gets its id. Errors in err.
+ */
+int token_keys_generate(const char *path, int *new_id, char *err, size_t errsz);
+
+/*
+ * token_make - base64url token for (list, normalized address); addr "" makes a
+ * list-level token. Opaque (encrypted, no address in clear), authenticated,
+ * deterministic for the same key, list and address. 0, or -1 when too long.
+ */
+int token_make(const struct token_keys *keys, const char *list, const char *addr,
+               char out[TOKEN_BUFSZ]);
+/* token_open - verify in constant time and decode; TOKEN_OK or TOKEN_E*. */
+int token_open(const struct token_keys *keys, const char *token, size_t len,
+               char list[TOKEN_LIST_BUFSZ], char addr[ADDR_BUFSZ]);
+/* token_strerror - text for a TOKEN_E* code */
+const char *token_strerror(int rc);
+
+#endif

@@ -1,0 +1,133 @@
+/*
+ * NAME
+ *	log 3
+ * SUMMARY
+ *	one logging function with a severity ladder
+ * SYNOPSIS
+ *	#include "util/log.h"
+ *
+ *	void	log_open(const char *progname, enum log_target target, int facility)
+ *	void	log_set_level(enum log_severity lowest)
+ *	void	log_msg(enum log_severity sev, const char *fmt, ...)
+ *	void	log_fatal(const char *fmt, ...)
+ * DESCRIPTION
+ *	log_msg() is the only way optin-milter, optinctl and the endpoints
+ *	report anything. The severity gate lives here, not at call sites.
+ *	Messages go to stderr as "progname: severity: text" or to syslog
+ *	with the matching priority. Callers put the queue id first and
+ *	Postfix-style key=value fields after it.
+ *
+ *	log_fatal() logs and exits with status 70 (EX_SOFTWARE). It is for
+ *	start-up only: inside milter callbacks nothing is fatal.
+ *
+ *	The state is written once by log_open() before any thread starts and
+ *	only read afterwards.
+ * DIAGNOSTICS
+ *	None: a message that cannot be written is dropped.
+ * SEE ALSO
+ *	syslog(3)
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "util/log.h"
+
+static const char *log_name = "optin";
+static enum log_target log_dest = LOG_TO_STDERR;
+static enum log_severity log_lowest = LOG_SEV_INFO;
+
+static const struct {
+    const char *label;
+    int priority;
+} log_levels[] = {
+    [LOG_SEV_DEBUG] = {"debug", LOG_DEBUG},
+    [LOG_SEV_INFO] = {"info", LOG_INFO},
+    [LOG_SEV_WARN] = {"warning", LOG_WARNING},
+    [LOG_SEV_ERROR] = {"error", LOG_ERR},
+    [LOG_SEV_FATAL] = {"fatal", LOG_CRIT},
+};
+
+/* log_open - choose where messages go; call before threads start */
+void log_open(const char *progname, enum log_target target, int syslog_facility)
+{
+    const char *slash = strrchr(progname, '/');
+
+    log_name = slash ? slash + 1 : progname;
+    log_dest = target;
+    if (target == LOG_TO_SYSLOG)
+        openlog(log_name, LOG_PID | LOG_NDELAY, syslog_facility);
+}
+
+/* log_facility - syslog facility by its configuration name ("mail", "daemon", "local0".."local7") */
+int log_facility(const char *name)
+{
+    static const struct {
+        const char *name;
+        int facility;
+    } facilities[] = {
+        {"mail", LOG_MAIL}, {"daemon", LOG_DAEMON}, {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1},
+        {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},
+        {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
+    };
+
+    for (size_t i = 0; name && i < sizeof(facilities) / sizeof(facilities[0]); i++)
+        if (strcmp(facilities[i].name, name) == 0)
+            return facilities[i].facility;
+    return LOG_MAIL;
+}
+
+/* log_set_level - drop messages below this severity */
+void log_set_level(enum log_severity lowest)
+{
+    log_lowest = lowest;
+}
+
+/* log_progname - the name given to log_open */
+const char *log_progname(void)
+{
+    return log_name;
+}
+
+/* log_vmsg - format and emit one message */
+static void log_vmsg(enum log_severity sev, const char *fmt, va_list ap)
+{
+    char text[2048];
+
+    if (sev < log_lowest)
+        return;
+    vsnprintf(text, sizeof(text), fmt, ap);
+    if (log_dest == LOG_TO_SYSLOG) {
+        syslog(log_levels[sev].priority, "%s%s%s", sev == LOG_SEV_INFO ? "" : log_levels[sev].label,
+               sev == LOG_SEV_INFO ? "" : ": ", text);
+        return;
+    }
+    if (sev == LOG_SEV_INFO)
+        fprintf(stderr, "%s: %s\n", log_name, text);
+    else
+        fprintf(stderr, "%s: %s: %s\n", log_name, log_levels[sev].label, text);
+}
+
+/* log_msg - log at a severity */
+void log_msg(enum log_severity sev, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    log_vmsg(sev, fmt, ap);
+    va_end(ap);
+}
+
+/* log_fatal - log and exit (start-up errors only) */
+void log_fatal(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    log_vmsg(LOG_SEV_FATAL, fmt, ap);
+    va_end(ap);
+    exit(70);
+}

@@ -1,0 +1,87 @@
+/*
+ * NAME
+ *	test_timeutil - TAP tests of time stamps, durations and sizes
+ * DESCRIPTION
+ *	Deterministic: no test reads the clock.
+ */
+
+#include <stdint.h>
+#include <string.h>
+
+#include "tap.h"
+#include "util/timeutil.h"
+
+/* parses_to - time_parse gives exactly want */
+static int parses_to(const char *s, int64_t want)
+{
+    int64_t got = -12345;
+
+    return time_parse(s, &got) == 0 && got == want;
+}
+
+/* rejects - time_parse refuses s */
+static int rejects(const char *s)
+{
+    int64_t got;
+
+    return time_parse(s, &got) == -1;
+}
+
+int main(void)
+{
+    char buf[TIME_BUFSZ];
+    int64_t d;
+    uint64_t z;
+
+    ok(parses_to("2024-05-01T12:00:00Z", 1714564800), "RFC 3339 UTC");
+    ok(parses_to("2024-05-01t12:00:00z", 1714564800), "lower-case t and z");
+    ok(parses_to("2024-05-01 12:00:00Z", 1714564800), "space for T");
+    ok(parses_to("2024-05-01T21:00:00+09:00", 1714564800), "positive offset");
+    ok(parses_to("2024-05-01T07:30:00-04:30", 1714564800), "negative offset");
+    ok(parses_to("2024-05-01T12:00:00.987Z", 1714564800), "fraction ignored");
+    ok(parses_to("2024-05-01", 1714521600), "bare date is midnight UTC");
+    ok(parses_to("2024-02-29", 1709164800), "leap day");
+    ok(parses_to("@1714564800", 1714564800), "@epoch");
+    ok(parses_to("@-5", -5), "@negative epoch");
+    ok(parses_to("1970-01-01T00:00:00Z", 0), "epoch zero");
+    ok(rejects(""), "empty");
+    ok(rejects("2024-13-01"), "month 13");
+    ok(rejects("2024-04-31"), "April 31");
+    ok(rejects("2023-02-29"), "February 29 of a common year");
+    ok(rejects("1900-02-29"), "February 29 of 1900 (not a leap year)");
+    ok(parses_to("2000-02-29", 951782400), "February 29 of 2000 (a leap year)");
+    ok(rejects("2024-05-01T25:00:00Z"), "hour 25");
+    ok(rejects("2024-05-01T12:00:00"), "no offset");
+    ok(rejects("2024-05-01T12:00Z"), "no seconds");
+    ok(rejects("2024-05-01T12:00:00.Z"), "empty fraction");
+    ok(rejects("2024-5-1"), "short fields");
+    ok(rejects("2024-05-01garbage"), "trailing garbage");
+    ok(rejects("@12x"), "bad epoch");
+    ok(rejects("yesterday"), "words");
+    ok(strcmp(time_format(1714564800, buf), "2024-05-01T12:00:00Z") == 0, "format UTC");
+    ok(strcmp(time_format(0, buf), "1970-01-01T00:00:00Z") == 0, "format epoch");
+    ok(parses_to(time_format(1900000000, buf), 1900000000), "format then parse round trip");
+
+    ok(duration_parse("3600", &d) == 0 && d == 3600, "duration bare seconds");
+    ok(duration_parse("90s", &d) == 0 && d == 90, "duration s");
+    ok(duration_parse("15m", &d) == 0 && d == 900, "duration m");
+    ok(duration_parse("12h", &d) == 0 && d == 43200, "duration h");
+    ok(duration_parse("730d", &d) == 0 && d == 730 * 86400, "duration d");
+    ok(duration_parse("2w", &d) == 0 && d == 1209600, "duration w");
+    ok(duration_parse("0", &d) == 0 && d == 0, "duration zero");
+    ok(duration_parse("-1d", &d) == -1, "negative duration refused");
+    ok(duration_parse("5y", &d) == -1, "unknown unit refused");
+    ok(duration_parse("5dd", &d) == -1, "double unit refused");
+    ok(duration_parse("d", &d) == -1, "unit alone refused");
+    ok(duration_parse("99999999999999999999d", &d) == -1, "overflow refused");
+
+    ok(size_parse("1048576", &z) == 0 && z == 1048576, "size bytes");
+    ok(size_parse("512K", &z) == 0 && z == 524288, "size K");
+    ok(size_parse("64M", &z) == 0 && z == 67108864, "size M");
+    ok(size_parse("4G", &z) == 0 && z == 4294967296ULL, "size G");
+    ok(size_parse("1T", &z) == 0 && z == 1099511627776ULL, "size T");
+    ok(size_parse("4GB", &z) == -1, "size with two letters refused");
+    ok(size_parse("", &z) == -1, "empty size refused");
+    ok(size_parse("99999999999T", &z) == -1, "size overflow refused");
+    return tap_done();
+}

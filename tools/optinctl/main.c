@@ -1,0 +1,734 @@
+/*
+ * NAME
+ *	optinctl 1
+ * SUMMARY
+ *	manage the optin-milter consent database
+ * SYNOPSIS
+ *	optinctl [-c config] [-t time] [-a actor] [-s source] command [args]
+ * DESCRIPTION
+ *	The tool ops use to fill and inspect the consent store that
+ *	optin-milter reads: init, import, export, subscribe, confirm,
+ *	unsubscribe, suppress, unsuppress, check, show, forget, stats,
+ *	backup, keygen and token, and for the mail system mailto, feedback
+ *	and import-suppressions. It reads the same configuration file as the milter and
+ *	writes through the same policy library, so every change lands in
+ *	the consent history with its source, actor and time.
+ *
+ *	Global options come before the command; each command has its own
+ *	options and --help. This file holds main(), the command table and
+ *	the small commands; the others live in optinctl_import.c,
+ *	optinctl_export.c, optinctl_show.c, optinctl_keys.c,
+ *	optinctl_feedback.c and optinctl_esp.c.
+ * DIAGNOSTICS
+ *	"optinctl: file:line: reason" or "optinctl: what: reason" on stderr.
+ *	Exit status: 0 success (check: allowed), 1 check denied (show,
+ *	unsuppress: nothing found), 64 usage, 65 bad data, 66 no database
+ *	or input, 70 internal error, 73 cannot create, 74 I/O error,
+ *	75 temporary failure (retry), 77 permission denied, 78 bad
+ *	configuration.
+ * SEE ALSO
+ *	optinctl(1), optin-milter.conf(5), mdb_load(1) for the shape
+ */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mail/addr.h"
+#include "consent/consent.h"
+#include "consent/decide.h"
+#include "optinctl.h"
+#include "util/timeutil.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "dev"
+#endif
+
+struct command {
+    const char *name;
+    int (*run)(struct optinctl *ctl, int argc, char **argv);
+    const char *usage;
+};
+
+static const struct command *find_command(const char *name);
+
+/* ctl_error - one diagnostic line prefixed with the program name */
+void ctl_error(const struct optinctl *ctl, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "%s: ", ctl->progname);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+/* ctl_store_exit - exit status for a store or consent return code */
+int ctl_store_exit(int rc)
+{
+    switch (rc) {
+    case 0:
+        return EX_OK;
+    case STORE_NOTFOUND:
+        return EXIT_DENY;
+    case CONSENT_EBADTOKEN:
+    case CONSENT_EEXPIRED:
+    case CONSENT_ENOTPENDING:
+    case CONSENT_EINVAL:
+        return EX_DATAERR;
+    case -ENOENT:
+        return EX_NOINPUT;
+    case -EACCES:
+    case -EPERM:
+    case -EROFS:
+        return EX_NOPERM;
+    case -EAGAIN:
+    case -EBUSY:
+        return EX_TEMPFAIL;
+    case -EIO:
+    case -ENOSPC:
+        return EX_IOERR;
+    default:
+        return store_is_transient(rc) ? EX_TEMPFAIL : EX_SOFTWARE;
+    }
+}
+
+/* ctl_open_store - open the configured consent store */
+int ctl_open_store(struct optinctl *ctl, int readonly, int nosync)
+{
+    struct store_options opt = {
+        .path = ctl->cfg->database,
+        .map_size = ctl->cfg->map_size,
+        .max_readers = ctl->cfg->max_readers,
+        .readonly = readonly,
+        .nosync = nosync,
+    };
+    char err[512];
+    int rc;
+
+    if ((rc = store_open(&opt, &ctl->store, err, sizeof(err))) != 0) {
+        ctl_error(ctl, "%s", err);
+        return rc == -ENOENT || rc == STORE_NOTFOUND ? EX_NOINPUT : ctl_store_exit(rc);
+    }
+    return EX_OK;
+}
+
+/* usage_of - print a command's usage; to stdout for --help, else to stderr with EX_USAGE */
+static int usage_of(const char *name, int asked)
+{
+    const struct command *cmd = find_command(name);
+
+    fprintf(asked ? stdout : stderr, "usage: optinctl [global options] %s\n",
+            cmd ? cmd->usage : name);
+    return asked ? EX_OK : EX_USAGE;
+}
+
+static const struct option help_only[] = {{"help", no_argument, NULL, 'h'}, {0}};
+
+/* positional_args - a command without options: check --help and the argument count */
+static int positional_args(int argc, char **argv, int min, int max)
+{
+    int c;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", help_only, NULL)) != -1)
+        return usage_of(argv[0], c == 'h');
+    if (argc - optind < min || argc - optind > max)
+        return usage_of(argv[0], 0);
+    return -1;
+}
+
+/* ctl_printable - an argument fit for one diagnostic line: control bytes as \xNN, cut at 80 */
+const char *ctl_printable(const char *raw, char buf[CTL_PRINTABLE_BUFSZ])
+{
+    size_t o = 0;
+
+    for (size_t i = 0; raw[i] && o + 5 < CTL_PRINTABLE_BUFSZ && i < 80; i++) {
+        unsigned char c = (unsigned char) raw[i];
+
+        if (c < 0x20 || c == 0x7f)
+            o += (size_t) snprintf(buf + o, CTL_PRINTABLE_BUFSZ - o, "\\x%02X", c);
+        else
+            buf[o++] = (char) c;
+    }
+    buf[o] = 0;
+    return buf;
+}
+
+/* ctl_address - normalize an address argument, or print why not */
+static int ctl_address(const struct optinctl *ctl, const char *raw, char out[ADDR_BUFSZ])
+{
+    enum addr_error err = addr_normalize(raw, strlen(raw), ctl->addr_flags, out);
+    char shown[CTL_PRINTABLE_BUFSZ];
+
+    if (err != ADDR_OK) {
+        ctl_error(ctl, "%s: %s", ctl_printable(raw, shown), addr_strerror(err));
+        return EX_DATAERR;
+    }
+    return EX_OK;
+}
+
+/* ctl_ip - validate an --ip argument and put it in canonical form */
+static int ctl_ip(const struct optinctl *ctl, const char *raw, char out[INET6_ADDRSTRLEN])
+{
+    unsigned char bin[sizeof(struct in6_addr)];
+    char shown[CTL_PRINTABLE_BUFSZ];
+    int af = strchr(raw, ':') ? AF_INET6 : AF_INET;
+
+    if (inet_pton(af, raw, bin) != 1 || inet_ntop(af, bin, out, INET6_ADDRSTRLEN) == NULL) {
+        ctl_error(ctl, "--ip %s: expected an IPv4 or IPv6 address", ctl_printable(raw, shown));
+        return EX_USAGE;
+    }
+    return EX_OK;
+}
+
+/* ctl_target - an address or "@domain" argument in canonical form */
+static int ctl_target(const struct optinctl *ctl, const char *raw, char out[ADDR_BUFSZ + 1])
+{
+    enum addr_error err;
+
+    if (raw[0] != '@')
+        return ctl_address(ctl, raw, out);
+    out[0] = '@';
+    if ((err = addr_normalize_domain(raw + 1, strlen(raw + 1), out + 1)) != ADDR_OK) {
+        char shown[CTL_PRINTABLE_BUFSZ];
+
+        ctl_error(ctl, "%s: %s", ctl_printable(raw, shown), addr_strerror(err));
+        return EX_DATAERR;
+    }
+    return EX_OK;
+}
+
+/* ctl_list - the configured list with that id, or print why not */
+static const struct list_def *ctl_list(const struct optinctl *ctl, const char *id)
+{
+    const struct list_def *list = config_find_list(ctl->cfg, id);
+
+    if (list == NULL)
+        ctl_error(ctl, "%s: no such list in %s", id, ctl->cfg->path);
+    return list;
+}
+
+/* ctl_change - the change context of this invocation */
+static struct change_ctx ctl_change(const struct optinctl *ctl, const char *ip, const char *policy)
+{
+    struct change_ctx cc = {
+        .now = ctl->now, .source = ctl->source, .ip = ip, .actor = ctl->actor,
+        .policy_version = policy,
+    };
+    return cc;
+}
+
+/* ctl_write_result - report a failed write and map it to an exit status */
+static int ctl_write_result(const struct optinctl *ctl, const char *what, int rc)
+{
+    static const char *const consent_errors[] = {
+        [CONSENT_EBADTOKEN] = "unknown confirmation token",
+        [CONSENT_EEXPIRED] = "confirmation token expired",
+        [CONSENT_ENOTPENDING] = "nothing pending to confirm (unsubscribed since?)",
+        [CONSENT_EINVAL] = "a field is too long (source, ip or policy version)",
+    };
+
+    if (rc == 0)
+        return EX_OK;
+    if (rc >= CONSENT_EBADTOKEN && rc <= CONSENT_EINVAL)
+        ctl_error(ctl, "%s: %s", what, consent_errors[rc]);
+    else if (rc != STORE_NOTFOUND)
+        ctl_error(ctl, "%s: %s", what, store_strerror(rc));
+    return ctl_store_exit(rc);
+}
+
+/* cmd_init - create the consent store */
+static int cmd_init(struct optinctl *ctl, int argc, char **argv)
+{
+    struct store_options opt = {
+        .path = ctl->cfg->database, .map_size = ctl->cfg->map_size,
+        .max_readers = ctl->cfg->max_readers, .create = 1,
+    };
+    char err[512];
+    int rc;
+
+    if ((rc = positional_args(argc, argv, 0, 0)) != -1)
+        return rc;
+    if ((rc = store_open(&opt, &ctl->store, err, sizeof(err))) != 0) {
+        ctl_error(ctl, "%s", err);
+        return rc == -EACCES ? EX_NOPERM : EX_CANTCREAT;
+    }
+    printf("initialised %s (schema %d)\n", ctl->cfg->database, STORE_SCHEMA_VERSION);
+    return EX_OK;
+}
+
+/* ctl_warn_blocked - after a subscribe: say so when a suppression still stops the mail */
+static void ctl_warn_blocked(const struct optinctl *ctl, const struct list_def *list,
+                             const char *addr)
+{
+    struct decision d;
+
+    if (decide_address(ctl->store, list, addr, strlen(addr), ctl->addr_flags, ctl->now, &d) == 0
+        && d.reason >= REASON_SUPPRESSED_BOUNCE && d.reason <= REASON_GLOBAL_UNSUBSCRIBE)
+        ctl_error(ctl, "warning: %s stays blocked: %s (see optinctl show; lift with unsuppress)",
+                  addr, decision_reason_name(d.reason));
+}
+
+struct subscribe_args {
+    const char *list, *addr;
+    enum consent_method method;
+    struct change_ctx cc;
+    char token[CONSENT_TOKEN_BUFSZ];
+};
+
+/* subscribe_txn - write callback of subscribe */
+static int subscribe_txn(struct store_txn *txn, void *arg)
+{
+    struct subscribe_args *a = arg;
+
+    return consent_subscribe(txn, a->list, a->addr, a->method, &a->cc, a->token);
+}
+
+/* cmd_subscribe - record single or double opt-in */
+static int cmd_subscribe(struct optinctl *ctl, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"single", no_argument, NULL, '1'}, {"double", no_argument, NULL, '2'},
+        {"ip", required_argument, NULL, 'i'}, {"policy-version", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'}, {0}};
+    struct subscribe_args a = {.method = METHOD_NONE};
+    const char *ip = NULL, *policy = NULL;
+    const struct list_def *list;
+    char addr[ADDR_BUFSZ], ipbuf[INET6_ADDRSTRLEN];
+    int c, rc;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == '1' || c == '2')
+            a.method = c == '1' ? METHOD_SINGLE : METHOD_DOUBLE;
+        else if (c == 'i' && (rc = ctl_ip(ctl, optarg, ipbuf)) != EX_OK)
+            return rc;
+        else if (c == 'i')
+            ip = ipbuf;
+        else if (c == 'p')
+            policy = optarg;
+        else
+            return usage_of(argv[0], c == 'h');
+    }
+    if (argc - optind != 2)
+        return usage_of(argv[0], 0);
+    if ((list = ctl_list(ctl, argv[optind])) == NULL)
+        return EX_DATAERR;
+    if ((rc = ctl_address(ctl, argv[optind + 1], addr)) != EX_OK)
+        return rc;
+    if (a.method == METHOD_NONE)
+        a.method = list->opt_in == OPT_IN_DOUBLE ? METHOD_DOUBLE : METHOD_SINGLE;
+    if (a.method == METHOD_SINGLE && list->opt_in == OPT_IN_DOUBLE) {
+        ctl_error(ctl, "list %s requires double opt-in: use --double (or import with confirmed_at)",
+                  list->id);
+        return EX_USAGE;
+    }
+    a.list = list->id;
+    a.addr = addr;
+    a.cc = ctl_change(ctl, ip, policy);
+    if ((rc = ctl_open_store(ctl, 0, 0)) != EX_OK)
+        return rc;
+    if ((rc = ctl_write_result(ctl, addr, store_write(ctl->store, subscribe_txn, &a))) != EX_OK)
+        return rc;
+    if (a.method == METHOD_DOUBLE)
+        printf("%s\n", a.token);
+    else
+        printf("confirmed %s list=%s\n", addr, list->id);
+    ctl_warn_blocked(ctl, list, addr);
+    return EX_OK;
+}
+
+struct confirm_args {
+    const char *token;
+    int64_t ttl;
+    struct change_ctx cc;
+    char list[CONSENT_SOURCE_MAX];
+    char addr[256];
+};
+
+/* confirm_txn - write callback of confirm */
+static int confirm_txn(struct store_txn *txn, void *arg)
+{
+    struct confirm_args *a = arg;
+
+    return consent_confirm(txn, a->token, a->ttl, &a->cc, a->list, a->addr);
+}
+
+/* cmd_confirm - confirm a double opt-in by its token */
+static int cmd_confirm(struct optinctl *ctl, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"ip", required_argument, NULL, 'i'}, {"help", no_argument, NULL, 'h'}, {0}};
+    struct confirm_args a = {.ttl = ctl->cfg->confirm_ttl};
+    char ipbuf[INET6_ADDRSTRLEN];
+    const char *ip = NULL;
+    int c, rc;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c != 'i')
+            return usage_of(argv[0], c == 'h');
+        if ((rc = ctl_ip(ctl, optarg, ipbuf)) != EX_OK)
+            return rc;
+        ip = ipbuf;
+    }
+    if (argc - optind != 1)
+        return usage_of(argv[0], 0);
+    a.token = argv[optind];
+    a.cc = ctl_change(ctl, ip, NULL);
+    if ((rc = ctl_open_store(ctl, 0, 0)) != EX_OK)
+        return rc;
+    if ((rc = ctl_write_result(ctl, a.token, store_write(ctl->store, confirm_txn, &a))) != EX_OK)
+        return rc;
+    printf("confirmed %s list=%s\n", a.addr, a.list);
+    return EX_OK;
+}
+
+struct unsubscribe_args {
+    const char *list, *addr;
+    struct change_ctx cc;
+};
+
+/* unsubscribe_txn - write callback of unsubscribe */
+static int unsubscribe_txn(struct store_txn *txn, void *arg)
+{
+    struct unsubscribe_args *a = arg;
+
+    return consent_unsubscribe(txn, a->list, a->addr, &a->cc);
+}
+
+/* cmd_unsubscribe - opt out of one list, or of all (--all) */
+static int cmd_unsubscribe(struct optinctl *ctl, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"all", no_argument, NULL, 'A'}, {"help", no_argument, NULL, 'h'}, {0}};
+    struct unsubscribe_args a = {0};
+    char addr[ADDR_BUFSZ];
+    int all = 0, c, rc;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c != 'A')
+            return usage_of(argv[0], c == 'h');
+        all = 1;
+    }
+    if (argc - optind != (all ? 1 : 2))
+        return usage_of(argv[0], 0);
+    if (!all) {
+        const struct list_def *list = ctl_list(ctl, argv[optind++]);
+
+        if (list == NULL)
+            return EX_DATAERR;
+        a.list = list->id;
+    }
+    if ((rc = ctl_address(ctl, argv[optind], addr)) != EX_OK)
+        return rc;
+    a.addr = addr;
+    a.cc = ctl_change(ctl, NULL, NULL);
+    if ((rc = ctl_open_store(ctl, 0, 0)) != EX_OK)
+        return rc;
+    if ((rc = ctl_write_result(ctl, addr, store_write(ctl->store, unsubscribe_txn, &a))) != EX_OK)
+        return rc;
+    printf("unsubscribed %s list=%s\n", addr, all ? "*" : a.list);
+    return EX_OK;
+}
+
+struct suppress_args {
+    const char *target;
+    enum suppress_reason reason;   /* SUPPRESS_NONE: lift */
+    struct change_ctx cc;
+};
+
+/* suppress_txn - write callback of suppress and unsuppress */
+static int suppress_txn(struct store_txn *txn, void *arg)
+{
+    struct suppress_args *a = arg;
+
+    if (a->reason == SUPPRESS_NONE)
+        return consent_unsuppress(txn, a->target, &a->cc);
+    return consent_suppress(txn, a->target, a->reason, &a->cc);
+}
+
+/* cmd_suppress - suppress (or with unsuppress, lift) an address or @domain */
+static int cmd_suppress(struct optinctl *ctl, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"reason", required_argument, NULL, 'r'}, {"help", no_argument, NULL, 'h'}, {0}};
+    int lift = strcmp(argv[0], "unsuppress") == 0;
+    struct suppress_args a = {.reason = lift ? SUPPRESS_NONE : SUPPRESS_MANUAL};
+    char target[ADDR_BUFSZ + 1];
+    int c, rc;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c != 'r' || lift)
+            return usage_of(argv[0], c == 'h');
+        if ((rc = suppress_reason_parse(optarg)) < 0) {
+            ctl_error(ctl, "--reason %s: expected bounce, complaint, global-unsubscribe or manual",
+                      optarg);
+            return EX_USAGE;
+        }
+        a.reason = rc;
+    }
+    if (argc - optind != 1)
+        return usage_of(argv[0], 0);
+    if ((rc = ctl_target(ctl, argv[optind], target)) != EX_OK)
+        return rc;
+    a.target = target;
+    a.cc = ctl_change(ctl, NULL, NULL);
+    if ((rc = ctl_open_store(ctl, 0, 0)) != EX_OK)
+        return rc;
+    rc = store_write(ctl->store, suppress_txn, &a);
+    if (rc == STORE_NOTFOUND)
+        printf("%s was not suppressed\n", target);
+    if ((rc = ctl_write_result(ctl, target, rc)) != EX_OK)
+        return rc;
+    printf("%s %s%s%s\n", lift ? "unsuppressed" : "suppressed", target,
+           lift ? "" : " reason=", lift ? "" : suppress_reason_name(a.reason));
+    return EX_OK;
+}
+
+/* cmd_check - would list mail to this address be allowed now? */
+static int cmd_check(struct optinctl *ctl, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"verbose", no_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'}, {0}};
+    const struct list_def *list;
+    struct decision d;
+    char when[TIME_BUFSZ];
+    int c, verbose = 0, rc;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
+        if (c != 'v')
+            return usage_of(argv[0], c == 'h');
+        verbose = 1;
+    }
+    if (argc - optind != 2)
+        return usage_of(argv[0], 0);
+    if ((list = ctl_list(ctl, argv[optind])) == NULL)
+        return EX_DATAERR;
+    if ((rc = ctl_open_store(ctl, 1, 0)) != EX_OK)
+        return rc;
+    rc = decide_address(ctl->store, list, argv[optind + 1], strlen(argv[optind + 1]),
+                        ctl->addr_flags, ctl->now, &d);
+    if (rc != 0) {
+        ctl_error(ctl, "lookup failed: %s", store_strerror(rc));
+        return EX_TEMPFAIL;
+    }
+    printf("%s\n", decision_reason_name(d.reason));
+    if (verbose)
+        printf("verdict=%s list=%s address=%s method=%s consent_time=%s%s%s\n",
+               d.allow ? "allow" : "deny", list->id, d.address[0] ? d.address : "-",
+               consent_method_name(d.method), d.consent_time ? time_format(d.consent_time, when) : "-",
+               d.reason == REASON_INVALID_ADDRESS ? " error=" : "",
+               d.reason == REASON_INVALID_ADDRESS ? addr_strerror(d.addr_error) : "");
+    return d.allow ? EX_OK : EXIT_DENY;
+}
+
+struct forget_args {
+    const char *addr;
+    struct change_ctx cc;
+};
+
+/* forget_txn - write callback of forget */
+static int forget_txn(struct store_txn *txn, void *arg)
+{
+    struct forget_args *a = arg;
+
+    return consent_forget(txn, a->addr, &a->cc);
+}
+
+/* cmd_forget - erase an address's personal data, keep it suppressed by keyed hash */
+static int cmd_forget(struct optinctl *ctl, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"yes", no_argument, NULL, 'y'}, {"help", no_argument, NULL, 'h'}, {0}};
+    struct forget_args a = {0};
+    char addr[ADDR_BUFSZ];
+    int c, yes = 0, rc;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "hy", opts, NULL)) != -1) {
+        if (c != 'y')
+            return usage_of(argv[0], c == 'h');
+        yes = 1;
+    }
+    if (argc - optind != 1)
+        return usage_of(argv[0], 0);
+    if ((rc = ctl_address(ctl, argv[optind], addr)) != EX_OK)
+        return rc;
+    if (!yes) {
+        ctl_error(ctl, "forget erases every record and the history of %s for good; "
+                  "add --yes to do it", addr);
+        return EX_USAGE;
+    }
+    a.addr = addr;
+    a.cc = ctl_change(ctl, NULL, NULL);
+    if ((rc = ctl_open_store(ctl, 0, 0)) != EX_OK)
+        return rc;
+    if ((rc = ctl_write_result(ctl, addr, store_write(ctl->store, forget_txn, &a))) != EX_OK)
+        return rc;
+    printf("forgotten %s: records and history erased, kept suppressed by keyed hash\n", addr);
+    return EX_OK;
+}
+
+/* cmd_backup - hot compacted copy of the store */
+static int cmd_backup(struct optinctl *ctl, int argc, char **argv)
+{
+    int rc;
+
+    if ((rc = positional_args(argc, argv, 1, 1)) != -1)
+        return rc;
+    if ((rc = ctl_open_store(ctl, 1, 0)) != EX_OK)
+        return rc;
+    if ((rc = store_backup(ctl->store, argv[optind])) != 0) {
+        ctl_error(ctl, "backup to %s: %s%s", argv[optind], store_strerror(rc),
+                  rc == -EEXIST ? " (the target directory must be new or empty)" : "");
+        return rc == -EEXIST || rc == -EACCES ? EX_CANTCREAT : EX_IOERR;
+    }
+    printf("backup written to %s\n", argv[optind]);
+    return EX_OK;
+}
+
+
+
+static const struct command commands[] = {
+    {"init", cmd_init, "init"},
+    {"import", cmd_import,
+     "import [-n|--dry-run] [--skip-invalid] [--resubscribe] [-l LIST] [-q] FILE|-"},
+    {"export", cmd_export, "export [-l LIST] [FILE|-]"},
+    {"subscribe", cmd_subscribe,
+     "subscribe [--single|--double] [--ip IP] [--policy-version V] LIST ADDRESS"},
+    {"confirm", cmd_confirm, "confirm [--ip IP] TOKEN"},
+    {"unsubscribe", cmd_unsubscribe, "unsubscribe LIST ADDRESS | unsubscribe --all ADDRESS"},
+    {"suppress", cmd_suppress,
+     "suppress [--reason bounce|complaint|global-unsubscribe|manual] ADDRESS|@DOMAIN"},
+    {"unsuppress", cmd_suppress, "unsuppress ADDRESS|@DOMAIN"},
+    {"check", cmd_check, "check [-v] LIST ADDRESS"},
+    {"show", cmd_show, "show [--json] ADDRESS|@DOMAIN"},
+    {"forget", cmd_forget, "forget --yes ADDRESS"},
+    {"stats", cmd_stats, "stats [--json]"},
+    {"backup", cmd_backup, "backup DIRECTORY"},
+    {"keygen", cmd_keygen, "keygen [FILE]"},
+    {"token", cmd_keygen, "token [-k FILE] LIST ADDRESS | token [-k FILE] --decode TOKEN"},
+    {"mailto", cmd_mailto, "mailto [-r RECIPIENT] < MESSAGE"},
+    {"feedback", cmd_feedback,
+     "feedback [--complaint-scope list|all] [--soft-limit N] [--soft-window DURATION] < REPORT"},
+    {"import-suppressions", cmd_import_suppressions,
+     "import-suppressions --format ses|sendgrid|mailgun|postmark [--kind KIND] [-l LIST] [-n] "
+     "[--skip-invalid] [-q] FILE|-"},
+};
+
+/* find_command - the command table entry of a name */
+static const struct command *find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+/* command_is_pipe - mailto and feedback run under a Postfix pipe(8) transport, where 75 retries */
+static int command_is_pipe(const struct command *cmd)
+{
+    return strcmp(cmd->name, "mailto") == 0 || strcmp(cmd->name, "feedback") == 0;
+}
+
+/* usage - the global usage on stderr (or stdout for -h) */
+static int usage(int asked)
+{
+    FILE *fp = asked ? stdout : stderr;
+
+    fprintf(fp, "usage: optinctl [-c config] [-t time] [-a actor] [-s source] command [args]\n"
+                "       optinctl -V | -h\n"
+                "global options:\n"
+                "  -c FILE    configuration (default %s)\n"
+                "  -t TIME    clock for this run, RFC 3339 or @epoch (default: now)\n"
+                "  -a ACTOR   who makes the change, recorded in the history (default: login name)\n"
+                "  -s SOURCE  where the change comes from, recorded in the history (default: cli)\n"
+                "commands (each takes --help):\n", OPTIN_DEFAULT_CONFIG);
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(fp, "  %s\n", commands[i].usage);
+    return asked ? EX_OK : EX_USAGE;
+}
+
+/* default_actor - the invoking user, as sudo reports it or from the password file */
+static const char *default_actor(void)
+{
+    const char *sudo = getenv("SUDO_USER");
+    struct passwd *pw;
+
+    if (sudo && *sudo)
+        return sudo;
+    pw = getpwuid(getuid());
+    return pw ? pw->pw_name : "unknown";
+}
+
+/* parse_global - global options before the command */
+static int parse_global(struct optinctl *ctl, int argc, char **argv)
+{
+    int c;
+
+    while ((c = getopt(argc, argv, "+a:c:hs:t:V")) != -1) {
+        switch (c) {
+        case 'a': ctl->actor = optarg; break;
+        case 'c': ctl->config_path = optarg; break;
+        case 's': ctl->source = optarg; break;
+        case 'V': printf("optinctl %s\n", PACKAGE_VERSION); return EX_OK;
+        case 'h': return usage(1);
+        case 't':
+            if (time_parse(optarg, &ctl->now) == 0)
+                break;
+            ctl_error(ctl, "-t %s: expected RFC 3339 time or @epoch", optarg);
+            return EX_USAGE;
+        default: return usage(0);
+        }
+    }
+    return optind < argc ? -1 : usage(0);
+}
+
+/* main - parse global options, load the configuration, run one command */
+int main(int argc, char **argv)
+{
+    struct optinctl ctl = {.progname = "optinctl", .config_path = OPTIN_DEFAULT_CONFIG,
+                           .source = "cli", .now = clock_now()};
+    const struct command *cmd;
+    char err[8192];
+    int rc;
+
+    ctl.actor = default_actor();
+    if ((rc = parse_global(&ctl, argc, argv)) != -1)
+        return rc;
+    if ((cmd = find_command(argv[optind])) == NULL) {
+        ctl_error(&ctl, "%s: unknown command", argv[optind]);
+        return usage(0);
+    }
+    for (int i = optind + 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            ctl.config_path = "/dev/null";   /* help needs no configuration: defaults */
+    if ((ctl.cfg = config_load(ctl.config_path, err, sizeof(err))) == NULL) {
+        fprintf(stderr, "%s", err);
+        ctl_error(&ctl, "%s: configuration not usable", ctl.config_path);
+        return command_is_pipe(cmd) ? EX_TEMPFAIL : EX_CONFIG;
+    }
+    ctl.addr_flags = ctl.cfg->fold_local_part ? ADDR_FOLD_LOCAL : 0;
+    rc = cmd->run(&ctl, argc - optind, argv + optind);
+    if (rc == EX_USAGE && command_is_pipe(cmd))
+        rc = EX_TEMPFAIL;   /* a master.cf typo must keep the mail queued, not bounce it */
+    store_close(ctl.store);
+    config_free(ctl.cfg);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        ctl_error(&ctl, "standard output: %s", strerror(errno));
+        return rc ? rc : EX_IOERR;
+    }
+    return rc;
+}

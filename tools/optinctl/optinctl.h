@@ -1,0 +1,47 @@
+/* optinctl.h - shared state and helpers of the optinctl subcommands (see optinctl.c) */
+#ifndef OPTINCTL_H
+#define OPTINCTL_H
+
+#include <stdint.h>
+#include <sysexits.h>
+
+#include "config/config.h"
+#include "consent/store.h"
+
+/* Exit status of every subcommand (documented in optinctl(1)). */
+#define EXIT_DENY 1 /* check: delivery not allowed (also: show/unsuppress found nothing) */
+/* otherwise sysexits.h: EX_OK, EX_USAGE, EX_DATAERR, EX_NOINPUT, EX_SOFTWARE,
+ * EX_CANTCREAT, EX_IOERR, EX_TEMPFAIL, EX_NOPERM, EX_CONFIG */
+
+struct optinctl {
+    const char *progname;      /* "optinctl", prefix of every diagnostic */
+    const char *config_path;   /* -c FILE */
+    struct optin_config *cfg;  /* loaded before the subcommand runs */
+    struct store *store;       /* opened by ctl_open_store() */
+    const char *actor;         /* -a NAME, default the login name */
+    const char *source;        /* -s SOURCE, default "cli" */
+    int64_t now;               /* the clock (-t TIME overrides, for tests and replays) */
+    unsigned addr_flags;       /* ADDR_FOLD_LOCAL per configuration */
+};
+
+/* ctl_open_store - open the configured environment; prints a diagnostic and returns an exit code on failure. */
+int ctl_open_store(struct optinctl *ctl, int readonly, int nosync);
+/* ctl_error - "optinctl: message" on stderr */
+void ctl_error(const struct optinctl *ctl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define CTL_PRINTABLE_BUFSZ 340
+/* ctl_printable - an argument fit for one diagnostic line (control bytes as \xNN) */
+const char *ctl_printable(const char *raw, char buf[CTL_PRINTABLE_BUFSZ]);
+/* ctl_store_exit - exit code for a store return code (map full, I/O, ...) */
+int ctl_store_exit(int rc);
+
+/* Subcommands: argv[0] is the subcommand name; getopt is reset before each. */
+int cmd_import(struct optinctl *ctl, int argc, char **argv);
+int cmd_export(struct optinctl *ctl, int argc, char **argv);
+int cmd_show(struct optinctl *ctl, int argc, char **argv);
+int cmd_stats(struct optinctl *ctl, int argc, char **argv);
+int cmd_keygen(struct optinctl *ctl, int argc, char **argv);   /* also runs "token" */
+int cmd_mailto(struct optinctl *ctl, int argc, char **argv);
+int cmd_feedback(struct optinctl *ctl, int argc, char **argv);
+int cmd_import_suppressions(struct optinctl *ctl, int argc, char **argv);
+
+#endif

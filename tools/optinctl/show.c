@@ -1,0 +1,464 @@
+/*
+ * NAME
+ *	optinctl_show 1
+ * SUMMARY
+ *	optinctl show and stats: the proof of consent and the store's state
+ * SYNOPSIS
+ *	optinctl show [--json] ADDRESS|@DOMAIN
+ *	optinctl stats [--json]
+ * DESCRIPTION
+ *	show prints, from one read snapshot, everything the store holds on
+ *	one address: suppressions that cover it (its own, its domain's, an
+ *	erasure hash), each list's record (state, method, times of consent,
+ *	confirmation and change, source, subscriber IP, privacy-policy
+ *	version), what the decision would be now for every configured list,
+ *	and the full history of changes in order. This is the proof of
+ *	consent a compliance officer hands over (GDPR Art. 7(1)). --json
+ *	gives the same as one JSON object, history events as stored.
+ *
+ *	stats counts records per list and state, suppressions per reason
+ *	and kind, pending confirmation tokens, history events, and shows map
+ *	and reader-slot use.
+ * DIAGNOSTICS
+ *	show exits 1 when the store knows nothing of the address; both exit
+ *	66 without a store and 75 when a lookup fails.
+ * SEE ALSO
+ *	optinctl(1), consent(3), decide(3)
+ */
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "mail/addr.h"
+#include "consent/consent.h"
+#include "consent/decide.h"
+#include "optinctl.h"
+#include "util/timeutil.h"
+
+static const struct option json_opts[] = {
+    {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
+
+/* json_time - RFC 3339 string, or null for an unknown time */
+static json_t *json_time(int64_t t)
+{
+    char buf[TIME_BUFSZ];
+
+    return t ? json_string(time_format(t, buf)) : json_null();
+}
+
+#define SHOW_LISTS_MAX 256
+
+struct show_state {
+    const char *addr;
+    struct {
+        char list[CONSENT_SOURCE_MAX];
+        struct consent_record rec;
+    } *recs;
+    size_t nrecs;
+    json_t *history;
+    int failed;
+};
+
+/* show_list - scan callback: one list record of the address */
+static int show_list(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+    struct show_state *ss = arg;
+    size_t skip = strlen(ss->addr) + 1, llen = klen - skip;
+
+    if (ss->nrecs == SHOW_LISTS_MAX || llen >= CONSENT_SOURCE_MAX)
+        return 0;
+    if (consent_decode(val, vlen, &ss->recs[ss->nrecs].rec) != 0) {
+        ss->failed = -EBADMSG;
+        return 1;
+    }
+    memcpy(ss->recs[ss->nrecs].list, (const char *) key + skip, llen);
+    ss->recs[ss->nrecs++].list[llen] = 0;
+    return 0;
+}
+
+/* show_event - history callback: keep each event as its JSON */
+static int show_event(uint64_t seq, const char *json, size_t len, void *arg)
+{
+    struct show_state *ss = arg;
+    json_t *ev = json_loadb(json, len, 0, NULL);
+
+    (void) seq;
+    json_array_append_new(ss->history, ev ? ev : json_stringn(json, len));
+    return 0;
+}
+
+/* show_suppressions - every suppression covering the target, strongest first */
+static int show_suppressions(struct store_txn *txn, const char *target, json_t *out,
+                             struct suppress_record *first, int *have_first)
+{
+    char keys[3][ADDR_BUFSZ + 2];
+    struct suppress_record sup;
+    int nkeys = 0, rc;
+
+    snprintf(keys[nkeys++], sizeof(keys[0]), "%s", target);
+    if (target[0] != '@') {
+        keys[nkeys][0] = '#';
+        store_address_hash(store_txn_store(txn), target, keys[nkeys++] + 1);
+        snprintf(keys[nkeys++], sizeof(keys[0]), "@%s", addr_domain(target));
+    }
+    *have_first = 0;
+    for (int i = 0; i < nkeys; i++) {
+        if ((rc = suppress_get(txn, keys[i], &sup)) == STORE_NOTFOUND)
+            continue;
+        if (rc != 0)
+            return rc;
+        if (!*have_first) {
+            *first = sup;
+            *have_first = 1;
+        }
+        json_array_append_new(out, json_pack("{s:s, s:s, s:o, s:s}", "key",
+                                             keys[i][0] == '#' ? "erased-address hash" : keys[i],
+                                             "reason", suppress_reason_name(sup.reason), "since",
+                                             json_time(sup.since), "source", sup.source));
+    }
+    return 0;
+}
+
+/* show_records - the list records as JSON, with today's verdict per configured list */
+static void show_records(struct optinctl *ctl, const struct show_state *ss,
+                         const struct suppress_record *sup, json_t *lists, json_t *verdicts)
+{
+    struct decision d;
+
+    for (size_t i = 0; i < ss->nrecs; i++) {
+        const struct consent_record *r = &ss->recs[i].rec;
+
+        json_array_append_new(lists, json_pack(
+            "{s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:s}", "list", ss->recs[i].list, "state",
+            consent_state_name(r->state), "method", consent_method_name(r->method),
+            "consented_at", json_time(r->consented_at), "confirmed_at", json_time(r->confirmed_at),
+            "changed_at", json_time(r->changed_at), "source", r->source, "ip", r->ip,
+            "policy_version", r->policy_version));
+    }
+    for (size_t l = 0; l < ctl->cfg->list_count; l++) {
+        const struct list_def *list = &ctl->cfg->lists[l];
+        const struct consent_record *rec = NULL;
+
+        for (size_t i = 0; i < ss->nrecs; i++)
+            if (strcmp(ss->recs[i].list, list->id) == 0)
+                rec = &ss->recs[i].rec;
+        decide(list, rec, sup, ctl->now, &d);
+        json_object_set_new(verdicts, list->id, json_pack("{s:s, s:s}", "verdict",
+                            d.allow ? "allow" : "deny", "reason", decision_reason_name(d.reason)));
+    }
+}
+
+/* show_collect - read everything on one target, in one snapshot, into a JSON document */
+static int show_collect(struct optinctl *ctl, const char *target, json_t **out)
+{
+    struct show_state ss = {.addr = target};
+    struct suppress_record sup;
+    struct store_txn *txn;
+    json_t *sups = json_array(), *lists = json_array(), *verdicts = json_object();
+    int rc, have_sup = 0;
+
+    ss.history = json_array();
+    if ((ss.recs = calloc(SHOW_LISTS_MAX, sizeof(*ss.recs))) == NULL) {
+        rc = -ENOMEM;
+        goto free_json;
+    }
+    if ((rc = store_read_begin(ctl->store, &txn)) != 0)
+        goto free_json;
+    rc = show_suppressions(txn, target, sups, &sup, &have_sup);
+    if (rc == 0)
+        rc = store_scan(txn, STORE_DB_CONSENT, target, strlen(target) + 1, show_list, &ss);
+    if (rc == 0)
+        rc = ss.failed ? ss.failed : history_scan(txn, target, show_event, &ss);
+    store_read_end(txn);
+    if (rc != 0)
+        goto free_json;
+    show_records(ctl, &ss, have_sup ? &sup : NULL, lists, verdicts);
+    *out = json_pack("{s:s, s:o, s:o, s:o, s:o}", "address", target, "suppressions", sups,
+                     "lists", lists, "decisions_now", verdicts, "history", ss.history);
+    free(ss.recs);
+    return 0;
+
+free_json:
+    free(ss.recs);
+    json_decref(sups);
+    json_decref(lists);
+    json_decref(verdicts);
+    json_decref(ss.history);
+    return rc;
+}
+
+/* str_or_dash - a JSON string member, or "-" */
+static const char *str_or_dash(const json_t *obj, const char *name)
+{
+    const char *s = json_string_value(json_object_get(obj, name));
+
+    return s && *s ? s : "-";
+}
+
+/* print_event - one history event on one line: time, event, then the other members */
+static void print_event(const json_t *ev)
+{
+    const char *key;
+    json_t *val;
+
+    printf("  %s %s", str_or_dash(ev, "time"), str_or_dash(ev, "event"));
+    json_object_foreach((json_t *) ev, key, val) {
+        if (strcmp(key, "time") == 0 || strcmp(key, "event") == 0)
+            continue;
+        if (json_is_string(val))
+            printf(" %s=%s", key, json_string_value(val));
+        else if (json_is_integer(val))
+            printf(" %s=%" JSON_INTEGER_FORMAT, key, json_integer_value(val));
+    }
+    printf("\n");
+}
+
+/* print_show - the text form of show */
+static void print_show(const json_t *doc)
+{
+    json_t *item, *verdicts = json_object_get(doc, "decisions_now");
+    const char *key;
+    size_t i;
+
+    printf("address: %s\n", str_or_dash(doc, "address"));
+    printf("suppressions:%s\n", json_array_size(json_object_get(doc, "suppressions")) ? "" : " none");
+    json_array_foreach(json_object_get(doc, "suppressions"), i, item)
+        printf("  %s reason=%s since=%s source=%s\n", str_or_dash(item, "key"),
+               str_or_dash(item, "reason"), str_or_dash(item, "since"), str_or_dash(item, "source"));
+    printf("lists:%s\n", json_array_size(json_object_get(doc, "lists")) ? "" : " none");
+    json_array_foreach(json_object_get(doc, "lists"), i, item)
+        printf("  %s state=%s method=%s consented_at=%s confirmed_at=%s changed_at=%s source=%s "
+               "ip=%s policy_version=%s\n", str_or_dash(item, "list"), str_or_dash(item, "state"),
+               str_or_dash(item, "method"), str_or_dash(item, "consented_at"),
+               str_or_dash(item, "confirmed_at"), str_or_dash(item, "changed_at"),
+               str_or_dash(item, "source"), str_or_dash(item, "ip"),
+               str_or_dash(item, "policy_version"));
+    printf("decisions now:\n");
+    json_object_foreach(verdicts, key, item)
+        printf("  %s %s %s\n", key, str_or_dash(item, "verdict"), str_or_dash(item, "reason"));
+    printf("history:%s\n", json_array_size(json_object_get(doc, "history")) ? "" : " none");
+    json_array_foreach(json_object_get(doc, "history"), i, item)
+        print_event(item);
+}
+
+/* cmd_show - everything known about one address: the proof of consent */
+int cmd_show(struct optinctl *ctl, int argc, char **argv)
+{
+    char target[ADDR_BUFSZ + 1];
+    enum addr_error err;
+    json_t *doc;
+    int c, as_json = 0, rc, found;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "hj", json_opts, NULL)) != -1) {
+        if (c != 'j') {
+            fprintf(c == 'h' ? stdout : stderr, "usage: optinctl [global options] show [--json] ADDRESS|@DOMAIN\n");
+            return c == 'h' ? EX_OK : EX_USAGE;
+        }
+        as_json = 1;
+    }
+    if (argc - optind != 1) {
+        fprintf(stderr, "usage: optinctl [global options] show [--json] ADDRESS|@DOMAIN\n");
+        return EX_USAGE;
+    }
+    if (argv[optind][0] == '@') {
+        target[0] = '@';
+        err = addr_normalize_domain(argv[optind] + 1, strlen(argv[optind] + 1), target + 1);
+    } else {
+        err = addr_normalize(argv[optind], strlen(argv[optind]), ctl->addr_flags, target);
+    }
+    if (err != ADDR_OK) {
+        char shown[CTL_PRINTABLE_BUFSZ];
+
+        ctl_error(ctl, "%s: %s", ctl_printable(argv[optind], shown), addr_strerror(err));
+        return EX_DATAERR;
+    }
+    if ((rc = ctl_open_store(ctl, 1, 0)) != EX_OK)
+        return rc;
+    if ((rc = show_collect(ctl, target, &doc)) != 0) {
+        ctl_error(ctl, "%s: %s", target, store_strerror(rc));
+        return EX_TEMPFAIL;
+    }
+    found = json_array_size(json_object_get(doc, "suppressions"))
+        || json_array_size(json_object_get(doc, "lists"))
+        || json_array_size(json_object_get(doc, "history"));
+    if (as_json)
+        json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER), putchar('\n');
+    else
+        print_show(doc);
+    json_decref(doc);
+    return found ? EX_OK : EXIT_DENY;
+}
+
+#define STATS_LISTS_MAX 1024
+
+struct list_count {
+    char list[CONSENT_SOURCE_MAX];
+    uint64_t by_state[CONSENT_UNSUBSCRIBED + 1];
+};
+
+struct stats_state {
+    struct list_count *lists;
+    size_t nlists;
+    uint64_t suppress_by_reason[SUPPRESS_MANUAL + 1];
+    uint64_t suppress_by_kind[3];    /* address, domain, erased */
+    uint64_t damaged;
+};
+
+/* stats_consent - scan callback: count one record under its list and state */
+static int stats_consent(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+    struct stats_state *st = arg;
+    const char *nul = memchr(key, 0, klen);
+    struct consent_record r;
+    size_t llen, i;
+
+    if (nul == NULL || consent_decode(val, vlen, &r) != 0) {
+        st->damaged++;
+        return 0;
+    }
+    llen = klen - (size_t) (nul + 1 - (const char *) key);
+    for (i = 0; i < st->nlists; i++)
+        if (strlen(st->lists[i].list) == llen && memcmp(st->lists[i].list, nul + 1, llen) == 0)
+            break;
+    if (i == st->nlists) {
+        if (st->nlists == STATS_LISTS_MAX || llen >= CONSENT_SOURCE_MAX) {
+            st->damaged++;
+            return 0;
+        }
+        memcpy(st->lists[i].list, nul + 1, llen);
+        st->lists[st->nlists++].list[llen] = 0;
+    }
+    st->lists[i].by_state[r.state]++;
+    return 0;
+}
+
+/* stats_suppress - scan callback: count one suppression by reason and kind */
+static int stats_suppress(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+    struct stats_state *st = arg;
+    const char *k = key;
+    struct suppress_record sup;
+
+    if (klen == 0 || suppress_decode(val, vlen, &sup) != 0) {
+        st->damaged++;
+        return 0;
+    }
+    st->suppress_by_reason[sup.reason]++;
+    st->suppress_by_kind[k[0] == '@' ? 1 : k[0] == '#' ? 2 : 0]++;
+    return 0;
+}
+
+/* stats_json - the counts as one JSON document */
+static json_t *stats_json(const struct stats_state *st, const struct store_stats *ss)
+{
+    json_t *lists = json_object(), *reasons = json_object();
+
+    for (size_t i = 0; i < st->nlists; i++) {
+        json_t *states = json_object();
+
+        for (int s = CONSENT_PENDING; s <= CONSENT_UNSUBSCRIBED; s++)
+            json_object_set_new(states, consent_state_name(s),
+                                json_integer((json_int_t) st->lists[i].by_state[s]));
+        json_object_set_new(lists, st->lists[i].list, states);
+    }
+    for (int r = SUPPRESS_BOUNCE; r <= SUPPRESS_MANUAL; r++)
+        json_object_set_new(reasons, suppress_reason_name(r),
+                            json_integer((json_int_t) st->suppress_by_reason[r]));
+    return json_pack("{s:o, s:{s:o, s:I, s:I, s:I}, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:i, s:i}}",
+                     "lists", lists, "suppressions", "by_reason", reasons,
+                     "addresses", (json_int_t) st->suppress_by_kind[0],
+                     "domains", (json_int_t) st->suppress_by_kind[1],
+                     "erased", (json_int_t) st->suppress_by_kind[2],
+                     "pending_tokens", (json_int_t) ss->entries[STORE_DB_TOKEN],
+                     "history_events", (json_int_t) ss->entries[STORE_DB_HISTORY],
+                     "damaged_records", (json_int_t) st->damaged,
+                     "store", "map_size", (json_int_t) ss->map_size,
+                     "used_bytes", (json_int_t) ss->used_bytes,
+                     "page_size", (json_int_t) ss->page_size,
+                     "max_readers", (int) ss->max_readers, "readers_used", (int) ss->readers_used);
+}
+
+/* print_stats - the text form of stats */
+static void print_stats(const struct stats_state *st, const struct store_stats *ss)
+{
+    printf("%-24s %10s %10s %12s\n", "list", "pending", "confirmed", "unsubscribed");
+    for (size_t i = 0; i < st->nlists; i++)
+        printf("%-24s %10llu %10llu %12llu\n", st->lists[i].list,
+               (unsigned long long) st->lists[i].by_state[CONSENT_PENDING],
+               (unsigned long long) st->lists[i].by_state[CONSENT_CONFIRMED],
+               (unsigned long long) st->lists[i].by_state[CONSENT_UNSUBSCRIBED]);
+    printf("suppressions:");
+    for (int r = SUPPRESS_BOUNCE; r <= SUPPRESS_MANUAL; r++)
+        printf(" %s=%llu", suppress_reason_name(r), (unsigned long long) st->suppress_by_reason[r]);
+    printf(" (addresses=%llu domains=%llu erased=%llu)\n",
+           (unsigned long long) st->suppress_by_kind[0], (unsigned long long) st->suppress_by_kind[1],
+           (unsigned long long) st->suppress_by_kind[2]);
+    printf("pending tokens: %llu\nhistory events: %llu\n",
+           (unsigned long long) ss->entries[STORE_DB_TOKEN],
+           (unsigned long long) ss->entries[STORE_DB_HISTORY]);
+    if (st->damaged)
+        printf("damaged records: %llu\n", (unsigned long long) st->damaged);
+    printf("map: %.1f MiB used of %.1f MiB (%.1f%%), page size %llu\n",
+           ss->used_bytes / 1048576.0, ss->map_size / 1048576.0,
+           ss->map_size ? 100.0 * (double) ss->used_bytes / (double) ss->map_size : 0.0,
+           (unsigned long long) ss->page_size);
+    printf("readers: %u used of %u slots\n", ss->readers_used, ss->max_readers);
+}
+
+/* cmd_stats - counts per list and state, suppressions, map use */
+int cmd_stats(struct optinctl *ctl, int argc, char **argv)
+{
+    struct stats_state st = {0};
+    struct store_stats ss;
+    struct store_txn *txn;
+    int c, as_json = 0, rc;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "hj", json_opts, NULL)) != -1) {
+        if (c != 'j') {
+            fprintf(c == 'h' ? stdout : stderr, "usage: optinctl [global options] stats [--json]\n");
+            return c == 'h' ? EX_OK : EX_USAGE;
+        }
+        as_json = 1;
+    }
+    if (optind != argc) {
+        fprintf(stderr, "usage: optinctl [global options] stats [--json]\n");
+        return EX_USAGE;
+    }
+    if ((rc = ctl_open_store(ctl, 1, 0)) != EX_OK)
+        return rc;
+    if ((st.lists = calloc(STATS_LISTS_MAX, sizeof(*st.lists))) == NULL)
+        return EX_SOFTWARE;
+    if ((rc = store_read_begin(ctl->store, &txn)) == 0) {
+        rc = store_scan(txn, STORE_DB_CONSENT, "", 0, stats_consent, &st);
+        if (rc == 0)
+            rc = store_scan(txn, STORE_DB_SUPPRESS, "", 0, stats_suppress, &st);
+        if (rc == 0)
+            rc = store_scan(txn, STORE_DB_ERASED, "", 0, stats_suppress, &st);
+        store_read_end(txn);
+    }
+    if (rc == 0)
+        rc = store_stat(ctl->store, &ss);
+    if (rc != 0) {
+        ctl_error(ctl, "stats: %s", store_strerror(rc));
+        free(st.lists);
+        return EX_TEMPFAIL;
+    }
+    if (as_json) {
+        json_t *doc = stats_json(&st, &ss);
+
+        json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        putchar('\n');
+        json_decref(doc);
+    } else {
+        print_stats(&st, &ss);
+    }
+    free(st.lists);
+    return EX_OK;
+}
