@@ -65,6 +65,7 @@
 #include <sodium.h>
 
 #include "consent/store.h"
+#include "util/bytes.h"
 
 #define STORE_FORGET_KEY_LEN 32
 #define STORE_MAX_GROW_TRIES 8
@@ -378,8 +379,7 @@ static int store_save_seq(struct store_txn *t)
 
     if (!t->seq_loaded)
         return 0;
-    for (int i = 0; i < 8; i++)
-        buf[i] = (unsigned char) (t->seq >> (56 - 8 * i));
+    bytes_put_u64(buf, t->seq);
     return mdb_put(t->txn, t->st->dbi[STORE_DB_META], &key, &val, 0);
 }
 
@@ -522,8 +522,7 @@ int store_next_seq(struct store_txn *txn, uint64_t *seq)
             return store_rc(rc);
         txn->seq = 0;
         if (rc == 0 && val.mv_size == 8)
-            for (int i = 0; i < 8; i++)
-                txn->seq = (txn->seq << 8) | ((unsigned char *) val.mv_data)[i];
+            txn->seq = bytes_get_u64(val.mv_data);
         txn->seq_loaded = 1;
     }
     *seq = ++txn->seq;
