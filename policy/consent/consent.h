@@ -1,4 +1,5 @@
-/* consent.h - consent records, suppressions and their history (see consent.c) */
+/* consent.h - consent records, suppressions and their history (see record.c, history.c,
+ *              subscribe.c, optout.c, merge.c, feedback.c, softbounce.c) */
 #ifndef OPTIN_CONSENT_H
 #define OPTIN_CONSENT_H
 
@@ -6,6 +7,8 @@
 #include <stdint.h>
 
 #include "consent/store.h"
+#include "mail/addr.h"
+#include "status.h"
 
 enum consent_state {
     CONSENT_NONE = 0,
@@ -29,16 +32,21 @@ enum suppress_reason {
     SUPPRESS_MANUAL,          /* put there by an operator */
 };
 
+/* A list id: [A-Za-z0-9._-]{1,63}, so that "address\0list" keys fit LMDB's 511-octet limit. */
+#define LIST_ID_MAX 63
+#define LIST_ID_BUFSZ (LIST_ID_MAX + 1)
+
 #define CONSENT_SOURCE_MAX 64
 #define CONSENT_IP_MAX 46
 #define CONSENT_POLICY_MAX 64
-#define CONSENT_TOKEN_BUFSZ 32
+#define CONFIRM_CODE_BUFSZ 32    /* a double opt-in confirmation code (not an unsubscribe token) */
 
-/* Return codes beyond store.h's. */
-#define CONSENT_EBADTOKEN 2      /* confirmation token unknown */
-#define CONSENT_EEXPIRED 3       /* confirmation token too old */
-#define CONSENT_ENOTPENDING 4    /* nothing to confirm any more */
-#define CONSENT_EINVAL 5         /* a field is too long or malformed */
+/* Transitional names, until every caller says OPTIN_E* (status.h). */
+#define CONSENT_EBADTOKEN OPTIN_ECODEUNKNOWN
+#define CONSENT_EEXPIRED OPTIN_ECODEEXPIRED
+#define CONSENT_ENOTPENDING OPTIN_ENOTPENDING
+#define CONSENT_EINVAL OPTIN_EFIELD
+#define CONSENT_TOKEN_BUFSZ CONFIRM_CODE_BUFSZ
 
 struct consent_record {
     enum consent_state state;
@@ -100,28 +108,59 @@ int suppress_reason_parse(const char *s);
 int consent_decode(const void *val, size_t vlen, struct consent_record *out);
 /* suppress_decode - a suppression from its stored bytes; -EBADMSG when damaged. */
 int suppress_decode(const void *val, size_t vlen, struct suppress_record *out);
-/* consent_get - record of (address, list); STORE_NOTFOUND when none. */
+/* consent_get - record of (address, list); OPTIN_NOTFOUND when none. */
 int consent_get(struct store_txn *txn, const char *addr, const char *list, struct consent_record *out);
-/* suppress_lookup - suppression covering addr (erased-hash, address, then @domain); STORE_NOTFOUND when none. */
+/* suppress_lookup - suppression covering addr (erased-hash, address, then @domain); OPTIN_NOTFOUND when none. */
 int suppress_lookup(struct store_txn *txn, const char *addr, struct suppress_record *out);
+/* Where a suppression covering an address is kept, in lookup order. */
+enum suppress_scope {
+    SUPPRESS_SCOPE_OWN,       /* under the address itself (or the "@domain" asked for) */
+    SUPPRESS_SCOPE_ERASED,    /* under the keyed hash of an erased address */
+    SUPPRESS_SCOPE_DOMAIN,    /* under "@domain" of the address */
+};
+/* suppress_fn - one suppression found by suppress_each; non-zero stops the walk and is returned */
+typedef int (*suppress_fn)(enum suppress_scope scope, const struct suppress_record *sup, void *arg);
+/* suppress_each - every suppression covering target (address or "@domain"), in lookup order. */
+int suppress_each(struct store_txn *txn, const char *target, suppress_fn fn, void *arg);
 /* suppress_get - suppression stored under exactly this key ("addr" or "@domain"). */
 int suppress_get(struct store_txn *txn, const char *target, struct suppress_record *out);
 
-/* consent_subscribe - single: confirmed at once; double: pending, token_out gets the confirmation token. */
+/* consent_subscribe - single: confirmed at once; double: pending, code_out gets the confirmation code. */
 int consent_subscribe(struct store_txn *txn, const char *list, const char *addr,
                       enum consent_method method, const struct change_ctx *ctx,
-                      char token_out[CONSENT_TOKEN_BUFSZ]);
-/* consent_confirm - confirm a pending double opt-in by its token (valid for ttl seconds). */
-int consent_confirm(struct store_txn *txn, const char *token, int64_t ttl,
-                    const struct change_ctx *ctx, char list_out[CONSENT_SOURCE_MAX],
-                    char addr_out[256]);
+                      char code_out[CONFIRM_CODE_BUFSZ]);
+/* consent_code_well_formed - 1 when code has the shape consent_subscribe gives codes */
+int consent_code_well_formed(const char *code);
+/*
+ * consent_code_check - could code be confirmed at now (valid for ttl seconds)? Reads only.
+ * 0 (list_out, addr_out and *rec filled), OPTIN_ECODEUNKNOWN, OPTIN_ECODEEXPIRED,
+ * OPTIN_ENOTPENDING (unsubscribed since, or the record is gone), or a store error.
+ */
+int consent_code_check(struct store_txn *txn, const char *code, int64_t ttl, int64_t now,
+                       char list_out[LIST_ID_BUFSZ], char addr_out[ADDR_BUFSZ],
+                       struct consent_record *rec);
+/* consent_confirm - confirm a pending double opt-in by its code; the same results as the check. */
+int consent_confirm(struct store_txn *txn, const char *code, int64_t ttl,
+                    const struct change_ctx *ctx, char list_out[LIST_ID_BUFSZ],
+                    char addr_out[ADDR_BUFSZ]);
+
+/* One confirmation, for consent_confirm_write: the caller fills code, ttl and ctx. */
+struct confirm_request {
+    const char *code;
+    int64_t ttl;
+    struct change_ctx ctx;
+    char list[LIST_ID_BUFSZ];    /* out: the list confirmed */
+    char addr[ADDR_BUFSZ];       /* out: the address confirmed */
+};
+/* consent_confirm_write - store_write() callback: consent_confirm() of a struct confirm_request */
+int consent_confirm_write(struct store_txn *txn, void *request);
 /* consent_unsubscribe - list NULL: every list, and a global-unsubscribe suppression. */
 int consent_unsubscribe(struct store_txn *txn, const char *list, const char *addr,
                         const struct change_ctx *ctx);
 /* consent_suppress - suppress an address or "@domain". */
 int consent_suppress(struct store_txn *txn, const char *target, enum suppress_reason reason,
                      const struct change_ctx *ctx);
-/* consent_unsuppress - lift a suppression; STORE_NOTFOUND when there was none. */
+/* consent_unsuppress - lift a suppression; OPTIN_NOTFOUND when there was none. */
 int consent_unsuppress(struct store_txn *txn, const char *target, const struct change_ctx *ctx);
 /* consent_forget - erase personal data of addr, keep it suppressed under a keyed hash. */
 int consent_forget(struct store_txn *txn, const char *addr, const struct change_ctx *ctx);

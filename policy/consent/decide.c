@@ -6,7 +6,7 @@
  * SYNOPSIS
  *	#include "consent/decide.h"
  *
- *	void	decide(const struct list_def *list, const struct consent_record *rec,
+ *	int	decide(const struct list_def *list, const struct consent_record *rec,
  *			const struct suppress_record *sup, int64_t now, struct decision *out)
  *	int	decide_address(struct store *st, const struct list_def *list,
  *			const char *raw, size_t rawlen, unsigned addr_flags,
@@ -37,12 +37,14 @@
  *	read snapshot and calls decide(). It allocates nothing but the
  *	snapshot handle.
  * DIAGNOSTICS
+ *	decide() returns -EBADMSG for a record or suppression out of range.
  *	decide_address() returns 0 with a verdict, or a negative store error:
  *	the caller must then temp-fail, never accept unchecked.
  * SEE ALSO
  *	consent(3), addr(3)
  */
 
+#include <errno.h>
 #include <string.h>
 
 #include "consent/decide.h"
@@ -81,36 +83,39 @@ const char *decision_reason_name(enum decision_reason r)
     return (unsigned) r < REASON_COUNT ? reason_names[r] : "?";
 }
 
-/* decide - verdict from policy, record, suppression and clock */
-void decide(const struct list_def *list, const struct consent_record *rec,
+/* decide - verdict from policy, record, suppression and clock; -EBADMSG for a record out of range */
+int decide(const struct list_def *list, const struct consent_record *rec,
             const struct suppress_record *sup, int64_t now, struct decision *out)
 {
     out->allow = 0;
     out->method = METHOD_NONE;
     out->consent_time = 0;
+    out->reason = REASON_NO_RECORD;
+    if ((sup && (unsigned) sup->reason > SUPPRESS_MANUAL)
+        || (rec && (rec->state == CONSENT_NONE || (unsigned) rec->state > CONSENT_UNSUBSCRIBED)))
+        return -EBADMSG;
     if (sup && sup->reason != SUPPRESS_NONE) {
-        out->reason = suppress_reasons[sup->reason <= SUPPRESS_MANUAL ? sup->reason : 0];
-        return;
+        out->reason = suppress_reasons[sup->reason];
+        return 0;
     }
-    if (rec == NULL || rec->state > CONSENT_UNSUBSCRIBED) {
-        out->reason = REASON_NO_RECORD;
-        return;
-    }
+    if (rec == NULL)
+        return 0;
     out->method = rec->method;
     out->consent_time = rec->confirmed_at ? rec->confirmed_at : rec->consented_at;
     out->reason = state_reasons[rec->state];
     if (rec->state != CONSENT_CONFIRMED)
-        return;
+        return 0;
     if (list->opt_in == OPT_IN_DOUBLE && rec->confirmed_at == 0) {
         out->reason = REASON_PENDING;
-        return;
+        return 0;
     }
     if (list->max_consent_age > 0
         && (out->consent_time == 0 || now - out->consent_time > list->max_consent_age)) {
         out->reason = REASON_EXPIRED;
-        return;
+        return 0;
     }
     out->allow = 1;
+    return 0;
 }
 
 /* decide_address - normalize, look up in one snapshot, decide */
@@ -138,8 +143,8 @@ int decide_address(struct store *st, const struct list_def *list, const char *ra
     store_read_end(txn);
     if (rc_sup < 0 || rc_rec < 0)
         return rc_sup < 0 ? rc_sup : rc_rec;
-    if (rc_rec == CONSENT_EINVAL)
-        rc_rec = STORE_NOTFOUND;
+    if (rc_rec == OPTIN_EFIELD)
+        rc_rec = OPTIN_NOTFOUND;
     decide(list, rc_rec == 0 ? &rec : NULL, rc_sup == 0 ? &sup : NULL, now, out);
     return 0;
 }

@@ -31,8 +31,11 @@ struct decision {
     char address[ADDR_BUFSZ];    /* normalized address ("" when invalid) */
 };
 
-/* decide - pure: list policy + what the store holds + now -> verdict. rec/sup may be NULL. */
-void decide(const struct list_def *list, const struct consent_record *rec,
+/*
+ * decide - pure: list policy + what the store holds + now -> verdict. rec/sup may be NULL.
+ * 0, or -EBADMSG for a record or suppression out of range (never taken for "no record").
+ */
+int decide(const struct list_def *list, const struct consent_record *rec,
             const struct suppress_record *sup, int64_t now, struct decision *out);
 
 /* decide_address - normalize, look up in one read snapshot, decide. 0, or a store error (<0): tempfail. */

@@ -39,8 +39,8 @@
  *	History sequence numbers are counted in the write transaction and
  *	stored in the meta database just before the commit.
  * DIAGNOSTICS
- *	Functions return 0, STORE_NOTFOUND for an absent key, or a negative
- *	code: an LMDB error, or -errno. store_strerror() gives its text.
+ *	Functions return 0, OPTIN_NOTFOUND for an absent key, or a negative
+ *	code: an LMDB error, or -errno. optin_strerror() gives its text.
  *	store_backup() returns -EEXIST for a target directory that is not
  *	empty. store_open() also writes a one-line reason into err. Nothing here
  *	logs or exits.
@@ -91,7 +91,7 @@ static const char *const store_db_names[STORE_DB_COUNT] = {
     [STORE_DB_CONSENT] = "consent",
     [STORE_DB_SUPPRESS] = "suppress",
     [STORE_DB_HISTORY] = "history",
-    [STORE_DB_TOKEN] = "token",
+    [STORE_DB_CONFIRM] = "confirm",
     [STORE_DB_ERASED] = "erased",
     [STORE_DB_SOFTBOUNCE] = "softbounce",
 };
@@ -104,27 +104,10 @@ static const char meta_seq[] = "history_seq";
 static int store_rc(int rc)
 {
     if (rc == MDB_NOTFOUND)
-        return STORE_NOTFOUND;
+        return OPTIN_NOTFOUND;
     if (rc > 0)
         return -rc;
     return rc;
-}
-
-/* store_strerror - text for a negative return code */
-const char *store_strerror(int rc)
-{
-    if (rc == STORE_NOTFOUND)
-        return "not found";
-    if (rc <= MDB_KEYEXIST)
-        return mdb_strerror(rc);
-    return strerror(-rc);
-}
-
-/* store_is_transient - errors worth retrying later */
-int store_is_transient(int rc)
-{
-    return rc == MDB_READERS_FULL || rc == MDB_MAP_RESIZED || rc == MDB_TXN_FULL
-        || rc == MDB_MAP_FULL || rc == -EAGAIN || rc == -EBUSY || rc == -EINTR;
 }
 
 /* store_make_dir - create the environment directory if missing */
@@ -180,8 +163,9 @@ static int store_check_meta(struct store *st, MDB_txn *txn, char *err, size_t er
     snprintf(version, sizeof(version), "%.*s", (int) (val.mv_size < 15 ? val.mv_size : 15),
              (char *) val.mv_data);
     if (atoi(version) != STORE_SCHEMA_VERSION) {
-        snprintf(err, errsz, "schema version %s, this program needs %d", version,
-                 STORE_SCHEMA_VERSION);
+        snprintf(err, errsz, "schema version %s, this program needs %d%s", version,
+                 STORE_SCHEMA_VERSION, atoi(version) < STORE_SCHEMA_VERSION
+                 ? " (run optinctl init to upgrade it)" : "");
         return EPROTO;
     }
     key.mv_size = sizeof(meta_forget_key) - 1;
@@ -195,6 +179,45 @@ static int store_check_meta(struct store *st, MDB_txn *txn, char *err, size_t er
     return 0;
 }
 
+/* store_upgrade_1 - schema 1 to 2: the "token" database's entries move to "confirm" */
+static int store_upgrade_1(struct store *st, MDB_txn *txn)
+{
+    MDB_val key = {sizeof(meta_schema) - 1, (void *) meta_schema}, val = {1, "2"};
+    MDB_dbi old, confirm;
+    MDB_cursor *cur;
+    int rc;
+
+    if ((rc = mdb_dbi_open(txn, "confirm", MDB_CREATE, &confirm)) != 0)
+        return rc;
+    if ((rc = mdb_dbi_open(txn, "token", 0, &old)) == 0) {
+        if ((rc = mdb_cursor_open(txn, old, &cur)) != 0)
+            return rc;
+        MDB_val k, v;
+        while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0)
+            if ((rc = mdb_put(txn, confirm, &k, &v, 0)) != 0)
+                break;
+        mdb_cursor_close(cur);
+        if (rc != MDB_NOTFOUND || (rc = mdb_drop(txn, old, 1)) != 0)
+            return rc;
+    } else if (rc != MDB_NOTFOUND) {
+        return rc;
+    }
+    return mdb_put(txn, st->dbi[STORE_DB_META], &key, &val, 0);
+}
+
+/* store_schema - the schema version of the environment; 0 when none is written */
+static int store_schema(struct store *st, MDB_txn *txn)
+{
+    MDB_val key = {sizeof(meta_schema) - 1, (void *) meta_schema}, val;
+    char version[16];
+
+    if (mdb_get(txn, st->dbi[STORE_DB_META], &key, &val) != 0)
+        return 0;
+    snprintf(version, sizeof(version), "%.*s", (int) (val.mv_size < 15 ? val.mv_size : 15),
+             (char *) val.mv_data);
+    return atoi(version);
+}
+
 /* store_open_dbs - open every named database in one transaction and keep the handles */
 static int store_open_dbs(struct store *st, int create, char *err, size_t errsz)
 {
@@ -206,14 +229,23 @@ static int store_open_dbs(struct store *st, int create, char *err, size_t errsz)
         snprintf(err, errsz, "cannot begin transaction: %s", mdb_strerror(rc));
         return rc;
     }
+    /* the meta database first: an older schema is upgraded by init, refused otherwise */
     for (int db = 0; db < STORE_DB_COUNT; db++) {
         if ((rc = mdb_dbi_open(txn, store_db_names[db], flags, &st->dbi[db])) != 0) {
-            if (rc == MDB_NOTFOUND)
+            if (rc == MDB_NOTFOUND && db > STORE_DB_META && store_schema(st, txn) == 1)
+                snprintf(err, errsz, "schema version 1, this program needs %d: "
+                         "run optinctl init to upgrade it", STORE_SCHEMA_VERSION);
+            else if (rc == MDB_NOTFOUND)
                 snprintf(err, errsz, "database \"%s\" missing: not initialised (run optinctl init)",
                          store_db_names[db]);
             else
                 snprintf(err, errsz, "cannot open database \"%s\": %s", store_db_names[db],
                          mdb_strerror(rc));
+            goto txn_abort;
+        }
+        if (db == STORE_DB_META && create && store_schema(st, txn) == 1
+            && (rc = store_upgrade_1(st, txn)) != 0) {
+            snprintf(err, errsz, "cannot upgrade schema 1 to 2: %s", mdb_strerror(rc));
             goto txn_abort;
         }
     }

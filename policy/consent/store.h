@@ -5,10 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 1
+#include "status.h"
 
-/* Return codes: 0 success, STORE_NOTFOUND (not an error), negative = error (store_strerror). */
-#define STORE_NOTFOUND 1
+#define STORE_SCHEMA_VERSION 2     /* 2: the "token" database became "confirm" */
+
+/* Return values follow status.h: 0, OPTIN_NOTFOUND (not an error), or a negative error. */
 
 /* Named databases of the environment. */
 enum store_db {
@@ -16,7 +17,7 @@ enum store_db {
     STORE_DB_CONSENT,  /* "address\0list" -> consent record */
     STORE_DB_SUPPRESS, /* "address" | "@domain" -> suppression record */
     STORE_DB_HISTORY,  /* "address\0" + 8-byte big-endian sequence -> JSON event */
-    STORE_DB_TOKEN,    /* confirmation token -> pending double opt-in */
+    STORE_DB_CONFIRM,  /* double opt-in confirmation code -> time, list, address */
     STORE_DB_ERASED,   /* "#keyedhash" -> suppression of an erased address */
     STORE_DB_SOFTBOUNCE, /* "keyedhash" -> recent soft bounces (time, report fingerprint) */
     STORE_DB_COUNT
@@ -67,12 +68,12 @@ int store_write(struct store *st, store_write_fn fn, void *arg);
 /* store_txn_store - the store a transaction belongs to. */
 struct store *store_txn_store(struct store_txn *txn);
 
-/* store_get - value (valid until the transaction ends; copy it) or STORE_NOTFOUND. */
+/* store_get - value (valid until the transaction ends; copy it) or OPTIN_NOTFOUND. */
 int store_get(struct store_txn *txn, enum store_db db, const void *key, size_t klen,
               const void **val, size_t *vlen);
 int store_put(struct store_txn *txn, enum store_db db, const void *key, size_t klen,
               const void *val, size_t vlen);
-/* store_del - delete one key; STORE_NOTFOUND when absent. */
+/* store_del - delete one key; OPTIN_NOTFOUND when absent. */
 int store_del(struct store_txn *txn, enum store_db db, const void *key, size_t klen);
 
 /* store_scan - call fn for each key starting with prefix (plen 0: all), in key order; fn != 0 stops and is returned. */
@@ -99,9 +100,9 @@ int store_stat(struct store *st, struct store_stats *out);
 int store_backup(struct store *st, const char *dest);
 /* store_reader_check - clear reader slots of dead processes; *dead gets the count. */
 int store_reader_check(struct store *st, int *dead);
-/* store_is_transient - true for errors worth retrying later (reader table full, map resized, busy). */
-int store_is_transient(int rc);
-/* store_strerror - text for a negative return code. */
-const char *store_strerror(int rc);
+/* Transitional names, until every caller says optin_strerror()/optin_is_transient(). */
+#define STORE_NOTFOUND OPTIN_NOTFOUND
+#define store_strerror optin_strerror
+#define store_is_transient optin_is_transient
 
 #endif

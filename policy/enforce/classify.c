@@ -8,7 +8,7 @@
  *
  *	const struct list_def *classify_envelope(cfg, sender, auth_user, daemon_name)
  *	const struct list_def *classify_list_id(cfg, id)
- *	int	list_id_extract(const char *value, char out[LIST_ID_BUFSZ])
+ *	int	list_id_extract(const char *value, char out[LIST_ID_HEADER_BUFSZ])
  *	int	header_signals_bulk(const char *name, const char *value)
  *	int	header_value_trim(const char *value, char *out, size_t outsz)
  * DESCRIPTION
@@ -116,7 +116,7 @@ int header_value_trim(const char *value, char *out, size_t outsz)
 }
 
 /* list_id_extract - "<id>" of a List-Id value, lowercased */
-int list_id_extract(const char *value, char out[LIST_ID_BUFSZ])
+int list_id_extract(const char *value, char out[LIST_ID_HEADER_BUFSZ])
 {
     const char *open = strrchr(value, '<'), *close;
     size_t len;
@@ -124,7 +124,7 @@ int list_id_extract(const char *value, char out[LIST_ID_BUFSZ])
     if (open == NULL || (close = strchr(open, '>')) == NULL)
         return -1;
     len = (size_t) (close - open - 1);
-    if (len == 0 || len >= LIST_ID_BUFSZ)
+    if (len == 0 || len >= LIST_ID_HEADER_BUFSZ)
         return -1;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char) open[1 + i];

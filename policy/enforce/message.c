@@ -314,7 +314,7 @@ enum msg_step msg_spf_mail(struct msg_state *m, struct msg_reply *reply)
 static enum msg_step store_failed(struct msg_state *m, const char *rcpt, int rc,
                                   struct msg_reply *reply)
 {
-    log_warn("%s: consent lookup failed: %s", m->id, m->env->store ? store_strerror(rc)
+    log_warn("%s: consent lookup failed: %s", m->id, m->env->store ? optin_strerror(rc)
                                                                    : "no consent database");
     if (m->env->cfg->store_failure == STORE_FAIL_ACCEPT) {
         msg_record(m, rcpt, "accept-unchecked", "store-failure", NULL, NULL);
@@ -393,7 +393,7 @@ enum msg_step msg_rcpt(struct msg_state *m, const char *raw, size_t len, int non
 void msg_header(struct msg_state *m, const char *name, const char *value)
 {
     const struct optin_config *cfg = m->env->cfg;
-    char id[LIST_ID_BUFSZ];
+    char id[LIST_ID_HEADER_BUFSZ];
     const struct list_def *l;
 
     m->bulk_signs += header_signals_bulk(name, value);
@@ -608,7 +608,7 @@ static enum msg_step eom_store_failed(struct msg_state *m, struct eom_plan *p, i
     if (m->env->cfg->store_failure != STORE_FAIL_ACCEPT)
         return p->step = store_failed(m, NULL, rc, &p->reply);
     log_warn("%s: consent lookup failed: %s", m->id,
-             m->env->store ? store_strerror(rc) : "no consent database");
+             m->env->store ? optin_strerror(rc) : "no consent database");
     for (size_t i = 0; i < m->nrcpts; i++) {
         struct msg_rcpt *r = &m->rcpts[i];
 

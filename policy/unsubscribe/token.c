@@ -11,7 +11,6 @@
  *	int	token_keys_generate(path, int *new_id, err, errsz)
  *	int	token_make(keys, list, addr, char out[TOKEN_BUFSZ])
  *	int	token_open(keys, token, len, list, addr)
- *	const char *token_strerror(int rc)
  * DESCRIPTION
  *	A token is what the one-click URL and the mailto subject carry
  *	(RFC 8058 section 3.1: the URI identifies list and recipient by
@@ -50,13 +49,13 @@
  *	directory.
  * DIAGNOSTICS
  *	token_keys_load() and token_keys_generate() return 0, -errno when a
- *	file cannot be read or written, or TOKEN_EMALFORMED for bad content,
+ *	file cannot be read or written, or OPTIN_EKEYFILE for bad content,
  *	a too open mode, or no free key id; err gets "FILE:LINE: reason",
  *	"FILE: mode 0644: must not be accessible by group or others (chmod
  *	600)" or "FILE: system error". token_make() returns -1 for a list
- *	of 0 or over 64 octets, an address over 254 octets, or a control
- *	character in either. token_open() returns TOKEN_EMALFORMED,
- *	TOKEN_EUNKNOWNKEY or TOKEN_EFORGED (tag check in constant time by
+ *	of 0 or over LIST_ID_MAX (63) octets, an address over 254 octets, or a control
+ *	character in either. token_open() returns OPTIN_ETOKENMALFORMED,
+ *	OPTIN_ETOKENKEY or OPTIN_ETOKENFORGED (tag check in constant time by
  *	libsodium). Nothing here logs.
  * SEE ALSO
  *	unsubscribe(3), optinctl(1), RFC 8058, RFC 4648, libsodium
@@ -80,7 +79,7 @@
 #define TOKEN_HDR 2                                   /* version, key id */
 #define TOKEN_NONCE crypto_aead_chacha20poly1305_ietf_NPUBBYTES   /* 12 */
 #define TOKEN_TAG crypto_aead_chacha20poly1305_ietf_ABYTES        /* 16 */
-#define TOKEN_LIST_MAX (TOKEN_LIST_BUFSZ - 1)
+#define TOKEN_LIST_MAX (LIST_ID_BUFSZ - 1)
 #define TOKEN_PT_MAX (TOKEN_LIST_MAX + 1 + ADDR_MAX_LEN)
 #define TOKEN_BIN_MIN (TOKEN_HDR + TOKEN_NONCE + 2 + TOKEN_TAG)  /* one-octet list, no address */
 #define TOKEN_BIN_MAX (TOKEN_HDR + TOKEN_NONCE + TOKEN_PT_MAX + TOKEN_TAG)
@@ -174,13 +173,13 @@ static int text_read(const char *path, struct key_text *kt, char *err, size_t er
     if (fstat(fd, &st) != 0) {
         rc = fail(err, errsz, -errno, "%s: %s", path, strerror(errno));
     } else if (!S_ISREG(st.st_mode)) {
-        rc = fail(err, errsz, TOKEN_EMALFORMED, "%s: not a regular file", path);
+        rc = fail(err, errsz, OPTIN_EKEYFILE, "%s: not a regular file", path);
     } else if (st.st_mode & 077) {
-        rc = fail(err, errsz, TOKEN_EMALFORMED,
+        rc = fail(err, errsz, OPTIN_EKEYFILE,
                   "%s: mode %04o: must not be accessible by group or others (chmod 600)",
                   path, (unsigned) (st.st_mode & 07777));
     } else if (st.st_size > KEYFILE_MAX) {
-        rc = fail(err, errsz, TOKEN_EMALFORMED, "%s: larger than %d octets: not a key file",
+        rc = fail(err, errsz, OPTIN_EKEYFILE, "%s: larger than %d octets: not a key file",
                   path, KEYFILE_MAX);
     } else if ((kt->buf = sodium_malloc((size_t) st.st_size + 1)) == NULL) {
         rc = fail(err, errsz, -ENOMEM, "%s: %s", path, strerror(ENOMEM));
@@ -293,9 +292,9 @@ static int parse_keys(const char *path, const struct key_text *kt, struct token_
             nl = kt->buf + kt->len;
         lineno++;
         if ((id = parse_line(line, (size_t) (nl - line), master, why, sizeof(why))) < 0) {
-            rc = fail(err, errsz, TOKEN_EMALFORMED, "%s:%d: %s", path, lineno, why);
+            rc = fail(err, errsz, OPTIN_EKEYFILE, "%s:%d: %s", path, lineno, why);
         } else if (id > 0 && seen[id]) {
-            rc = fail(err, errsz, TOKEN_EMALFORMED, "%s:%d: duplicate key id %d (also on line %d)",
+            rc = fail(err, errsz, OPTIN_EKEYFILE, "%s:%d: duplicate key id %d (also on line %d)",
                       path, lineno, id, seen[id]);
         } else if (id > 0) {
             seen[id] = lineno;
@@ -346,7 +345,7 @@ int token_keys_load(const char *path, struct token_keys **out, char *err, size_t
     rc = parse_keys(path, &kt, keys, &max_id, err, errsz);
     text_free(&kt);
     if (rc == 0 && keys->count == 0)
-        rc = fail(err, errsz, TOKEN_EMALFORMED, "%s: no keys (create one with optinctl keygen)",
+        rc = fail(err, errsz, OPTIN_EKEYFILE, "%s: no keys (create one with optinctl keygen)",
                   path);
     if (rc != 0) {
         token_keys_free(keys);
@@ -354,7 +353,7 @@ int token_keys_load(const char *path, struct token_keys **out, char *err, size_t
     }
     sodium_mprotect_readonly(keys);  /* read-only from here on: shared by every thread */
     *out = keys;
-    return TOKEN_OK;
+    return 0;
 }
 
 /* write_all - write every octet or fail with -errno */
@@ -475,7 +474,7 @@ int token_keys_generate(const char *path, int *new_id, char *err, size_t errsz)
     }
     if (max_id == KEY_ID_MAX) {
         text_free(&kt);
-        return fail(err, errsz, TOKEN_EMALFORMED,
+        return fail(err, errsz, OPTIN_EKEYFILE,
                     "%s: key id %d is in use and ids only grow: start a new key file "
                     "(tokens of the old one stop verifying)", path, KEY_ID_MAX);
     }
@@ -576,7 +575,7 @@ static size_t decode(const char *token, size_t len, unsigned char bin[TOKEN_BIN_
 
 /* token_open - verify in constant time and decode; TOKEN_OK or TOKEN_E* */
 int token_open(const struct token_keys *keys, const char *token, size_t len,
-               char list[TOKEN_LIST_BUFSZ], char addr[ADDR_BUFSZ])
+               char list[LIST_ID_BUFSZ], char addr[ADDR_BUFSZ])
 {
     unsigned char bin[TOKEN_BIN_MAX], pt[TOKEN_PT_MAX];
     const struct token_key *k;
@@ -586,43 +585,26 @@ int token_open(const struct token_keys *keys, const char *token, size_t len,
 
     list[0] = addr[0] = '\0';
     if ((binlen = decode(token, len, bin)) == 0 || bin[0] != TOKEN_VERSION)
-        return TOKEN_EMALFORMED;
+        return OPTIN_ETOKENMALFORMED;
     if (keys == NULL || (k = find_key(keys, bin[1])) == NULL)
-        return TOKEN_EUNKNOWNKEY;
+        return OPTIN_ETOKENKEY;
     if (crypto_aead_chacha20poly1305_ietf_decrypt(pt, &ptlen, NULL,
                                                   bin + TOKEN_HDR + TOKEN_NONCE,
                                                   binlen - TOKEN_HDR - TOKEN_NONCE,
                                                   bin, TOKEN_HDR, bin + TOKEN_HDR, k->enc) != 0)
-        return TOKEN_EFORGED;
+        return OPTIN_ETOKENFORGED;
     /* authentic, so made by us: the checks below only guard against our own old bugs */
     if ((nul = memchr(pt, '\0', (size_t) ptlen)) == NULL)
-        return TOKEN_EMALFORMED;
+        return OPTIN_ETOKENMALFORMED;
     llen = (size_t) (nul - pt);
     alen = (size_t) ptlen - llen - 1;
     if (llen == 0 || llen > TOKEN_LIST_MAX || alen > ADDR_MAX_LEN
         || has_control((const char *) pt, llen)                /* a NUL counts as control */
         || has_control((const char *) nul + 1, alen))
-        return TOKEN_EMALFORMED;
+        return OPTIN_ETOKENMALFORMED;
     memcpy(list, pt, llen);
     list[llen] = '\0';
     memcpy(addr, nul + 1, alen);
     addr[alen] = '\0';
-    return TOKEN_OK;
-}
-
-/* token_strerror - text for a TOKEN_E* code */
-const char *token_strerror(int rc)
-{
-    switch (rc) {
-    case TOKEN_OK:
-        return "valid token";
-    case TOKEN_EMALFORMED:
-        return "malformed token (not base64url, wrong length or version, bad contents)";
-    case TOKEN_EUNKNOWNKEY:
-        return "token made with a key that is not in the key file (retired or foreign)";
-    case TOKEN_EFORGED:
-        return "token fails authentication (altered, or made with another key)";
-    default:
-        return "unknown token error";
-    }
+    return 0;
 }

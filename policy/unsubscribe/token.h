@@ -4,16 +4,19 @@
 
 #include <stddef.h>
 
+#include "consent/consent.h"
 #include "mail/addr.h"
+#include "status.h"
 
-#define TOKEN_LIST_BUFSZ 65          /* list ids are at most 64 octets */
 #define TOKEN_BUFSZ 512              /* base64url text of the longest token, NUL included */
 
-/* token_open / token_keys_load results */
+/* Transitional names, until every caller says OPTIN_E* (status.h). */
 #define TOKEN_OK 0
-#define TOKEN_EMALFORMED 1   /* not base64url, too short or too long, wrong version */
-#define TOKEN_EUNKNOWNKEY 2  /* key id not in the key file (retired or foreign) */
-#define TOKEN_EFORGED 3      /* authentication failed: tampered, or made with another key */
+#define TOKEN_EMALFORMED OPTIN_ETOKENMALFORMED
+#define TOKEN_EUNKNOWNKEY OPTIN_ETOKENKEY
+#define TOKEN_EFORGED OPTIN_ETOKENFORGED
+#define TOKEN_LIST_BUFSZ LIST_ID_BUFSZ
+#define token_strerror optin_strerror
 
 struct token_keys;
 
@@ -21,7 +24,7 @@ struct token_keys;
  * token_keys_load - read the key file: one key a line, "ID BASE64KEY" (ID 1..255,
  * key 32 bytes), '#' comments; the first key signs, all keys verify.
  * Refuses a file readable by group or others. Errors as "FILE:LINE: reason" in err.
- * TOKEN_OK, -errno (cannot read) or TOKEN_EMALFORMED (content, mode); same for generate.
+ * 0, -errno (cannot read) or OPTIN_EKEYFILE (content, mode); same for generate.
  */
 int token_keys_load(const char *path, struct token_keys **out, char *err, size_t errsz);
 /* token_keys_free - wipe and release */
@@ -40,10 +43,8 @@ int token_keys_generate(const char *path, int *new_id, char *err, size_t errsz);
  */
 int token_make(const struct token_keys *keys, const char *list, const char *addr,
                char out[TOKEN_BUFSZ]);
-/* token_open - verify in constant time and decode; TOKEN_OK or TOKEN_E*. */
+/* token_open - verify in constant time and decode; 0 or OPTIN_ETOKEN* (status.h). */
 int token_open(const struct token_keys *keys, const char *token, size_t len,
-               char list[TOKEN_LIST_BUFSZ], char addr[ADDR_BUFSZ]);
-/* token_strerror - text for a TOKEN_E* code */
-const char *token_strerror(int rc);
+               char list[LIST_ID_BUFSZ], char addr[ADDR_BUFSZ]);
 
 #endif

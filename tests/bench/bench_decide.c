@@ -35,7 +35,7 @@ static int fill_txn(struct store_txn *txn, void *arg)
 {
     struct fill *f = arg;
     struct change_ctx cc = {.now = 1714564800, .source = "bench"};
-    char addr[64], token[CONSENT_TOKEN_BUFSZ];
+    char addr[64], token[CONFIRM_CODE_BUFSZ];
     int rc = 0;
 
     for (long i = f->first; i < f->first + f->count && rc == 0; i++) {

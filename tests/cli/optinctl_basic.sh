@@ -76,8 +76,8 @@ if command -v python3 > /dev/null 2>&1; then have_python=yes; else have_python=;
 
 # --- before init, and the command line ---
 expect_err "check before init: EX_NOINPUT, told to run init" 66 "optinctl init" check news a@example.com
-expect "init" 0 "initialised $TMP/db (schema 1)" init
-expect "init on an existing store" 0 "initialised $TMP/db (schema 1)" init
+expect "init" 0 "initialised $TMP/db (schema 2)" init
+expect "init on an existing store" 0 "initialised $TMP/db (schema 2)" init
 expect_err "unknown command: EX_USAGE" 64 "bogus: unknown command" bogus
 expect_err "no command: EX_USAGE with the usage" 64 "usage: optinctl"
 expect_err "bad -t: EX_USAGE" 64 "-t yesterday: expected RFC 3339 time or @epoch" -t yesterday check news a@example.com
@@ -109,8 +109,8 @@ is "double opt-in subscribe prints only a token" "exit $rc: $shape" "exit 0: a t
 is "double opt-in before confirmation: pending" "$(verdict offers alice@example.com)" "pending/1"
 expect "confirm" 0 "confirmed alice@example.com list=offers" -t @$H1 -a web -s signup-form confirm --ip 198.51.100.7 -- "$token"
 is "confirmed: consent" "$(verdict offers alice@example.com @$H1)" "consent/0"
-expect_err "confirm a used token: EX_DATAERR" 65 "unknown confirmation token" -t @$H1 confirm -- "$token"
-expect_err "confirm a token never issued: EX_DATAERR" 65 "unknown confirmation token" -t @$H1 confirm AAAAAAAAAAAAAAAAAAAAAA
+expect_err "confirm a used token: EX_DATAERR" 65 "unknown confirmation code" -t @$H1 confirm -- "$token"
+expect_err "confirm a token never issued: EX_DATAERR" 65 "unknown confirmation code" -t @$H1 confirm AAAAAAAAAAAAAAAAAAAAAA
 
 run subscribe offers bob@example.com
 bob_token=$out
@@ -250,7 +250,7 @@ is "after forget: no lists, no history, only the hash suppression" \
 lists: none
 history: none"
 is "forgotten address: global-unsubscribe" "$(verdict news ivan@example.org)" "global-unsubscribe/1"
-expect_err "forget removed its pending token" 65 "unknown confirmation token" confirm -- "$ivan_token"
+expect_err "forget removed its pending token" 65 "unknown confirmation code" confirm -- "$ivan_token"
 run subscribe news judy@example.org
 run suppress --reason bounce judy@example.org
 run forget --yes judy@example.org
@@ -289,15 +289,15 @@ offers 1 2 2"
 ok "stats: suppressions" \
     has_line '^suppressions: bounce=1 complaint=0 global-unsubscribe=2 manual=0 \(addresses=1 domains=0 erased=2\)$'
 # Tokens stay until confirmed or forgotten: bob's (expired) and dave's (unsubscribed since).
-ok "stats: tokens not used" has_line '^pending tokens: 2$'
+ok "stats: confirmation codes not used" has_line '^pending confirmation codes: 2$'
 run stats --json
 if [ -n "$have_python" ]; then
     is "stats --json is valid JSON with the counts" \
-        "$(json_get 'd["lists"]["offers"], d["suppressions"]["erased"], d["pending_tokens"]')" \
+        "$(json_get 'd["lists"]["offers"], d["suppressions"]["erased"], d["pending_confirmations"]')" \
         "{'pending': 1, 'confirmed': 2, 'unsubscribed': 2} 2 2"
 elif command -v jq > /dev/null 2>&1; then
     is "stats --json is valid JSON with the counts" \
-        "$(jq -c '[.lists.offers, .suppressions.erased, .pending_tokens]' "$TMP/out")" \
+        "$(jq -c '[.lists.offers, .suppressions.erased, .pending_confirmations]' "$TMP/out")" \
         '[{"pending":1,"confirmed":2,"unsubscribed":2},2,2]'
 else
     skip_point "stats --json is valid JSON with the counts" "neither python3 nor jq"

@@ -42,7 +42,7 @@ int main(void)
         " { id = \"offers\"; match = { auth_user = [\"shopapp\"]; daemon_name = [\"BULK\"]; }; },\n"
         " { id = \"all\"; match = { envelope_from = [\"*@lists.example\"]; }; }\n"
         ");\n");
-    char out[LIST_ID_BUFSZ], big[600];
+    char out[LIST_ID_HEADER_BUFSZ], big[600];
 
     if (!ok(cfg != NULL, "configuration loads"))
         return tap_done();

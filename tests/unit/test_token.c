@@ -391,7 +391,7 @@ static void test_generate(void)
     snprintf(want, sizeof(want), "%s: mode 0644: must not be accessible by group or others "
              "(chmod 600)", p);
     rc = token_keys_generate(p, &id, err, sizeof(err));
-    ok(rc == TOKEN_EMALFORMED && strcmp(err, want) == 0 && file_mode(p) == 0644,
+    ok(rc == OPTIN_EKEYFILE && strcmp(err, want) == 0 && file_mode(p) == 0644,
        "keygen refuses a 0644 file and leaves it alone");
     p = write_file("stale", key_line(1, 0), 0600);
     write_file("stale.tmp", "", 0600);
@@ -400,12 +400,12 @@ static void test_generate(void)
        "keygen refuses to reuse a stale FILE.tmp (%s)", err);
     p = write_file("full", key_line(255, 0), 0600);
     rc = token_keys_generate(p, &id, err, sizeof(err));
-    ok(rc == TOKEN_EMALFORMED && strstr(err, "255"), "keygen refuses when id 255 is taken (%s)",
+    ok(rc == OPTIN_EKEYFILE && strstr(err, "255"), "keygen refuses when id 255 is taken (%s)",
        err);
     p = write_file("badgen", "# x\n1 nope\n", 0600);
     snprintf(want, sizeof(want), "%s:2: ", p);
     rc = token_keys_generate(p, &id, err, sizeof(err));
-    ok(rc == TOKEN_EMALFORMED && strncmp(err, want, strlen(want)) == 0,
+    ok(rc == OPTIN_EKEYFILE && strncmp(err, want, strlen(want)) == 0,
        "keygen validates the existing file (%s)", err);
     rc = token_keys_generate(path_of("nodir/keys"), &id, err, sizeof(err));
     ok(rc == -ENOENT, "keygen in a missing directory: -ENOENT (%s)", err);
@@ -420,7 +420,7 @@ static void bad_file(const char *text, int line, const char *what)
     int rc = token_keys_load(p, &keys, err, sizeof(err));
 
     snprintf(want, sizeof(want), "%s:%d: ", p, line);
-    if (!ok(rc == TOKEN_EMALFORMED && keys == NULL && strncmp(err, want, strlen(want)) == 0,
+    if (!ok(rc == OPTIN_EKEYFILE && keys == NULL && strncmp(err, want, strlen(want)) == 0,
             "refused with FILE:%d: %s", line, what))
         printf("#   rc %d err \"%s\"\n", rc, err);
     else
@@ -451,15 +451,15 @@ static void test_bad_files(void)
     bad_file(text, 4, "duplicate id");
     p = write_file("bad", "# only comments\n\n", 0600);
     rc = token_keys_load(p, &keys, err, sizeof(err));
-    ok(rc == TOKEN_EMALFORMED && strstr(err, "no keys"), "a file without keys is refused (%s)",
+    ok(rc == OPTIN_EKEYFILE && strstr(err, "no keys"), "a file without keys is refused (%s)",
        err);
     p = write_file("bad", key_line(1, 0), 0644);
     snprintf(want, sizeof(want), "%s: mode 0644: must not be accessible by group or others "
              "(chmod 600)", p);
-    ok(token_keys_load(p, &keys, err, sizeof(err)) == TOKEN_EMALFORMED && strcmp(err, want) == 0,
+    ok(token_keys_load(p, &keys, err, sizeof(err)) == OPTIN_EKEYFILE && strcmp(err, want) == 0,
        "mode 0644 refused with the chmod hint");
     p = write_file("bad", key_line(1, 0), 0640);
-    ok(token_keys_load(p, &keys, err, sizeof(err)) == TOKEN_EMALFORMED, "mode 0640 refused");
+    ok(token_keys_load(p, &keys, err, sizeof(err)) == OPTIN_EKEYFILE, "mode 0640 refused");
     ok(token_keys_load(path_of("missing"), &keys, err, sizeof(err)) == -ENOENT
        && strstr(err, "missing") != NULL, "a missing file: -ENOENT naming it");
     snprintf(text, sizeof(text), "  # indented comment\r\n\t%.*s \t\r\n", 46, key_line(7, 0));
@@ -475,8 +475,8 @@ static void test_limits(const struct token_keys *keys)
     char list[80], addr[300], tok[TOKEN_BUFSZ], l[TOKEN_LIST_BUFSZ], a[ADDR_BUFSZ];
     int rc;
 
-    memset(list, 'L', 64);
-    list[64] = '\0';
+    memset(list, 'L', LIST_ID_MAX);
+    list[LIST_ID_MAX] = '\0';
     snprintf(addr, sizeof(addr), "%.64s@%.63s.%.63s.%.61s",
              "uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu",
              "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
@@ -485,12 +485,12 @@ static void test_limits(const struct token_keys *keys)
     ok(strlen(addr) == ADDR_MAX_LEN, "test address is %zu octets", strlen(addr));
     rc = token_make(keys, list, addr, tok);
     ok(rc == 0 && strlen(tok) < TOKEN_BUFSZ,
-       "64-octet list + 254-octet address: %zu characters < TOKEN_BUFSZ %d", strlen(tok),
+       "63-octet list + 254-octet address: %zu characters < TOKEN_BUFSZ %d", strlen(tok),
        TOKEN_BUFSZ);
     ok(token_open(keys, tok, strlen(tok), l, a) == TOKEN_OK && strcmp(l, list) == 0
        && strcmp(a, addr) == 0, "the longest token opens");
     strcat(list, "L");
-    ok(token_make(keys, list, "a@b", tok) == -1 && tok[0] == '\0', "65-octet list refused");
+    ok(token_make(keys, list, "a@b", tok) == -1 && tok[0] == '\0', "64-octet list refused");
     strcat(addr, "c");
     ok(token_make(keys, "news", addr, tok) == -1, "255-octet address refused");
     ok(token_make(keys, "", "a@b", tok) == -1, "empty list refused");

@@ -402,22 +402,23 @@ static int unsub_token(struct request *rq, enum MHD_Result *ret)
         enum unsubd_page page;
         const char *outcome;
     } refusals[] = {
-        [TOKEN_EMALFORMED] = {PAGE_BAD_LINK, "token-malformed"},
-        [TOKEN_EUNKNOWNKEY] = {PAGE_UNKNOWN_LINK, "token-unknown-key"},
-        [TOKEN_EFORGED] = {PAGE_UNKNOWN_LINK, "token-forged"},
+        [OPTIN_ETOKENMALFORMED - OPTIN_ETOKENMALFORMED] = {PAGE_BAD_LINK, "token-malformed"},
+        [OPTIN_ETOKENKEY - OPTIN_ETOKENMALFORMED] = {PAGE_UNKNOWN_LINK, "token-unknown-key"},
+        [OPTIN_ETOKENFORGED - OPTIN_ETOKENMALFORMED] = {PAGE_UNKNOWN_LINK, "token-forged"},
     };
     int rc = token_open(rq->gen->keys, rq->token, strlen(rq->token), rq->list, rq->addr);
 
-    if (rc == TOKEN_OK && rq->addr[0] == '\0') {
+    if (rc == 0 && rq->addr[0] == '\0') {
         rq->list[0] = '\0';
         *ret = respond(rq, PAGE_UNKNOWN_LINK, "token-without-address", "");
         return -1;
     }
-    if (rc == TOKEN_OK)
+    if (rc == 0)
         return 0;
     rq->list[0] = rq->addr[0] = '\0';
-    if (rc < TOKEN_EMALFORMED || rc > TOKEN_EFORGED)
-        rc = TOKEN_EMALFORMED;
+    if (rc < OPTIN_ETOKENMALFORMED || rc > OPTIN_ETOKENFORGED)
+        rc = OPTIN_ETOKENMALFORMED;
+    rc -= OPTIN_ETOKENMALFORMED;
     *ret = respond(rq, refusals[rc].page, refusals[rc].outcome, "");
     return -1;
 }
@@ -464,115 +465,67 @@ static enum MHD_Result unsub_post(struct request *rq)
 
 /* --- /c/TOKEN --- */
 
-struct confirm_args {
-    const char *token;
-    int64_t ttl;
-    struct change_ctx cc;
-    char list[CONSENT_SOURCE_MAX];
-    char addr[256];
+/* The page and log outcome of each answer a confirmation code can get. */
+static const struct confirm_answer {
+    int rc;
+    enum unsubd_page page;
+    const char *outcome;
+} confirm_answers[] = {
+    {0, PAGE_CONFIRM_DONE, "confirmed"},
+    {OPTIN_ECODEUNKNOWN, PAGE_CONFIRM_UNKNOWN, "confirm-code-unknown"},
+    {OPTIN_ECODEEXPIRED, PAGE_CONFIRM_EXPIRED, "confirm-code-expired"},
+    {OPTIN_ENOTPENDING, PAGE_CONFIRM_REVOKED, "confirm-not-pending"},
 };
 
-/* confirm_txn - write callback of the confirmation */
-static int confirm_txn(struct store_txn *txn, void *arg)
+/* confirm_answer - the answer for a consent_code_check/consent_confirm result; NULL: store failure */
+static const struct confirm_answer *confirm_answer(int rc)
 {
-    struct confirm_args *a = arg;
-
-    return consent_confirm(txn, a->token, a->ttl, &a->cc, a->list, a->addr);
+    for (size_t i = 0; i < sizeof(confirm_answers) / sizeof(confirm_answers[0]); i++)
+        if (confirm_answers[i].rc == rc)
+            return &confirm_answers[i];
+    return NULL;
 }
 
-/* confirm_token_ok - a random confirmation token: base64url, as consent_subscribe makes them */
-static int confirm_token_ok(const char *t)
-{
-    size_t len = strlen(t);
-
-    if (len == 0 || len >= CONSENT_TOKEN_BUFSZ)
-        return 0;
-    return strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == len;
-}
-
-/* pending_parse - time, list and address of a stored confirmation token (see BUGS); -1 if not */
-static int pending_parse(const unsigned char *v, size_t vlen, int64_t *created, char *list,
-                         char *addr)
-{
-    const unsigned char *nul;
-    size_t llen, alen;
-    uint64_t t = 0;
-
-    if (vlen < 10 || (nul = memchr(v + 8, 0, vlen - 8)) == NULL)
-        return -1;
-    llen = (size_t) (nul - (v + 8));
-    alen = vlen - 9 - llen;
-    if (llen == 0 || llen >= TOKEN_LIST_BUFSZ || alen == 0 || alen >= ADDR_BUFSZ)
-        return -1;
-    for (int i = 0; i < 8; i++)
-        t = (t << 8) | v[i];
-    *created = (int64_t) t;
-    memcpy(list, v + 8, llen);
-    list[llen] = '\0';
-    memcpy(addr, nul + 1, alen);
-    addr[alen] = '\0';
-    return 0;
-}
-
-/* confirm_show - GET /c/: the button, or why the token cannot be confirmed; reads only */
+/* confirm_show - GET /c/: the button, or why the code cannot be confirmed; reads only */
 static enum MHD_Result confirm_show(struct request *rq)
 {
+    const struct confirm_answer *ans;
     struct consent_record r;
     struct store_txn *txn;
-    const void *val;
-    size_t vlen;
-    int64_t created = 0;
-    int rc, known;
+    int rc;
 
     if ((rc = store_read_begin(rq->srv->store, &txn)) != 0)
         return store_failure(rq, "read", rc);
-    rc = store_get(txn, STORE_DB_TOKEN, rq->token, strlen(rq->token), &val, &vlen);
-    known = rc == 0 && pending_parse(val, vlen, &created, rq->list, rq->addr) == 0;
-    if (known)
-        rc = consent_get(txn, rq->addr, rq->list, &r);
+    rc = consent_code_check(txn, rq->token, rq->gen->cfg->confirm_ttl, clock_now(), rq->list,
+                            rq->addr, &r);
     store_read_end(txn);
-    if (rc < 0)
+    if (rc == 0)
+        return respond(rq, PAGE_CONFIRM_FORM, "shown", "");
+    if ((ans = confirm_answer(rc)) == NULL)
         return store_failure(rq, "read", rc);
-    if (rc == STORE_NOTFOUND && !known)
-        return respond(rq, PAGE_CONFIRM_UNKNOWN, "confirm-token-unknown", "");
-    if (known && clock_now() - created > rq->gen->cfg->confirm_ttl)
-        return respond(rq, PAGE_CONFIRM_EXPIRED, "confirm-token-expired", "");
-    if (known && (rc == STORE_NOTFOUND || r.state == CONSENT_UNSUBSCRIBED))
-        return respond(rq, PAGE_CONFIRM_REVOKED, "confirm-not-pending", "");
-    return respond(rq, PAGE_CONFIRM_FORM, "shown", "");
+    return respond(rq, ans->page, ans->outcome, "");
 }
 
 /* confirm_post - POST /c/ complete: confirm when the body says confirm=yes */
 static enum MHD_Result confirm_post(struct request *rq)
 {
-    static const struct {
-        enum unsubd_page page;
-        const char *outcome;
-    } results[] = {
-        [0] = {PAGE_CONFIRM_DONE, "confirmed"},
-        [CONSENT_EBADTOKEN] = {PAGE_CONFIRM_UNKNOWN, "confirm-token-unknown"},
-        [CONSENT_EEXPIRED] = {PAGE_CONFIRM_EXPIRED, "confirm-token-expired"},
-        [CONSENT_ENOTPENDING] = {PAGE_CONFIRM_REVOKED, "confirm-not-pending"},
-    };
-    struct confirm_args a = {.token = rq->token, .ttl = rq->gen->cfg->confirm_ttl};
+    struct confirm_request a = {.code = rq->token, .ttl = rq->gen->cfg->confirm_ttl};
+    const struct confirm_answer *ans;
     int rc;
 
     if (!rq->f_confirm.seen || rq->f_confirm.too_long
         || strcasecmp(rq->f_confirm.value, FORM_CONFIRM_VALUE) != 0)
         return respond(rq, PAGE_BAD_FORM, "no-confirm-field", "");
     rq->source = "web-page";
-    a.cc = change_of(rq);
-    rc = store_write(rq->srv->store, confirm_txn, &a);
-    if (rc < 0 || rc > CONSENT_ENOTPENDING || rc == STORE_NOTFOUND)
+    a.ctx = change_of(rq);
+    rc = store_write(rq->srv->store, consent_confirm_write, &a);
+    if ((ans = confirm_answer(rc)) == NULL)
         return store_failure(rq, "confirm", rc);
     if (rc == 0) {
-        size_t alen = strnlen(a.addr, sizeof(rq->addr) - 1);
-
         snprintf(rq->list, sizeof(rq->list), "%s", a.list);
-        memcpy(rq->addr, a.addr, alen);
-        rq->addr[alen] = '\0';
+        snprintf(rq->addr, sizeof(rq->addr), "%s", a.addr);
     }
-    return respond(rq, results[rc].page, results[rc].outcome, "");
+    return respond(rq, ans->page, ans->outcome, "");
 }
 
 /* --- the request cycle --- */
@@ -683,7 +636,7 @@ static enum MHD_Result request_begin(struct request *rq, const unsigned char ip[
         return respond(rq, PAGE_METHOD, "method-not-allowed", "");
     if (rq->route == ROUTE_UNSUB && unsub_token(rq, &ret) != 0)
         return ret;
-    if (rq->route == ROUTE_CONFIRM && !confirm_token_ok(rq->token))
+    if (rq->route == ROUTE_CONFIRM && !consent_code_well_formed(rq->token))
         return respond(rq, PAGE_BAD_LINK, "token-malformed", "");
     if (rq->is_read)
         return rq->route == ROUTE_UNSUB ? unsub_show(rq) : confirm_show(rq);

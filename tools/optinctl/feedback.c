@@ -89,7 +89,7 @@ struct fb_token {
 /* What the returned message (message/rfc822 or text/rfc822-headers) tells. */
 struct fb_returned {
     struct fb_token tok;
-    char list_id[LIST_ID_BUFSZ];   /* "" when none */
+    char list_id[LIST_ID_HEADER_BUFSZ];   /* "" when none */
     char msgid[256];               /* "" when none */
     char rcpt[ADDR_BUFSZ];         /* X-HmXmrOriginalRecipient, "" when none */
 };

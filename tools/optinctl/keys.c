@@ -58,7 +58,7 @@ static const char *keys_path(const struct optinctl *ctl)
 /* keys_exit - exit status for a token_keys_load/generate result */
 static int keys_exit(int rc, int creating)
 {
-    if (rc == TOKEN_EMALFORMED)
+    if (rc == OPTIN_EKEYFILE)
         return EX_DATAERR;
     if (rc == -EACCES || rc == -EPERM || rc == -EROFS)
         return EX_NOPERM;
@@ -93,11 +93,11 @@ static int keygen_run(struct optinctl *ctl, int argc, char **argv)
 static int token_decode(const struct optinctl *ctl, const struct token_keys *keys,
                         const char *token)
 {
-    char list[TOKEN_LIST_BUFSZ], addr[ADDR_BUFSZ], shown[CTL_PRINTABLE_BUFSZ];
+    char list[LIST_ID_BUFSZ], addr[ADDR_BUFSZ], shown[CTL_PRINTABLE_BUFSZ];
     int rc = token_open(keys, token, strlen(token), list, addr);
 
-    if (rc != TOKEN_OK) {
-        ctl_error(ctl, "%s: %s", ctl_printable(token, shown), token_strerror(rc));
+    if (rc != 0) {
+        ctl_error(ctl, "%s: %s", ctl_printable(token, shown), optin_strerror(rc));
         return EX_DATAERR;
     }
     printf("list=%s address=%s\n", list, addr);
@@ -151,7 +151,7 @@ static int token_run(struct optinctl *ctl, int argc, char **argv)
         return keys_usage(TOKEN_USAGE, 0);
     if (path == NULL)
         path = keys_path(ctl);
-    if ((rc = token_keys_load(path, &keys, err, sizeof(err))) != TOKEN_OK) {
+    if ((rc = token_keys_load(path, &keys, err, sizeof(err))) != 0) {
         ctl_error(ctl, "%s", err);
         return keys_exit(rc, 0);
     }

@@ -73,16 +73,13 @@ void ctl_error(const struct optinctl *ctl, const char *fmt, ...)
 /* ctl_store_exit - exit status for a store or consent return code */
 int ctl_store_exit(int rc)
 {
+    if (optin_is_caller_error(rc))
+        return EX_DATAERR;
     switch (rc) {
     case 0:
         return EX_OK;
-    case STORE_NOTFOUND:
+    case OPTIN_NOTFOUND:
         return EXIT_DENY;
-    case CONSENT_EBADTOKEN:
-    case CONSENT_EEXPIRED:
-    case CONSENT_ENOTPENDING:
-    case CONSENT_EINVAL:
-        return EX_DATAERR;
     case -ENOENT:
         return EX_NOINPUT;
     case -EACCES:
@@ -96,7 +93,7 @@ int ctl_store_exit(int rc)
     case -ENOSPC:
         return EX_IOERR;
     default:
-        return store_is_transient(rc) ? EX_TEMPFAIL : EX_SOFTWARE;
+        return optin_is_transient(rc) ? EX_TEMPFAIL : EX_SOFTWARE;
     }
 }
 
@@ -115,7 +112,7 @@ int ctl_open_store(struct optinctl *ctl, int readonly, int nosync)
 
     if ((rc = store_open(&opt, &ctl->store, err, sizeof(err))) != 0) {
         ctl_error(ctl, "%s", err);
-        return rc == -ENOENT || rc == STORE_NOTFOUND ? EX_NOINPUT : ctl_store_exit(rc);
+        return rc == -ENOENT || rc == OPTIN_NOTFOUND ? EX_NOINPUT : ctl_store_exit(rc);
     }
     return EX_OK;
 }
@@ -229,19 +226,14 @@ static struct change_ctx ctl_change(const struct optinctl *ctl, const char *ip, 
 /* ctl_write_result - report a failed write and map it to an exit status */
 static int ctl_write_result(const struct optinctl *ctl, const char *what, int rc)
 {
-    static const char *const consent_errors[] = {
-        [CONSENT_EBADTOKEN] = "unknown confirmation token",
-        [CONSENT_EEXPIRED] = "confirmation token expired",
-        [CONSENT_ENOTPENDING] = "nothing pending to confirm (unsubscribed since?)",
-        [CONSENT_EINVAL] = "a field is too long (source, ip or policy version)",
-    };
-
     if (rc == 0)
         return EX_OK;
-    if (rc >= CONSENT_EBADTOKEN && rc <= CONSENT_EINVAL)
-        ctl_error(ctl, "%s: %s", what, consent_errors[rc]);
-    else if (rc != STORE_NOTFOUND)
-        ctl_error(ctl, "%s: %s", what, store_strerror(rc));
+    if (rc == OPTIN_EFIELD)
+        ctl_error(ctl, "%s: a field is too long (source, ip or policy version)", what);
+    else if (rc == OPTIN_ENOTPENDING)
+        ctl_error(ctl, "%s: nothing pending to confirm (unsubscribed since?)", what);
+    else if (rc != OPTIN_NOTFOUND)
+        ctl_error(ctl, "%s: %s", what, optin_strerror(rc));
     return ctl_store_exit(rc);
 }
 

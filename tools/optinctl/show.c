@@ -17,7 +17,7 @@
  *	gives the same as one JSON object, history events as stored.
  *
  *	stats counts records per list and state, suppressions per reason
- *	and kind, pending confirmation tokens, history events, and shows map
+ *	and kind, pending confirmation codes, history events, and shows map
  *	and reader-slot use.
  * DIAGNOSTICS
  *	show exits 1 when the store knows nothing of the address; both exit
@@ -92,35 +92,32 @@ static int show_event(uint64_t seq, const char *json, size_t len, void *arg)
     return 0;
 }
 
-/* show_suppressions - every suppression covering the target, strongest first */
-static int show_suppressions(struct store_txn *txn, const char *target, json_t *out,
-                             struct suppress_record *first, int *have_first)
-{
-    char keys[3][ADDR_BUFSZ + 2];
-    struct suppress_record sup;
-    int nkeys = 0, rc;
+/* What show collects of the suppressions: the JSON list and the one that governs. */
+struct show_sups {
+    const char *target;
+    json_t *out;
+    struct suppress_record first;
+    int have_first;
+};
 
-    snprintf(keys[nkeys++], sizeof(keys[0]), "%s", target);
-    if (target[0] != '@') {
-        keys[nkeys][0] = '#';
-        store_address_hash(store_txn_store(txn), target, keys[nkeys++] + 1);
-        snprintf(keys[nkeys++], sizeof(keys[0]), "@%s", addr_domain(target));
+/* show_suppression - suppress_each callback: one suppression as JSON, the first kept */
+static int show_suppression(enum suppress_scope scope, const struct suppress_record *sup, void *arg)
+{
+    struct show_sups *ss = arg;
+    char key[ADDR_BUFSZ + 2];
+
+    if (!ss->have_first) {
+        ss->first = *sup;
+        ss->have_first = 1;
     }
-    *have_first = 0;
-    for (int i = 0; i < nkeys; i++) {
-        if ((rc = suppress_get(txn, keys[i], &sup)) == STORE_NOTFOUND)
-            continue;
-        if (rc != 0)
-            return rc;
-        if (!*have_first) {
-            *first = sup;
-            *have_first = 1;
-        }
-        json_array_append_new(out, json_pack("{s:s, s:s, s:o, s:s}", "key",
-                                             keys[i][0] == '#' ? "erased-address hash" : keys[i],
-                                             "reason", suppress_reason_name(sup.reason), "since",
-                                             json_time(sup.since), "source", sup.source));
-    }
+    if (scope == SUPPRESS_SCOPE_DOMAIN)
+        snprintf(key, sizeof(key), "@%s", addr_domain(ss->target));
+    else
+        snprintf(key, sizeof(key), "%s", scope == SUPPRESS_SCOPE_ERASED ? "erased-address hash"
+                 : ss->target);
+    json_array_append_new(ss->out, json_pack("{s:s, s:s, s:o, s:s}", "key", key, "reason",
+                                             suppress_reason_name(sup->reason), "since",
+                                             json_time(sup->since), "source", sup->source));
     return 0;
 }
 
@@ -147,9 +144,12 @@ static void show_records(struct optinctl *ctl, const struct show_state *ss,
         for (size_t i = 0; i < ss->nrecs; i++)
             if (strcmp(ss->recs[i].list, list->id) == 0)
                 rec = &ss->recs[i].rec;
-        decide(list, rec, sup, ctl->now, &d);
-        json_object_set_new(verdicts, list->id, json_pack("{s:s, s:s}", "verdict",
-                            d.allow ? "allow" : "deny", "reason", decision_reason_name(d.reason)));
+        if (decide(list, rec, sup, ctl->now, &d) != 0)
+            json_object_set_new(verdicts, list->id, json_pack("{s:s, s:s}", "verdict", "unknown",
+                                "reason", "damaged record (the milter temp-fails it)"));
+        else
+            json_object_set_new(verdicts, list->id, json_pack("{s:s, s:s}", "verdict",
+                                d.allow ? "allow" : "deny", "reason", decision_reason_name(d.reason)));
     }
 }
 
@@ -157,10 +157,10 @@ static void show_records(struct optinctl *ctl, const struct show_state *ss,
 static int show_collect(struct optinctl *ctl, const char *target, json_t **out)
 {
     struct show_state ss = {.addr = target};
-    struct suppress_record sup;
+    struct show_sups sups = {.target = target, .out = json_array()};
     struct store_txn *txn;
-    json_t *sups = json_array(), *lists = json_array(), *verdicts = json_object();
-    int rc, have_sup = 0;
+    json_t *lists = json_array(), *verdicts = json_object();
+    int rc;
 
     ss.history = json_array();
     if ((ss.recs = calloc(SHOW_LISTS_MAX, sizeof(*ss.recs))) == NULL) {
@@ -169,7 +169,7 @@ static int show_collect(struct optinctl *ctl, const char *target, json_t **out)
     }
     if ((rc = store_read_begin(ctl->store, &txn)) != 0)
         goto free_json;
-    rc = show_suppressions(txn, target, sups, &sup, &have_sup);
+    rc = suppress_each(txn, target, show_suppression, &sups);
     if (rc == 0)
         rc = store_scan(txn, STORE_DB_CONSENT, target, strlen(target) + 1, show_list, &ss);
     if (rc == 0)
@@ -177,15 +177,15 @@ static int show_collect(struct optinctl *ctl, const char *target, json_t **out)
     store_read_end(txn);
     if (rc != 0)
         goto free_json;
-    show_records(ctl, &ss, have_sup ? &sup : NULL, lists, verdicts);
-    *out = json_pack("{s:s, s:o, s:o, s:o, s:o}", "address", target, "suppressions", sups,
+    show_records(ctl, &ss, sups.have_first ? &sups.first : NULL, lists, verdicts);
+    *out = json_pack("{s:s, s:o, s:o, s:o, s:o}", "address", target, "suppressions", sups.out,
                      "lists", lists, "decisions_now", verdicts, "history", ss.history);
     free(ss.recs);
     return 0;
 
 free_json:
     free(ss.recs);
-    json_decref(sups);
+    json_decref(sups.out);
     json_decref(lists);
     json_decref(verdicts);
     json_decref(ss.history);
@@ -281,7 +281,7 @@ int cmd_show(struct optinctl *ctl, int argc, char **argv)
     if ((rc = ctl_open_store(ctl, 1, 0)) != EX_OK)
         return rc;
     if ((rc = show_collect(ctl, target, &doc)) != 0) {
-        ctl_error(ctl, "%s: %s", target, store_strerror(rc));
+        ctl_error(ctl, "%s: %s", target, optin_strerror(rc));
         return EX_TEMPFAIL;
     }
     found = json_array_size(json_object_get(doc, "suppressions"))
@@ -375,7 +375,7 @@ static json_t *stats_json(const struct stats_state *st, const struct store_stats
                      "addresses", (json_int_t) st->suppress_by_kind[0],
                      "domains", (json_int_t) st->suppress_by_kind[1],
                      "erased", (json_int_t) st->suppress_by_kind[2],
-                     "pending_tokens", (json_int_t) ss->entries[STORE_DB_TOKEN],
+                     "pending_confirmations", (json_int_t) ss->entries[STORE_DB_CONFIRM],
                      "history_events", (json_int_t) ss->entries[STORE_DB_HISTORY],
                      "damaged_records", (json_int_t) st->damaged,
                      "store", "map_size", (json_int_t) ss->map_size,
@@ -399,8 +399,8 @@ static void print_stats(const struct stats_state *st, const struct store_stats *
     printf(" (addresses=%llu domains=%llu erased=%llu)\n",
            (unsigned long long) st->suppress_by_kind[0], (unsigned long long) st->suppress_by_kind[1],
            (unsigned long long) st->suppress_by_kind[2]);
-    printf("pending tokens: %llu\nhistory events: %llu\n",
-           (unsigned long long) ss->entries[STORE_DB_TOKEN],
+    printf("pending confirmation codes: %llu\nhistory events: %llu\n",
+           (unsigned long long) ss->entries[STORE_DB_CONFIRM],
            (unsigned long long) ss->entries[STORE_DB_HISTORY]);
     if (st->damaged)
         printf("damaged records: %llu\n", (unsigned long long) st->damaged);
@@ -446,7 +446,7 @@ int cmd_stats(struct optinctl *ctl, int argc, char **argv)
     if (rc == 0)
         rc = store_stat(ctl->store, &ss);
     if (rc != 0) {
-        ctl_error(ctl, "stats: %s", store_strerror(rc));
+        ctl_error(ctl, "stats: %s", optin_strerror(rc));
         free(st.lists);
         return EX_TEMPFAIL;
     }

@@ -1,0 +1,112 @@
+/*
+ * NAME
+ *	feedback 3
+ * SUMMARY
+ *	what bounces, complaints and mailto opt-outs do to the store
+ * SYNOPSIS
+ *	#include "consent/consent.h"
+ *
+ *	int	consent_feedback_suppress(txn, addr, reason, note, ctx, &outcome)
+ *	int	consent_feedback_unsubscribe(txn, list, addr, all_reason, note, ctx, &outcome)
+ *	const char *feedback_outcome_name(o)
+ * DESCRIPTION
+ *	Reports from mail feedback never weaken an opt-out: an existing
+ *	suppression of the address is kept unless it is a bounce and the
+ *	new one is an opt-out (complaint, global unsubscribe, manual), which
+ *	then replaces it; an erased address is never written again; and
+ *	what is already so is not written twice, so the same report applied
+ *	again changes nothing. Which report means what is decided in
+ *	policy/feedback; this is how the decision lands in the store.
+ * DIAGNOSTICS
+ *	0 on success, OPTIN_NOTFOUND, an OPTIN_E* code for the caller's
+ *	mistakes, or a negative store error (-EBADMSG for a damaged record);
+ *	see status.h. Nothing here logs.
+ * SEE ALSO
+ *	consent.h, store(3), history(3), optinctl(1)
+ */
+
+#include <string.h>
+
+#include <jansson.h>
+
+#include "consent/consent.h"
+#include "consent/consent_int.h"
+
+static const char *const feedback_outcome_names[] = {
+    [FEEDBACK_APPLIED] = "applied",
+    [FEEDBACK_UPGRADED] = "upgraded",
+    [FEEDBACK_UNCHANGED] = "unchanged",
+    [FEEDBACK_ERASED] = "erased",
+};
+
+#define TABLE_LEN(t) (sizeof(t) / sizeof((t)[0]))
+
+/* feedback_outcome_name - text of a feedback outcome */
+const char *feedback_outcome_name(enum feedback_outcome o)
+{
+    return (unsigned) o < TABLE_LEN(feedback_outcome_names) ? feedback_outcome_names[o] : "?";
+}
+
+/* consent_feedback_suppress - suppress an address without weakening an opt-out */
+int consent_feedback_suppress(struct store_txn *txn, const char *addr, enum suppress_reason reason,
+                              const struct feedback_note *note, const struct change_ctx *ctx,
+                              enum feedback_outcome *outcome)
+{
+    struct suppress_record old;
+    int rc, upgrade;
+    json_t *ev;
+
+    *outcome = FEEDBACK_UNCHANGED;
+    if (addr[0] == '@' || addr[0] == '#' || reason == SUPPRESS_NONE)
+        return OPTIN_EFIELD;
+    if ((rc = address_erased(txn, addr)) != 0) {
+        if (rc > 0)
+            *outcome = FEEDBACK_ERASED;
+        return rc > 0 ? 0 : rc;
+    }
+    /* an own suppression stands, unless a bounce is now known to be an opt-out */
+    if ((rc = suppress_get(txn, addr, &old)) != 0 && rc != OPTIN_NOTFOUND)
+        return rc;
+    upgrade = rc == 0 && old.reason == SUPPRESS_BOUNCE && reason != SUPPRESS_BOUNCE;
+    if (rc == 0 && !upgrade)
+        return 0;
+    if ((rc = suppress_put(txn, addr, reason, ctx->now, ctx->source)) != 0)
+        return rc;
+    ev = json_object();
+    json_object_set_new(ev, "event", json_string("suppress"));
+    json_object_set_new(ev, "reason", json_string(suppress_reason_name(reason)));
+    if (upgrade)
+        json_object_set_new(ev, "replaces", json_string(suppress_reason_name(SUPPRESS_BOUNCE)));
+    *outcome = upgrade ? FEEDBACK_UPGRADED : FEEDBACK_APPLIED;
+    return history_append(txn, addr, feedback_event(ev, note), ctx);
+}
+
+/* consent_feedback_unsubscribe - one list, or every list plus a suppression, never twice */
+int consent_feedback_unsubscribe(struct store_txn *txn, const char *list, const char *addr,
+                                 enum suppress_reason all_reason, const struct feedback_note *note,
+                                 const struct change_ctx *ctx, enum feedback_outcome *outcome)
+{
+    int rc, written = 0;
+
+    *outcome = FEEDBACK_UNCHANGED;
+    if (addr[0] == '@' || addr[0] == '#'
+        || (list == NULL && all_reason != SUPPRESS_GLOBAL_UNSUB && all_reason != SUPPRESS_COMPLAINT))
+        return OPTIN_EFIELD;
+    if ((rc = address_erased(txn, addr)) != 0) {
+        if (rc > 0)
+            *outcome = FEEDBACK_ERASED;
+        return rc > 0 ? 0 : rc;
+    }
+    if (list != NULL) {
+        rc = unsubscribe_record(txn, list, addr, ctx, note, &written);
+        if (rc == 0 && written)
+            *outcome = FEEDBACK_APPLIED;
+        return rc;
+    }
+    rc = unsubscribe_all_lists(txn, addr, ctx, note, &written);
+    if (rc != 0 || (rc = consent_feedback_suppress(txn, addr, all_reason, note, ctx, outcome)) != 0)
+        return rc;
+    if (written && *outcome == FEEDBACK_UNCHANGED)
+        *outcome = FEEDBACK_APPLIED;
+    return 0;
+}

@@ -1,0 +1,373 @@
+/*
+ * NAME
+ *	record 3
+ * SUMMARY
+ *	consent records and suppressions: stored form and lookups
+ * SYNOPSIS
+ *	#include "consent/consent.h"
+ *
+ *	int	consent_get(txn, addr, list, struct consent_record *out)
+ *	int	consent_decode(val, vlen, out), suppress_decode(val, vlen, out)
+ *	int	suppress_lookup(txn, addr, out), suppress_get(txn, target, out)
+ *	int	suppress_each(txn, target, fn, arg)
+ *	const char *consent_state_name(s), consent_method_name(m), suppress_reason_name(r)
+ * DESCRIPTION
+ *	Every address is normalized by the caller (addr.c). Keys:
+ * .IP consent
+ *	"address\0list": a record of state (pending, confirmed,
+ *	unsubscribed), method (single, double, import), times of consent,
+ *	confirmation and last change, source, subscriber IP and
+ *	privacy-policy version, in a small versioned binary form so the
+ *	milter's lookup costs no parsing.
+ * .IP suppress
+ *	"address" or "@domain": reason, time and source. Erased addresses
+ *	are kept as "#hash" in a database of their own, so the lookup can
+ *	skip computing the hash while there are none.
+ * .PP
+ *	suppress_each() is the one lookup order of suppressions: the
+ *	address itself, its erased-address hash, then its domain; the first
+ *	one found governs (suppress_lookup). Everything that asks "is this
+ *	address suppressed?" asks it here, optinctl show included.
+ * DIAGNOSTICS
+ *	0 on success, OPTIN_NOTFOUND, an OPTIN_E* code for the caller's
+ *	mistakes, or a negative store error (-EBADMSG for a damaged record);
+ *	see status.h. Nothing here logs.
+ * SEE ALSO
+ *	consent.h, store(3), history(3), optinctl(1)
+ */
+
+#include <errno.h>
+#include <string.h>
+
+#include "consent/consent.h"
+#include "consent/consent_int.h"
+#include "mail/addr.h"
+#include "util/bytes.h"
+
+#define RECORD_FIXED 28           /* version, state, method, pad, 3 x int64 */
+#define RECORD_MAX (RECORD_FIXED + 3 + CONSENT_SOURCE_MAX + CONSENT_IP_MAX + CONSENT_POLICY_MAX)
+
+static const char *const state_names[] = {
+    [CONSENT_NONE] = "none",
+    [CONSENT_PENDING] = "pending",
+    [CONSENT_CONFIRMED] = "confirmed",
+    [CONSENT_UNSUBSCRIBED] = "unsubscribed",
+};
+
+static const char *const method_names[] = {
+    [METHOD_NONE] = "none",
+    [METHOD_SINGLE] = "single",
+    [METHOD_DOUBLE] = "double",
+    [METHOD_IMPORT] = "import",
+};
+
+static const char *const reason_names[] = {
+    [SUPPRESS_NONE] = "none",
+    [SUPPRESS_BOUNCE] = "bounce",
+    [SUPPRESS_COMPLAINT] = "complaint",
+    [SUPPRESS_GLOBAL_UNSUB] = "global-unsubscribe",
+    [SUPPRESS_MANUAL] = "manual",
+};
+
+#define TABLE_LEN(t) (sizeof(t) / sizeof((t)[0]))
+
+/* table_name - name from a value table, "?" when out of range */
+static const char *table_name(const char *const *table, size_t len, unsigned v)
+{
+    return v < len && table[v] ? table[v] : "?";
+}
+
+/* table_parse - value from a name table, -1 when unknown */
+static int table_parse(const char *const *table, size_t len, const char *s)
+{
+    for (size_t i = 1; i < len; i++)
+        if (strcmp(table[i], s) == 0)
+            return (int) i;
+    return -1;
+}
+
+/* consent_state_name - text of a state */
+const char *consent_state_name(enum consent_state s)
+{
+    return table_name(state_names, TABLE_LEN(state_names), s);
+}
+
+/* consent_method_name - text of a method */
+const char *consent_method_name(enum consent_method m)
+{
+    return table_name(method_names, TABLE_LEN(method_names), m);
+}
+
+/* suppress_reason_name - text of a suppression reason */
+const char *suppress_reason_name(enum suppress_reason r)
+{
+    return table_name(reason_names, TABLE_LEN(reason_names), r);
+}
+
+/* consent_state_parse - state from its name */
+int consent_state_parse(const char *s)
+{
+    return table_parse(state_names, TABLE_LEN(state_names), s);
+}
+
+/* consent_method_parse - method from its name */
+int consent_method_parse(const char *s)
+{
+    return table_parse(method_names, TABLE_LEN(method_names), s);
+}
+
+/* suppress_reason_parse - reason from its name */
+int suppress_reason_parse(const char *s)
+{
+    return table_parse(reason_names, TABLE_LEN(reason_names), s);
+}
+
+/* put_str - one length-prefixed string; returns the new position */
+static size_t put_str(unsigned char *buf, size_t pos, const char *s)
+{
+    size_t len = strlen(s);
+
+    buf[pos++] = (unsigned char) len;
+    memcpy(buf + pos, s, len);
+    return pos + len;
+}
+
+/* get_str - one length-prefixed string into a bounded buffer; -1 when damaged */
+static int get_str(const unsigned char *buf, size_t len, size_t *pos, char *out, size_t outsz)
+{
+    size_t n;
+
+    if (*pos >= len || (n = buf[*pos]) >= outsz || *pos + 1 + n > len)
+        return -1;
+    memcpy(out, buf + *pos + 1, n);
+    out[n] = 0;
+    *pos += 1 + n;
+    return 0;
+}
+
+/* copy_field - bounded copy of an optional string; -1 when too long */
+int copy_field(char *dst, size_t dstsz, const char *src)
+{
+    size_t len = src ? strlen(src) : 0;
+
+    if (len >= dstsz)
+        return -1;
+    memcpy(dst, src ? src : "", len);
+    dst[len] = 0;
+    return 0;
+}
+
+/* record_encode - binary form of a consent record */
+static size_t record_encode(const struct consent_record *r, unsigned char buf[RECORD_MAX])
+{
+    size_t pos;
+
+    buf[0] = RECORD_VERSION;
+    buf[1] = (unsigned char) r->state;
+    buf[2] = (unsigned char) r->method;
+    buf[3] = 0;
+    bytes_put_i64(buf + 4, r->consented_at);
+    bytes_put_i64(buf + 12, r->confirmed_at);
+    bytes_put_i64(buf + 20, r->changed_at);
+    pos = put_str(buf, RECORD_FIXED, r->source);
+    pos = put_str(buf, pos, r->ip);
+    return put_str(buf, pos, r->policy_version);
+}
+
+/* record_decode - consent record from its binary form */
+static int record_decode(const unsigned char *buf, size_t len, struct consent_record *r)
+{
+    size_t pos = RECORD_FIXED;
+
+    if (len < RECORD_FIXED || buf[0] != RECORD_VERSION || buf[1] > CONSENT_UNSUBSCRIBED
+        || buf[2] > METHOD_IMPORT)
+        return -EBADMSG;
+    r->state = buf[1];
+    r->method = buf[2];
+    r->consented_at = bytes_get_i64(buf + 4);
+    r->confirmed_at = bytes_get_i64(buf + 12);
+    r->changed_at = bytes_get_i64(buf + 20);
+    if (get_str(buf, len, &pos, r->source, sizeof(r->source)) < 0
+        || get_str(buf, len, &pos, r->ip, sizeof(r->ip)) < 0
+        || get_str(buf, len, &pos, r->policy_version, sizeof(r->policy_version)) < 0)
+        return -EBADMSG;
+    return 0;
+}
+
+/* consent_decode - public decoder for scans */
+int consent_decode(const void *val, size_t vlen, struct consent_record *out)
+{
+    return record_decode(val, vlen, out);
+}
+
+/* consent_key - "address\0list" */
+static size_t consent_key(char *key, const char *addr, const char *list)
+{
+    size_t alen = strlen(addr), llen = strlen(list);
+
+    memcpy(key, addr, alen + 1);
+    memcpy(key + alen + 1, list, llen);
+    return alen + 1 + llen;
+}
+
+/* consent_get - record of (address, list) */
+int consent_get(struct store_txn *txn, const char *addr, const char *list,
+                struct consent_record *out)
+{
+    char key[KEY_MAX];
+    const void *val;
+    size_t vlen;
+    int rc;
+
+    if (strlen(addr) >= ADDR_BUFSZ || strlen(list) >= CONSENT_SOURCE_MAX)
+        return OPTIN_EFIELD;
+    rc = store_get(txn, STORE_DB_CONSENT, key, consent_key(key, addr, list), &val, &vlen);
+    if (rc != 0)
+        return rc;
+    return record_decode(val, vlen, out);
+}
+
+/* consent_put - write a record */
+int consent_put(struct store_txn *txn, const char *addr, const char *list,
+                       const struct consent_record *r)
+{
+    char key[KEY_MAX];
+    unsigned char buf[RECORD_MAX];
+
+    return store_put(txn, STORE_DB_CONSENT, key, consent_key(key, addr, list), buf,
+                     record_encode(r, buf));
+}
+
+/* suppress_decode - suppression record from its binary form */
+int suppress_decode(const void *val, size_t vlen, struct suppress_record *out)
+{
+    const unsigned char *v = val;
+    size_t pos = 10;
+
+    if (vlen < 10 || v[0] != RECORD_VERSION || v[1] == 0 || v[1] > SUPPRESS_MANUAL)
+        return -EBADMSG;
+    out->reason = v[1];
+    out->since = bytes_get_i64(v + 2);
+    if (get_str(v, vlen, &pos, out->source, sizeof(out->source)) < 0)
+        return -EBADMSG;
+    return 0;
+}
+
+/* suppress_db - where a suppression key lives: "#hash" keys in the erased database */
+static enum store_db suppress_db(const char *target)
+{
+    return target[0] == '#' ? STORE_DB_ERASED : STORE_DB_SUPPRESS;
+}
+
+/* suppress_get - suppression stored under exactly this key */
+int suppress_get(struct store_txn *txn, const char *target, struct suppress_record *out)
+{
+    const void *val;
+    size_t vlen;
+    int rc;
+
+    if ((rc = store_get(txn, suppress_db(target), target, strlen(target), &val, &vlen)) != 0)
+        return rc;
+    return suppress_decode(val, vlen, out);
+}
+
+/* suppress_del - remove the suppression stored under exactly this key */
+int suppress_del(struct store_txn *txn, const char *target)
+{
+    return store_del(txn, suppress_db(target), target, strlen(target));
+}
+
+/* suppress_each - every suppression covering target, in lookup order: address, erased hash, domain */
+int suppress_each(struct store_txn *txn, const char *target, suppress_fn fn, void *arg)
+{
+    char key[ADDR_BUFSZ + 2];
+    struct suppress_record sup;
+    int rc;
+
+    if (strlen(target) >= ADDR_BUFSZ)
+        return OPTIN_EFIELD;
+    if ((rc = suppress_get(txn, target, &sup)) == 0 && (rc = fn(SUPPRESS_SCOPE_OWN, &sup, arg)))
+        return rc;
+    if (rc < 0 || target[0] == '@')
+        return rc < 0 ? rc : 0;
+    if (store_count(txn, STORE_DB_ERASED) > 0) {     /* the keyed hash only when needed */
+        key[0] = '#';
+        store_address_hash(store_txn_store(txn), target, key + 1);
+        if ((rc = suppress_get(txn, key, &sup)) == 0 && (rc = fn(SUPPRESS_SCOPE_ERASED, &sup, arg)))
+            return rc;
+        if (rc < 0)
+            return rc;
+    }
+    key[0] = '@';
+    strcpy(key + 1, addr_domain(target));
+    if ((rc = suppress_get(txn, key, &sup)) == 0)
+        return fn(SUPPRESS_SCOPE_DOMAIN, &sup, arg);
+    return rc < 0 ? rc : 0;
+}
+
+/* suppress_first - suppress_each callback: keep the first and stop */
+static int suppress_first(enum suppress_scope scope, const struct suppress_record *sup, void *arg)
+{
+    (void) scope;
+    *(struct suppress_record *) arg = *sup;
+    return 1;
+}
+
+/* suppress_lookup - the suppression that governs an address: the first in lookup order */
+int suppress_lookup(struct store_txn *txn, const char *addr, struct suppress_record *out)
+{
+    int rc = suppress_each(txn, addr, suppress_first, out);
+
+    return rc == 1 ? 0 : rc == 0 ? OPTIN_NOTFOUND : rc;
+}
+
+/* suppress_put - write a suppression record */
+int suppress_put(struct store_txn *txn, const char *target, enum suppress_reason reason,
+                        int64_t since, const char *source)
+{
+    unsigned char buf[10 + 1 + CONSENT_SOURCE_MAX];
+    char src[CONSENT_SOURCE_MAX];
+    size_t len;
+
+    if (copy_field(src, sizeof(src), source) < 0)
+        return OPTIN_EFIELD;
+    buf[0] = RECORD_VERSION;
+    buf[1] = (unsigned char) reason;
+    bytes_put_i64(buf + 2, since);
+    len = put_str(buf, 10, src);
+    return store_put(txn, suppress_db(target), target, strlen(target), buf, len);
+}
+
+/* record_from_ctx - fill source, IP and policy version of a record from the change */
+int record_from_ctx(struct consent_record *r, const struct change_ctx *ctx)
+{
+    if (copy_field(r->source, sizeof(r->source), ctx->source) < 0
+        || copy_field(r->ip, sizeof(r->ip), ctx->ip) < 0
+        || copy_field(r->policy_version, sizeof(r->policy_version), ctx->policy_version) < 0)
+        return OPTIN_EFIELD;
+    return 0;
+}
+
+/* address_prefix - "address\0" as a scan prefix */
+size_t address_prefix(char *key, const char *addr)
+{
+    size_t len = strlen(addr);
+
+    memcpy(key, addr, len + 1);
+    return len + 1;
+}
+
+/* address_erased - 1 when addr was erased (its keyed hash is suppressed), 0 if not, <0 error */
+int address_erased(struct store_txn *txn, const char *addr)
+{
+    struct suppress_record sup;
+    char key[STORE_HASH_HEXSZ + 1];
+    int rc;
+
+    if (store_count(txn, STORE_DB_ERASED) == 0)
+        return 0;
+    key[0] = '#';
+    store_address_hash(store_txn_store(txn), addr, key + 1);
+    rc = suppress_get(txn, key, &sup);
+    return rc == 0 ? 1 : rc == OPTIN_NOTFOUND ? 0 : rc;
+}
