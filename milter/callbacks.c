@@ -43,6 +43,7 @@
 #include "util/log.h"
 #include "milter.h"
 #include "util/timeutil.h"
+#include "util/netaddr.h"
 
 #define WANT_ACTIONS (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_DELRCPT | SMFIF_SETSYMLIST)
 #define SKIP_STEPS (SMFIP_NOHELO | SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA)
@@ -51,24 +52,6 @@ static pthread_mutex_t session_ids_lock = PTHREAD_MUTEX_INITIALIZER;
 static const struct msg_reply stopping_reply = {
     .rcode = "451", .xcode = "4.3.2", .text = "optin-milter is restarting, try again shortly"};
 static unsigned long session_ids;
-
-/* sockaddr_to_str - printable IPv4, IPv6 or unix-socket client address */
-static void sockaddr_to_str(const struct sockaddr *sa, char *out, size_t outsz)
-{
-    const void *addr = NULL;
-
-    snprintf(out, outsz, "unknown");
-    if (sa == NULL)
-        return;
-    if (sa->sa_family == AF_INET)
-        addr = &((const struct sockaddr_in *) (const void *) sa)->sin_addr;
-    else if (sa->sa_family == AF_INET6)
-        addr = &((const struct sockaddr_in6 *) (const void *) sa)->sin6_addr;
-    else if (sa->sa_family == AF_UNIX)
-        snprintf(out, outsz, "local");
-    if (addr && inet_ntop(sa->sa_family, addr, out, (socklen_t) outsz) == NULL)
-        snprintf(out, outsz, "unknown");
-}
 
 /* step_status - a message step as a milter status, with its reply */
 static sfsistat step_status(SMFICTX *ctx, enum msg_step step, const struct msg_reply *reply)
@@ -150,7 +133,7 @@ static sfsistat mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
     (void) hostname;
     if (cc == NULL)
         return SMFIS_TEMPFAIL;
-    sockaddr_to_str(hostaddr, cc->cc_client_addr, sizeof(cc->cc_client_addr));
+    net_sockaddr_format(hostaddr, cc->cc_client_addr, sizeof(cc->cc_client_addr));
     snprintf(cc->cc_daemon_name, sizeof(cc->cc_daemon_name), "%s", daemon ? daemon : "");
     return SMFIS_CONTINUE;
 }

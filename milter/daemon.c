@@ -67,6 +67,7 @@
 
 #include "util/log.h"
 #include "milter.h"
+#include "util/netaddr.h"
 
 static pthread_mutex_t gen_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct generation *gen_current;
@@ -332,26 +333,10 @@ static int drain_transactions(int seconds)
 /* wake_listener - one connection to our own socket, so libmilter's accept loop sees the stop now */
 static void wake_listener(const char *conn)
 {
-    struct sockaddr_un sun = {.sun_family = AF_UNIX};
-    struct sockaddr_in sin = {.sin_family = AF_INET};
-    const char *path = NULL, *at;
-    int fd = -1;
+    struct net_sockspec spec;
+    int fd;
 
-    if (strncmp(conn, "unix:", 5) == 0 || strncmp(conn, "local:", 6) == 0)
-        path = strchr(conn, ':') + 1;
-    else if (conn[0] == '/')
-        path = conn;
-    if (path && strlen(path) < sizeof(sun.sun_path)) {
-        memcpy(sun.sun_path, path, strlen(path) + 1);
-        if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0)
-            (void) connect(fd, (struct sockaddr *) &sun, sizeof(sun));
-    } else if (strncmp(conn, "inet:", 5) == 0 && (at = strchr(conn, '@')) != NULL) {
-        sin.sin_port = htons((unsigned short) atoi(conn + 5));
-        if (inet_pton(AF_INET, at + 1, &sin.sin_addr) == 1
-            && (fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0)
-            (void) connect(fd, (struct sockaddr *) &sin, sizeof(sin));
-    }
-    if (fd >= 0)
+    if (net_sockspec_parse(conn, &spec) == NULL && (fd = net_sockspec_connect(&spec)) >= 0)
         close(fd);
 }
 

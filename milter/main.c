@@ -47,6 +47,7 @@
 #include "util/log.h"
 #include "util/process.h"
 #include "milter.h"
+#include "util/netaddr.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "dev"
@@ -90,20 +91,17 @@ static int parse_options(int argc, char **argv, struct options *opt)
     return optind == argc ? 0 : usage();
 }
 
-/* socket_path - the file of a unix: socket, or NULL */
-static const char *socket_path(const char *conn)
+/* socket_path - the file of a unix-domain socket spec, or NULL */
+static const char *socket_path(const char *conn, struct net_sockspec *spec)
 {
-    if (strncmp(conn, "unix:", 5) == 0)
-        return conn + 5;
-    if (strncmp(conn, "local:", 6) == 0)
-        return conn + 6;
-    return conn[0] == '/' ? conn : NULL;
+    return net_sockspec_parse(conn, spec) == NULL && spec->kind == SOCKSPEC_UNIX ? spec->path : NULL;
 }
 
 /* setup_socket - register, open the socket, set its mode and group */
 static int setup_socket(const struct optin_config *cfg, const char *conn)
 {
-    const char *path = socket_path(conn);
+    struct net_sockspec spec;
+    const char *path = socket_path(conn, &spec);
     struct group *gr;
 
     if (smfi_setconn((char *) conn) != MI_SUCCESS || smfi_register(optin_filter) != MI_SUCCESS
@@ -181,6 +179,7 @@ int main(int argc, char **argv)
     struct options opt = {.config = OPTIN_DEFAULT_CONFIG};
     struct optin_config *cfg;
     struct spf *spf;
+    struct net_sockspec spec;
     const char *conn, *path;
     char err[16384];
     int rc, left, running;
@@ -229,7 +228,7 @@ int main(int argc, char **argv)
     }
     if (cfg->pidfile && unlink(cfg->pidfile) < 0 && errno != ENOENT)
         log_warn("pidfile %s: %s", cfg->pidfile, strerror(errno));
-    if ((path = socket_path(conn)) != NULL)
+    if ((path = socket_path(conn, &spec)) != NULL)
         unlink(path);
     config_free(cfg);
     log_info("stopped");

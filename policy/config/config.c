@@ -86,6 +86,7 @@
 #include "config/config_keys.h"
 #include "util/timeutil.h"
 #include "unsubscribe/unsubscribe.h"
+#include "util/text.h"
 
 /* Where config_load() is: the result so far and the error text. */
 struct load_ctx {
@@ -98,7 +99,8 @@ struct load_ctx {
 };
 
 #define PREFIX_MAX 64
-#define VALUE_SHOWN 48
+#define VALUE_SHOWN 48                 /* characters of a bad value shown */
+#define SHOWN_BUFSZ (VALUE_SHOWN * 4 + 4)
 
 
 
@@ -158,14 +160,9 @@ static void report(struct load_ctx *ctx, const config_setting_t *s, const char *
 }
 
 /* shown - a value cut short and with control characters replaced, for messages */
-static const char *shown(const char *text, char buf[VALUE_SHOWN + 4])
+static const char *shown(const char *text, char buf[SHOWN_BUFSZ])
 {
-    size_t i;
-
-    for (i = 0; text[i] != '\0' && i < VALUE_SHOWN; i++)
-        buf[i] = (unsigned char) text[i] < 0x20 || text[i] == 0x7f ? '?' : text[i];
-    strcpy(buf + i, text[i] != '\0' ? "..." : "");
-    return buf;
+    return text_escape(text, strlen(text), VALUE_SHOWN, TEXT_QUESTION, buf, SHOWN_BUFSZ);
 }
 
 /* type_name - a libconfig type as the messages name it */
@@ -226,7 +223,7 @@ void cfg_load_scalar(struct load_ctx *ctx, const config_setting_t *s,
                         const struct key_def *k, void *base, const char *prefix)
 {
     char num[32];
-    char seen[VALUE_SHOWN + 4];
+    char seen[SHOWN_BUFSZ];
     const char *text = scalar_text(s, num, sizeof num);
     const char *reason = set_value(k, text, base);
 
@@ -241,7 +238,7 @@ void cfg_load_strings(struct load_ctx *ctx, const config_setting_t *s,
     struct string_list *sl = field_of(base, k);
     int n = config_setting_length(s);
     char key[PREFIX_MAX];
-    char seen[VALUE_SHOWN + 4];
+    char seen[SHOWN_BUFSZ];
 
     cfg_release_strings(sl);
     if (n <= 0)

@@ -34,19 +34,17 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/un.h>
 
 #include "config/config_keys.h"
 #include "util/timeutil.h"
 #include "unsubscribe/unsubscribe.h"
+#include "util/netaddr.h"
 
 struct name_value {
     const char *name;
@@ -146,48 +144,12 @@ static const char *check_positive_duration(const char *text)
     return NULL;
 }
 
-/* check_socket_path - an absolute path that fits in sun_path */
-static const char *check_socket_path(const char *path)
-{
-    if (*path != '/')
-        return "expected an absolute socket path after unix:";
-    if (strlen(path) >= sizeof(((struct sockaddr_un *) 0)->sun_path))
-        return "expected a socket path shorter than 108 bytes";
-    return NULL;
-}
-
-/* check_socket_port - PORT or PORT@HOST: a port number or service name, an optional host */
-static const char *check_socket_port(const char *spec)
-{
-    static const char reason[] = "expected inet:PORT@HOST with a port from 1 to 65535";
-    size_t n = strcspn(spec, "@");
-    size_t digits = strspn(spec, "0123456789");
-    size_t i;
-
-    if (n == 0 || (spec[n] == '@' && spec[n + 1] == '\0'))
-        return reason;
-    if (digits == n)
-        return n <= 5 && atol(spec) >= 1 && atol(spec) <= 65535 ? NULL : reason;
-    for (i = 0; i < n; i++)
-        if (!(spec[i] == '-' || (spec[i] >= 'a' && spec[i] <= 'z') || (spec[i] >= '0' && spec[i] <= '9')))
-            return reason;
-    return NULL;
-}
-
 /* check_socket - a libmilter connection spec: unix:/path, local:/path, inet:PORT@HOST, inet6:... or /path */
 static const char *check_socket(const char *text)
 {
-    if (strncmp(text, "unix:", 5) == 0)
-        return check_socket_path(text + 5);
-    if (strncmp(text, "local:", 6) == 0)
-        return check_socket_path(text + 6);
-    if (strncmp(text, "inet:", 5) == 0)
-        return check_socket_port(text + 5);
-    if (strncmp(text, "inet6:", 6) == 0)
-        return check_socket_port(text + 6);
-    if (*text == '/')
-        return check_socket_path(text);
-    return "expected unix:/PATH, inet:PORT@HOST or inet6:PORT@HOST";
+    struct net_sockspec spec;
+
+    return net_sockspec_parse(text, &spec);
 }
 
 /* check_log_target - "syslog" or "stderr" */
@@ -308,21 +270,12 @@ static const char *check_unsubscribe_mailto(const char *text)
 /* check_egress_ip - an IPv4 or IPv6 address our MTA sends from; never loopback or unspecified */
 static const char *check_egress_ip(const char *text)
 {
-    static const char reason[] = "expected an IPv4 or IPv6 address this MTA sends from, "
-                                 "not loopback or unspecified (libspf2 passes loopback unchecked)";
-    struct in_addr a4;
-    struct in6_addr a6;
+    struct net_ip ip;
 
-    if (inet_pton(AF_INET, text, &a4) == 1) {
-        uint32_t h = ntohl(a4.s_addr);
-
-        return (h >> 24) == 127 || h == 0 ? reason : NULL;
-    }
-    if (inet_pton(AF_INET6, text, &a6) != 1)
-        return reason;
-    if (IN6_IS_ADDR_LOOPBACK(&a6) || IN6_IS_ADDR_UNSPECIFIED(&a6)
-        || (IN6_IS_ADDR_V4MAPPED(&a6) && (a6.s6_addr[12] == 127 || a6.s6_addr[12] == 0)))
-        return reason;
+    if (net_ip_parse(text, strlen(text), &ip) != 0 || net_ip_is_loopback(&ip)
+        || net_ip_is_unspecified(&ip))
+        return "expected an IPv4 or IPv6 address this MTA sends from, "
+               "not loopback or unspecified (libspf2 passes loopback unchecked)";
     return NULL;
 }
 

@@ -90,6 +90,7 @@
 
 #include "enforce/journal.h"
 #include "util/timeutil.h"
+#include "util/text.h"
 
 #define JOURNAL_MODE 0640
 #define JOURNAL_FLAGS (O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC)
@@ -113,60 +114,6 @@ static int open_path(const char *path)
     return fd >= 0 ? fd : -errno;
 }
 
-/* utf8_length - length of the valid UTF-8 sequence at s, or 0 if it is not one */
-static size_t utf8_length(const unsigned char *s)
-{
-    unsigned char c = s[0];
-    size_t n, i;
-    uint32_t cp;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    for (i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff))
-        || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
-/* repaired - a copy of s with each byte outside valid UTF-8 replaced by U+FFFD */
-static char *repaired(const char *s)
-{
-    static const char replacement[] = "\xef\xbf\xbd";
-    const unsigned char *p = (const unsigned char *) s;
-    char *copy = malloc(strlen(s) * 3 + 1);
-    size_t len = 0, n;
-
-    if (copy == NULL)
-        return NULL;
-    for (; *p != '\0'; p += n > 0 ? n : 1) {
-        n = utf8_length(p);
-        if (n > 0)
-            memcpy(copy + len, p, n);
-        else
-            memcpy(copy + len, replacement, 3);
-        len += n > 0 ? n : 3;
-    }
-    copy[len] = '\0';
-    return copy;
-}
-
 /* add_string - set obj[key] to the string value, if there is one; 0 or -1 */
 static int add_string(json_t *obj, const char *key, const char *value)
 {
@@ -175,7 +122,7 @@ static int add_string(json_t *obj, const char *key, const char *value)
 
     if (value == NULL)
         return 0;
-    if ((s = json_string(value)) == NULL && (fixed = repaired(value)) != NULL) {
+    if ((s = json_string(value)) == NULL && (fixed = text_repair(value)) != NULL) {
         s = json_string(fixed);      /* NULL only when out of memory */
         free(fixed);
     }

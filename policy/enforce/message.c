@@ -89,20 +89,16 @@
 #include "enforce/message.h"
 #include "util/timeutil.h"
 #include "unsubscribe/unsubscribe.h"
+#include "util/text.h"
 
 #define SHOWN_BUFSZ 300
 #define SPF_TRACE_HEADER "X-Optin-SPF"
 #define SPF_NOTE_BUFSZ 400
 
-/* shown - a recipient fit for a log line and a reply: control bytes as ?, cut */
+/* shown - a recipient fit for a log line and a reply: control bytes and % as ?, cut */
 static const char *shown(const char *raw, char buf[SHOWN_BUFSZ])
 {
-    size_t o = 0;
-
-    for (; *raw && o + 1 < SHOWN_BUFSZ; raw++)
-        buf[o++] = (unsigned char) *raw < 0x20 || *raw == 0x7f || *raw == '%' ? '?' : *raw;
-    buf[o] = 0;
-    return buf;
+    return text_escape(raw, strlen(raw), 0, TEXT_QUESTION | TEXT_PERCENT, buf, SHOWN_BUFSZ);
 }
 
 /* msg_mode - the mode of the message's list */

@@ -101,7 +101,6 @@
 #define _GNU_SOURCE
 #endif
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
@@ -112,7 +111,6 @@
 #include <time.h>
 
 /* spf.h of libspf2 is not self-contained: these first, in this order */
-#include <netinet/in.h>
 #include <arpa/nameser.h>
 #include <netdb.h>
 #include <spf2/spf.h>
@@ -121,6 +119,8 @@
 
 #include "util/log.h"
 #include "mail/spf.h"
+#include "util/text.h"
+#include "util/netaddr.h"
 
 #define CACHE_BUCKETS 256
 #define CACHE_MAX 4096
@@ -228,14 +228,11 @@ static void copy(char *dst, size_t size, const char *src)
     dst[n] = '\0';
 }
 
-/* printable - text for a log line: control bytes, non-ASCII and % become ? */
+/* printable - libspf2's text for a log line: control bytes, non-ASCII and % become ? */
 static void printable(char *dst, size_t size, const char *src)
 {
-    size_t i = 0;
-
-    for (; src && *src && i + 1 < size; src++)
-        dst[i++] = (unsigned char) *src < 0x20 || (unsigned char) *src > 0x7e || *src == '%' ? '?' : *src;
-    dst[i] = '\0';
+    src = src ? src : "";
+    text_escape(src, strlen(src), 0, TEXT_ASCII | TEXT_QUESTION | TEXT_PERCENT, dst, size);
 }
 
 /* mono_deadline - CLOCK_MONOTONIC now plus ms */
@@ -549,22 +546,13 @@ static int identity(const struct spf_request *rq, struct identity *id, struct sp
 /* egress_parse - canonical text of an egress address; 4 or 6, 0 when unusable */
 static int egress_parse(const char *text, char out[SPF_ADDR_BUFSZ])
 {
-    struct in_addr a4;
-    struct in6_addr a6;
+    struct net_ip ip;
 
-    if (text == NULL)
-        return 0;
-    if (inet_pton(AF_INET, text, &a4) == 1) {
-        uint32_t h = ntohl(a4.s_addr);
-
-        if ((h >> 24) == 127 || h == 0)
-            return 0;       /* loopback always passes in libspf2 */
-        return inet_ntop(AF_INET, &a4, out, SPF_ADDR_BUFSZ) ? 4 : 0;
-    }
-    if (inet_pton(AF_INET6, text, &a6) != 1 || IN6_IS_ADDR_LOOPBACK(&a6) || IN6_IS_ADDR_UNSPECIFIED(&a6)
-        || (IN6_IS_ADDR_V4MAPPED(&a6) && (a6.s6_addr[12] == 127 || a6.s6_addr[12] == 0)))
-        return 0;
-    return inet_ntop(AF_INET6, &a6, out, SPF_ADDR_BUFSZ) ? 6 : 0;
+    if (text == NULL || net_ip_parse(text, strlen(text), &ip) != 0 || net_ip_is_loopback(&ip)
+        || net_ip_is_unspecified(&ip))
+        return 0;       /* loopback always passes in libspf2 */
+    net_ip_format(&ip, out);
+    return net_ip_is_v4(&ip) ? 4 : 6;
 }
 
 /* ---- evaluation (on a worker thread, no lock held) ---- */

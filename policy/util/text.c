@@ -87,7 +87,7 @@ const char *text_escape(const char *src, size_t len, size_t max_chars, unsigned 
 {
     const size_t mark = sizeof(TEXT_CUT_MARK) - 1;
     size_t i = 0, o = 0, chars = 0, n, need;
-    int blank = 0;
+    int blank = 0, esc;
 
     if (outsz == 0)
         return out;
@@ -100,18 +100,19 @@ const char *text_escape(const char *src, size_t len, size_t max_chars, unsigned 
             continue;
         }
         n = text_utf8_len(src + i, len - i);
-        if (n == 0 || (n == 1 && escaped(c, flags)) || (n > 1 && (flags & TEXT_ASCII)))
-            n = 1, need = flags & TEXT_QUESTION ? 1 : 4;
-        else
-            need = n;
-        if ((max_chars && chars == max_chars) || o + blank + need + 1 > outsz - (i + n < len ? mark : 0))
+        esc = n == 0 || (n == 1 && escaped(c, flags)) || (n > 1 && (flags & TEXT_ASCII));
+        if (esc)
+            n = 1;
+        need = !esc ? n : flags & TEXT_QUESTION ? 1 : 4;
+        if ((max_chars && chars == max_chars)
+            || o + blank + need + 1 + (i + n < len ? mark : 0) > outsz)
             break;
         if (blank)
             out[o++] = ' ';
         blank = 0;
-        if (need == n)
+        if (!esc)
             memcpy(out + o, src + i, n);
-        else if (need == 1)
+        else if (flags & TEXT_QUESTION)
             out[o] = '?';
         else
             snprintf(out + o, 5, "\\x%02x", c);

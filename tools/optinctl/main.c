@@ -30,7 +30,6 @@
  *	optinctl(1), optin-milter.conf(5), mdb_load(1) for the shape
  */
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <pwd.h>
@@ -45,6 +44,8 @@
 #include "consent/decide.h"
 #include "optinctl.h"
 #include "util/timeutil.h"
+#include "util/netaddr.h"
+#include "util/text.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "dev"
@@ -145,18 +146,7 @@ static int positional_args(int argc, char **argv, int min, int max)
 /* ctl_printable - an argument fit for one diagnostic line: control bytes as \xNN, cut at 80 */
 const char *ctl_printable(const char *raw, char buf[CTL_PRINTABLE_BUFSZ])
 {
-    size_t o = 0;
-
-    for (size_t i = 0; raw[i] && o + 5 < CTL_PRINTABLE_BUFSZ && i < 80; i++) {
-        unsigned char c = (unsigned char) raw[i];
-
-        if (c < 0x20 || c == 0x7f)
-            o += (size_t) snprintf(buf + o, CTL_PRINTABLE_BUFSZ - o, "\\x%02X", c);
-        else
-            buf[o++] = (char) c;
-    }
-    buf[o] = 0;
-    return buf;
+    return text_escape(raw, strlen(raw), 80, 0, buf, CTL_PRINTABLE_BUFSZ);
 }
 
 /* ctl_address - normalize an address argument, or print why not */
@@ -173,13 +163,11 @@ static int ctl_address(const struct optinctl *ctl, const char *raw, char out[ADD
 }
 
 /* ctl_ip - validate an --ip argument and put it in canonical form */
-static int ctl_ip(const struct optinctl *ctl, const char *raw, char out[INET6_ADDRSTRLEN])
+static int ctl_ip(const struct optinctl *ctl, const char *raw, char out[NET_IP_BUFSZ])
 {
-    unsigned char bin[sizeof(struct in6_addr)];
     char shown[CTL_PRINTABLE_BUFSZ];
-    int af = strchr(raw, ':') ? AF_INET6 : AF_INET;
 
-    if (inet_pton(af, raw, bin) != 1 || inet_ntop(af, bin, out, INET6_ADDRSTRLEN) == NULL) {
+    if (net_ip_canonical(raw, out) != 0) {
         ctl_error(ctl, "--ip %s: expected an IPv4 or IPv6 address", ctl_printable(raw, shown));
         return EX_USAGE;
     }
@@ -294,7 +282,7 @@ static int cmd_subscribe(struct optinctl *ctl, int argc, char **argv)
     struct subscribe_args a = {.method = METHOD_NONE};
     const char *ip = NULL, *policy = NULL;
     const struct list_def *list;
-    char addr[ADDR_BUFSZ], ipbuf[INET6_ADDRSTRLEN];
+    char addr[ADDR_BUFSZ], ipbuf[NET_IP_BUFSZ];
     int c, rc;
 
     optind = 0;
@@ -360,7 +348,7 @@ static int cmd_confirm(struct optinctl *ctl, int argc, char **argv)
     static const struct option opts[] = {
         {"ip", required_argument, NULL, 'i'}, {"help", no_argument, NULL, 'h'}, {0}};
     struct confirm_args a = {.ttl = ctl->cfg->confirm_ttl};
-    char ipbuf[INET6_ADDRSTRLEN];
+    char ipbuf[NET_IP_BUFSZ];
     const char *ip = NULL;
     int c, rc;
 
