@@ -13,11 +13,15 @@
  *	pidfile, drop privileges, and only then, as the configured user,
  *	make the one SPF checker (libspf2, before any thread; on the test
  *	zone named by OPTIN_SPF_ZONE_FILE when that is set), open the
- *	journal and the LMDB store (never before a fork) and run. SIGUSR1 reloads the configuration
- *	and reopens the journal; SIGTERM and SIGHUP stop libmilter, after
- *	which the store and the SPF checker are closed as soon as no lookup
- *	is running (at most 30 s, and 5 s more for SPF workers); libmilter serves no session after the stop, so messages in
- *	progress get the MTA's milter_default_action.
+ *	journal and the LMDB store (never before a fork) and run.
+ *
+ *	The main thread takes the signals (milter_run() in daemon.c runs
+ *	libmilter in a thread of its own): SIGUSR1 reloads the configuration
+ *	and reopens the journal; SIGTERM and SIGHUP drain first (a new
+ *	message temp-fails with 451 4.3.2, messages already begun are served
+ *	to their end, at most 30 s), then stop libmilter and wake its
+ *	listener; SIGINT stops at once. The store and the SPF checker are
+ *	closed only when no callback can touch them any more.
  * DIAGNOSTICS
  *	Exit status 0 after a clean stop or a good -n check; 78 (EX_CONFIG)
  *	for a bad configuration or key file, with each error as

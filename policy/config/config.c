@@ -2,10 +2,9 @@
  * NAME
  *	config 3
  * SUMMARY
- *	the one configuration file shared by optin-milter and optinctl
+ *	the one configuration file shared by optin-milter, optin-unsubd and optinctl
  * SYNOPSIS
  *	#include "config/config.h"
-#include "config/config_keys.h"
  *
  *	struct optin_config *config_load(const char *path, char *err, size_t errsz)
  *	void	config_free(struct optin_config *cfg)
