@@ -42,6 +42,7 @@
 #include <strings.h>
 
 #include "config/config_keys.h"
+#include "consent/consent.h"
 #include "util/timeutil.h"
 #include "unsubscribe/unsubscribe.h"
 #include "util/netaddr.h"
@@ -52,7 +53,6 @@ struct name_value {
 };
 
 #define MAX_READERS_LIMIT 32767
-#define LIST_ID_MAX 63               /* fits the consent store's list field with its NUL */
 #define URL_MAX 400                    /* octets of unsubscribe_url, before the token */
 #define MAILTO_MAX 254                 /* octets of unsubscribe_mailto (RFC 5321 path limit) */
 #define HOST_NAME_MAX_LEN 253

@@ -80,7 +80,7 @@ static int unsubscribe_one(struct store_txn *txn, const char *list, const char *
 }
 
 struct list_names {
-    char names[FORGET_LISTS_MAX][CONSENT_SOURCE_MAX];
+    char names[FORGET_LISTS_MAX][LIST_ID_BUFSZ];
     size_t count;
     int more;          /* the table filled up: scan again after handling these */
 };
@@ -100,7 +100,7 @@ static int collect_list(const void *key, size_t klen, const void *val, size_t vl
         return 1;
     }
     llen = klen - (size_t) (nul + 1 - (const char *) key);
-    if (llen >= CONSENT_SOURCE_MAX)
+    if (llen >= LIST_ID_BUFSZ)
         return 0;
     memcpy(ln->names[ln->count], nul + 1, llen);
     ln->names[ln->count++][llen] = 0;

@@ -219,7 +219,7 @@ int consent_get(struct store_txn *txn, const char *addr, const char *list,
     size_t vlen;
     int rc;
 
-    if (strlen(addr) >= ADDR_BUFSZ || strlen(list) >= CONSENT_SOURCE_MAX)
+    if (strlen(addr) >= ADDR_BUFSZ || strlen(list) > LIST_ID_MAX)
         return OPTIN_EFIELD;
     rc = store_get(txn, STORE_DB_CONSENT, key, consent_key(key, addr, list), &val, &vlen);
     if (rc != 0)

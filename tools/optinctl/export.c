@@ -39,7 +39,6 @@
 #include "consent/store.h"
 #include "util/timeutil.h"
 
-#define EXP_LIST_BUFSZ 65                /* list ids are at most 64 octets */
 #define EXP_COLUMNS "address, list, state, method, consented_at, confirmed_at, source, ip, policy_version"
 
 /* Export state while scanning the consent database. */
@@ -99,7 +98,7 @@ static int exp_scan_row(const void *key, size_t klen, const void *val, size_t vl
 {
     struct exp_ctx *x = arg;
     const char *k = key, *nul = memchr(k, '\0', klen);
-    char addr[ADDR_BUFSZ], list[EXP_LIST_BUFSZ];
+    char addr[ADDR_BUFSZ], list[LIST_ID_BUFSZ];
     struct consent_record rec;
     size_t alen, llen;
     int rc;

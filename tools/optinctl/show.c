@@ -56,7 +56,7 @@ static json_t *json_time(int64_t t)
 struct show_state {
     const char *addr;
     struct {
-        char list[CONSENT_SOURCE_MAX];
+        char list[LIST_ID_BUFSZ];
         struct consent_record rec;
     } *recs;
     size_t nrecs;
@@ -70,7 +70,7 @@ static int show_list(const void *key, size_t klen, const void *val, size_t vlen,
     struct show_state *ss = arg;
     size_t skip = strlen(ss->addr) + 1, llen = klen - skip;
 
-    if (ss->nrecs == SHOW_LISTS_MAX || llen >= CONSENT_SOURCE_MAX)
+    if (ss->nrecs == SHOW_LISTS_MAX || llen >= LIST_ID_BUFSZ)
         return 0;
     if (consent_decode(val, vlen, &ss->recs[ss->nrecs].rec) != 0) {
         ss->failed = -EBADMSG;
@@ -298,7 +298,7 @@ int cmd_show(struct optinctl *ctl, int argc, char **argv)
 #define STATS_LISTS_MAX 1024
 
 struct list_count {
-    char list[CONSENT_SOURCE_MAX];
+    char list[LIST_ID_BUFSZ];
     uint64_t by_state[CONSENT_UNSUBSCRIBED + 1];
 };
 
@@ -327,7 +327,7 @@ static int stats_consent(const void *key, size_t klen, const void *val, size_t v
         if (strlen(st->lists[i].list) == llen && memcmp(st->lists[i].list, nul + 1, llen) == 0)
             break;
     if (i == st->nlists) {
-        if (st->nlists == STATS_LISTS_MAX || llen >= CONSENT_SOURCE_MAX) {
+        if (st->nlists == STATS_LISTS_MAX || llen >= LIST_ID_BUFSZ) {
             st->damaged++;
             return 0;
         }
