@@ -261,7 +261,7 @@ struct subscribe_args {
     const char *list, *addr;
     enum consent_method method;
     struct change_ctx cc;
-    char token[CONSENT_TOKEN_BUFSZ];
+    char code[CONFIRM_CODE_BUFSZ];
 };
 
 /* subscribe_txn - write callback of subscribe */
@@ -269,7 +269,7 @@ static int subscribe_txn(struct store_txn *txn, void *arg)
 {
     struct subscribe_args *a = arg;
 
-    return consent_subscribe(txn, a->list, a->addr, a->method, &a->cc, a->token);
+    return consent_subscribe(txn, a->list, a->addr, a->method, &a->cc, a->code);
 }
 
 /* cmd_subscribe - record single or double opt-in */
@@ -319,35 +319,19 @@ static int cmd_subscribe(struct optinctl *ctl, int argc, char **argv)
     if ((rc = ctl_write_result(ctl, addr, store_write(ctl->store, subscribe_txn, &a))) != EX_OK)
         return rc;
     if (a.method == METHOD_DOUBLE)
-        printf("%s\n", a.token);
+        printf("%s\n", a.code);
     else
         printf("confirmed %s list=%s\n", addr, list->id);
     ctl_warn_blocked(ctl, list, addr);
     return EX_OK;
 }
 
-struct confirm_args {
-    const char *token;
-    int64_t ttl;
-    struct change_ctx cc;
-    char list[CONSENT_SOURCE_MAX];
-    char addr[256];
-};
-
-/* confirm_txn - write callback of confirm */
-static int confirm_txn(struct store_txn *txn, void *arg)
-{
-    struct confirm_args *a = arg;
-
-    return consent_confirm(txn, a->token, a->ttl, &a->cc, a->list, a->addr);
-}
-
-/* cmd_confirm - confirm a double opt-in by its token */
+/* cmd_confirm - confirm a double opt-in by its confirmation code */
 static int cmd_confirm(struct optinctl *ctl, int argc, char **argv)
 {
     static const struct option opts[] = {
         {"ip", required_argument, NULL, 'i'}, {"help", no_argument, NULL, 'h'}, {0}};
-    struct confirm_args a = {.ttl = ctl->cfg->confirm_ttl};
+    struct confirm_request a = {.ttl = ctl->cfg->confirm_ttl};
     char ipbuf[NET_IP_BUFSZ];
     const char *ip = NULL;
     int c, rc;
@@ -362,11 +346,12 @@ static int cmd_confirm(struct optinctl *ctl, int argc, char **argv)
     }
     if (argc - optind != 1)
         return usage_of(argv[0], 0);
-    a.token = argv[optind];
-    a.cc = ctl_change(ctl, ip, NULL);
+    a.code = argv[optind];
+    a.ctx = ctl_change(ctl, ip, NULL);
     if ((rc = ctl_open_store(ctl, 0, 0)) != EX_OK)
         return rc;
-    if ((rc = ctl_write_result(ctl, a.token, store_write(ctl->store, confirm_txn, &a))) != EX_OK)
+    if ((rc = ctl_write_result(ctl, a.code, store_write(ctl->store, consent_confirm_write, &a)))
+        != EX_OK)
         return rc;
     printf("confirmed %s list=%s\n", a.addr, a.list);
     return EX_OK;
@@ -588,7 +573,7 @@ static const struct command commands[] = {
     {"export", cmd_export, "export [-l LIST] [FILE|-]"},
     {"subscribe", cmd_subscribe,
      "subscribe [--single|--double] [--ip IP] [--policy-version V] LIST ADDRESS"},
-    {"confirm", cmd_confirm, "confirm [--ip IP] TOKEN"},
+    {"confirm", cmd_confirm, "confirm [--ip IP] CODE"},
     {"unsubscribe", cmd_unsubscribe, "unsubscribe LIST ADDRESS | unsubscribe --all ADDRESS"},
     {"suppress", cmd_suppress,
      "suppress [--reason bounce|complaint|global-unsubscribe|manual] ADDRESS|@DOMAIN"},
