@@ -136,9 +136,8 @@ int unsubscribe_all_lists(struct store_txn *txn, const char *addr,
 int consent_unsubscribe(struct store_txn *txn, const char *list, const char *addr,
                         const struct change_ctx *ctx)
 {
-    struct suppress_record sup;
-    json_t *ev;
-    int rc, replaces_bounce = 0;
+    enum feedback_outcome outcome;
+    int rc;
 
     if ((rc = address_erased(txn, addr)) != 0)
         return rc > 0 ? 0 : rc;     /* erased: it stays suppressed, nothing personal is written */
@@ -146,19 +145,8 @@ int consent_unsubscribe(struct store_txn *txn, const char *list, const char *add
         return unsubscribe_one(txn, list, addr, ctx);
     if ((rc = unsubscribe_all_lists(txn, addr, ctx, NULL, NULL)) != 0)
         return rc;
-    if ((rc = suppress_get(txn, addr, &sup)) == 0 && sup.reason != SUPPRESS_BOUNCE)
-        return 0;   /* already an opt-out (complaint, global, manual): keep it */
-    if (rc != 0 && rc != OPTIN_NOTFOUND)
-        return rc;
-    replaces_bounce = rc == 0;  /* an opt-out replaces a bounce, so lifting bounces keeps it */
-    if ((rc = suppress_put(txn, addr, SUPPRESS_GLOBAL_UNSUB, ctx->now, ctx->source)) != 0)
-        return rc;
-    ev = json_object();
-    json_object_set_new(ev, "event", json_string("suppress"));
-    json_object_set_new(ev, "reason", json_string(suppress_reason_name(SUPPRESS_GLOBAL_UNSUB)));
-    if (replaces_bounce)
-        json_object_set_new(ev, "replaces", json_string("bounce"));
-    return history_append(txn, addr, ev, ctx);
+    /* the suppression by the feedback rule: it replaces a bounce, never another opt-out */
+    return consent_feedback_suppress(txn, addr, SUPPRESS_GLOBAL_UNSUB, NULL, ctx, &outcome);
 }
 
 /* consent_suppress - suppress an address or a domain */
