@@ -11,6 +11,8 @@
  *	const struct list_def *config_find_list(const struct optin_config *cfg,
  *						const char *id)
  *	const char *const *config_key_names(void)
+ *	const char *config_store_settings_differ(const struct optin_config *old,
+ *						 const struct optin_config *new)
  * DESCRIPTION
  *	config_load() reads one file in libconfig syntax and returns it as a
  *	struct optin_config, every default applied. A NULL path means
@@ -32,6 +34,12 @@
  *
  *	config_free() releases a configuration (NULL is fine); the same
  *	tables say which fields are allocated.
+ *
+ *	config_store_settings_differ() names the first store setting
+ *	(database, map_size, max_readers) in which a new configuration
+ *	differs from the running one, or returns NULL. Both daemons open the
+ *	store once per process, so their reloads refuse a configuration for
+ *	which it names a setting.
  *
  *	config_key_names() is the NULL-terminated list of every key name
  *	the parser accepts, for the check that optin-milter.conf(5)
@@ -524,4 +532,18 @@ const struct list_def *config_find_list(const struct optin_config *cfg, const ch
 const char *const *config_key_names(void)
 {
     return key_names;
+}
+
+/* config_store_settings_differ - the first store setting a reload would change, or NULL */
+const char *config_store_settings_differ(const struct optin_config *old,
+                                         const struct optin_config *new)
+{
+    if ((old->database == NULL) != (new->database == NULL)
+        || (old->database && strcmp(old->database, new->database) != 0))
+        return "database";
+    if (old->map_size != new->map_size)
+        return "map_size";
+    if (old->max_readers != new->max_readers)
+        return "max_readers";
+    return NULL;
 }

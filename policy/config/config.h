@@ -7,12 +7,36 @@
 
 #ifndef OPTIN_DEFAULT_CONFIG
 #define OPTIN_DEFAULT_CONFIG "/etc/optin-milter.conf"
+/*
+ * config_store_settings_differ - "database", "map_size" or "max_readers": the first store
+ * setting that differs between the running and a new configuration; NULL when none does.
+ * The store is opened once per process, so a reload that changes one is refused.
+ */
+const char *config_store_settings_differ(const struct optin_config *old,
+                                         const struct optin_config *new);
+
 #endif
 #ifndef OPTIN_DEFAULT_KEYS
 #define OPTIN_DEFAULT_KEYS "/etc/optin-milter.keys"
+/*
+ * config_store_settings_differ - "database", "map_size" or "max_readers": the first store
+ * setting that differs between the running and a new configuration; NULL when none does.
+ * The store is opened once per process, so a reload that changes one is refused.
+ */
+const char *config_store_settings_differ(const struct optin_config *old,
+                                         const struct optin_config *new);
+
 #endif
 #ifndef OPTIN_DEFAULT_DATABASE
 #define OPTIN_DEFAULT_DATABASE "/var/lib/optin-milter"
+/*
+ * config_store_settings_differ - "database", "map_size" or "max_readers": the first store
+ * setting that differs between the running and a new configuration; NULL when none does.
+ * The store is opened once per process, so a reload that changes one is refused.
+ */
+const char *config_store_settings_differ(const struct optin_config *old,
+                                         const struct optin_config *new);
+
 #endif
 
 enum opt_in_kind {
@@ -138,5 +162,13 @@ const struct list_def *config_find_list(const struct optin_config *cfg, const ch
 
 /* config_key_names - NULL-terminated table of every key the parser accepts (for the man page check). */
 const char *const *config_key_names(void);
+
+/*
+ * config_store_settings_differ - "database", "map_size" or "max_readers": the first store
+ * setting that differs between the running and a new configuration; NULL when none does.
+ * The store is opened once per process, so a reload that changes one is refused.
+ */
+const char *config_store_settings_differ(const struct optin_config *old,
+                                         const struct optin_config *new);
 
 #endif

@@ -10,12 +10,17 @@
  *	void	log_set_level(enum log_severity lowest)
  *	void	log_msg(enum log_severity sev, const char *fmt, ...)
  *	void	log_fatal(const char *fmt, ...)
+ *	void	log_lines(enum log_severity sev, const char *text)
  * DESCRIPTION
  *	log_msg() is the only way optin-milter, optinctl and the endpoints
  *	report anything. The severity gate lives here, not at call sites.
  *	Messages go to stderr as "progname: severity: text" or to syslog
  *	with the matching priority. Callers put the queue id first and
  *	Postfix-style key=value fields after it.
+ *
+ *	log_lines() logs each non-empty line of a text as a message of its
+ *	own: the errors config_load() and token_keys_load() collect, one
+ *	line each.
  *
  *	log_fatal() logs and exits with status 70 (EX_SOFTWARE). It is for
  *	start-up only: inside milter callbacks nothing is fatal.
@@ -119,6 +124,18 @@ void log_msg(enum log_severity sev, const char *fmt, ...)
     va_start(ap, fmt);
     log_vmsg(sev, fmt, ap);
     va_end(ap);
+}
+
+/* log_lines - each non-empty line of a text as one message */
+void log_lines(enum log_severity sev, const char *text)
+{
+    while (*text) {
+        size_t len = strcspn(text, "\n");
+
+        if (len)
+            log_msg(sev, "%.*s", (int) len, text);
+        text += len + (text[len] == '\n');
+    }
 }
 
 /* log_fatal - log and exit (start-up errors only) */

@@ -20,6 +20,7 @@ void log_set_level(enum log_severity lowest);
 int log_facility(const char *name);
 void log_msg(enum log_severity sev, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+void log_lines(enum log_severity sev, const char *text);
 void log_fatal(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
 const char *log_progname(void);

@@ -12,6 +12,7 @@
  *	int	net_cidr_match(nets, n, ip)
  *	const char *net_sockaddr_format(sa, out, outsz)
  *	int	net_hostport_parse(text, ss, len, ip)
+ *	int	net_listen_parse(text, ss, len, ip)
  *	const char *net_sockspec_parse(text, struct net_sockspec *out)
  *	int	net_sockspec_connect(spec)
  * DESCRIPTION
@@ -19,6 +20,9 @@
  *	addresses of the milter and of optin-unsubd, egress addresses of the
  *	SPF check, subscriber IPs kept with consent, --trusted-proxy networks,
  *	--listen addresses and the milter's own socket spec.
+ *
+ *	net_listen_parse() is net_hostport_parse() for an address to bind:
+ *	it also takes port 0, for which the kernel picks a free port.
  *
  *	IPv4 addresses are kept as IPv4-mapped IPv6 addresses (16 octets),
  *	so one comparison serves both families; net_ip_format() writes them
@@ -184,8 +188,8 @@ const char *net_sockaddr_format(const struct sockaddr *sa, char *out, size_t out
     return out;
 }
 
-/* port_parse - 1 to 65535, digits only */
-static int port_parse(const char *s, unsigned *port)
+/* port_parse - lowest to 65535, digits only */
+static int port_parse(const char *s, unsigned lowest, unsigned *port)
 {
     unsigned long v;
     char *end;
@@ -193,15 +197,15 @@ static int port_parse(const char *s, unsigned *port)
     if (*s < '0' || *s > '9' || strlen(s) > 5)
         return -1;
     v = strtoul(s, &end, 10);
-    if (*end != '\0' || v < 1 || v > 65535)
+    if (*end != '\0' || v < lowest || v > 65535)
         return -1;
     *port = (unsigned) v;
     return 0;
 }
 
-/* net_hostport_parse - "ADDRESS:PORT" or "[IPV6]:PORT" */
-int net_hostport_parse(const char *text, struct sockaddr_storage *ss, socklen_t *len,
-                       struct net_ip *ip)
+/* hostport_parse - "ADDRESS:PORT" or "[IPV6]:PORT" with a port from lowest to 65535 */
+static int hostport_parse(const char *text, unsigned lowest, struct sockaddr_storage *ss,
+                          socklen_t *len, struct net_ip *ip)
 {
     const char *host = text, *colon;
     size_t hlen;
@@ -224,7 +228,7 @@ int net_hostport_parse(const char *text, struct sockaddr_storage *ss, socklen_t 
         if (net_ip_parse(host, hlen, ip) != 0 || !net_ip_is_v4(ip))
             return -1;
     }
-    if (port_parse(colon + 1, &port) != 0)
+    if (port_parse(colon + 1, lowest, &port) != 0)
         return -1;
     memset(ss, 0, sizeof(*ss));
     if (net_ip_is_v4(ip)) {
@@ -243,6 +247,20 @@ int net_hostport_parse(const char *text, struct sockaddr_storage *ss, socklen_t 
         *len = sizeof(*sin6);
     }
     return 0;
+}
+
+/* net_hostport_parse - "ADDRESS:PORT" or "[IPV6]:PORT", port 1 to 65535 */
+int net_hostport_parse(const char *text, struct sockaddr_storage *ss, socklen_t *len,
+                       struct net_ip *ip)
+{
+    return hostport_parse(text, 1, ss, len, ip);
+}
+
+/* net_listen_parse - an address to listen on: as net_hostport_parse, and port 0 lets the kernel pick */
+int net_listen_parse(const char *text, struct sockaddr_storage *ss, socklen_t *len,
+                     struct net_ip *ip)
+{
+    return hostport_parse(text, 0, ss, len, ip);
 }
 
 /* sockspec_path - an absolute path that fits sun_path */
@@ -268,7 +286,7 @@ static const char *sockspec_service(const char *spec, struct net_sockspec *out)
         return reason;
     memcpy(out->service, spec, n);
     out->service[n] = '\0';
-    if (strspn(out->service, "0123456789") == n ? port_parse(out->service, &port) != 0
+    if (strspn(out->service, "0123456789") == n ? port_parse(out->service, 1, &port) != 0
         : strspn(out->service, "abcdefghijklmnopqrstuvwxyz0123456789-") != n)
         return reason;
     if (spec[n] == '@' && (spec[n + 1] == '\0' || strlen(spec + n + 1) > NET_SOCKSPEC_HOST_MAX))

@@ -47,6 +47,9 @@ const char *net_sockaddr_format(const struct sockaddr *sa, char *out, size_t out
 /* net_hostport_parse - "ADDRESS:PORT" or "[IPV6]:PORT" (port 1-65535) as a socket address; 0, or -1 */
 int net_hostport_parse(const char *text, struct sockaddr_storage *ss, socklen_t *len,
                        struct net_ip *ip);
+/* net_listen_parse - an address to bind: as net_hostport_parse, but port 0 (the kernel picks) too */
+int net_listen_parse(const char *text, struct sockaddr_storage *ss, socklen_t *len,
+                     struct net_ip *ip);
 
 /* A libmilter connection spec: unix:PATH, local:PATH, /PATH, inet:PORT@HOST, inet6:PORT@HOST. */
 enum net_sockspec_kind {
