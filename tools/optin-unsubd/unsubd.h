@@ -1,12 +1,18 @@
-/* unsubd.h - optin-unsubd: what needs neither libmicrohttpd nor the store (see unsubd_pages.c) */
+/*
+ * unsubd.h - optin-unsubd: the parts that need neither libmicrohttpd nor the store, so that
+ * unit tests link them alone: pages (pages.c), languages (lang.c), what a request says
+ * (request.c), the rate limit (ratelimit.c) and the command line (options.c)
+ */
 #ifndef OPTIN_UNSUBD_H
 #define OPTIN_UNSUBD_H
 
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/socket.h>
+
+#include "util/netaddr.h"
+
+/* --- languages (lang.c) --- */
 
 /* The languages of the pages; the first is the default. */
 enum unsubd_lang {
@@ -14,6 +20,17 @@ enum unsubd_lang {
     LANG_JA,
     LANG_COUNT
 };
+
+/* unsubd_lang_pick - best supported language of an Accept-Language value (NULL: the default) */
+enum unsubd_lang unsubd_lang_pick(const char *accept_language);
+/* unsubd_lang_parse - "en" or "ja" (a ?lang= override); -1 for anything else */
+int unsubd_lang_parse(const char *tag);
+/* unsubd_lang_choose - the ?lang= value when it names one of ours, else unsubd_lang_pick */
+enum unsubd_lang unsubd_lang_choose(const char *lang_arg, const char *accept_language);
+/* unsubd_lang_tag - "en", "ja" */
+const char *unsubd_lang_tag(enum unsubd_lang lang);
+
+/* --- pages (pages.c) --- */
 
 /* Every page the server answers with; each has its status code (unsubd_page_status). */
 enum unsubd_page {
@@ -60,61 +77,30 @@ int unsubd_page_status(enum unsubd_page page);
 /* unsubd_page_render - the whole HTML5 document, malloc'd (the caller frees it); NULL when out of memory */
 char *unsubd_page_render(enum unsubd_page page, enum unsubd_lang lang, const struct page_args *args,
                          size_t *len);
-/* unsubd_lang_pick - best supported language of an Accept-Language value (NULL: the default) */
-enum unsubd_lang unsubd_lang_pick(const char *accept_language);
-/* unsubd_lang_parse - "en" or "ja" (a ?lang= override); -1 for anything else */
-int unsubd_lang_parse(const char *tag);
-/* unsubd_lang_tag - "en", "ja" */
-const char *unsubd_lang_tag(enum unsubd_lang lang);
 
 #define MASKED_BUFSZ 300
 /* unsubd_mask_address - "alice@example.org" as "a…@example.org" for the pages */
 void unsubd_mask_address(const char *addr, char out[MASKED_BUFSZ]);
 
+/* --- what a request says (request.c) --- */
+
 #define SHOWN_PATH_BUFSZ 100
-/* unsubd_shown_path - a request path fit for one log line: token cut to 8 characters, control bytes as \xNN */
+/* unsubd_shown_path - a request path fit for one log line: token cut to 8 characters, unsafe bytes as \xnn */
 const char *unsubd_shown_path(const char *path, char out[SHOWN_PATH_BUFSZ]);
-
-/* --- client addresses: IPv4 kept as v4-mapped IPv6, 16 bytes --- */
-
-#define IP_TEXT_BUFSZ INET6_ADDRSTRLEN
-
-/* An address or a network (--trusted-proxy 10.0.0.0/8). */
-struct ip_net {
-    unsigned char addr[16];
-    unsigned bits;             /* of the 128 */
-};
-
-/* unsubd_ip_parse - IPv4 or IPv6 text of len octets; 0, or -1 when it is not one */
-int unsubd_ip_parse(const char *text, size_t len, unsigned char out[16]);
-/* unsubd_ip_text - canonical text (dotted quad for IPv4) */
-void unsubd_ip_text(const unsigned char ip[16], char out[IP_TEXT_BUFSZ]);
-/* unsubd_ip_is_v4, unsubd_ip_is_loopback - 127.0.0.0/8 and ::1 are loopback */
-int unsubd_ip_is_v4(const unsigned char ip[16]);
-int unsubd_ip_is_loopback(const unsigned char ip[16]);
-/* unsubd_sockaddr_ip - address of an AF_INET or AF_INET6 socket address; -1 for others */
-int unsubd_sockaddr_ip(const struct sockaddr *sa, unsigned char out[16]);
-/* unsubd_net_parse - "IP" or "IP/BITS"; 0, or -1 */
-int unsubd_net_parse(const char *text, struct ip_net *out);
-/* unsubd_net_match - is ip inside one of the n networks? */
-int unsubd_net_match(const struct ip_net *nets, size_t n, const unsigned char ip[16]);
 /*
  * unsubd_forwarded_client - ip is the peer; while it is a trusted proxy, replace it by the
  * next X-Forwarded-For entry from the right. Stops at a malformed entry (ip stays the last hop).
  */
-void unsubd_forwarded_client(const char *xff, const struct ip_net *trusted, size_t n,
-                             unsigned char ip[16]);
-/* unsubd_listen_parse - "ADDRESS:PORT" or "[IPV6]:PORT"; 0, or -1 */
-int unsubd_listen_parse(const char *text, struct sockaddr_storage *ss, socklen_t *len,
-                        unsigned char ip[16]);
+void unsubd_forwarded_client(const char *xff, const struct net_cidr *trusted, size_t n,
+                             struct net_ip *ip);
 
-/* --- the per-client rate limit: a fixed table, one mutex --- */
+/* --- the per-client rate limit: a fixed table, one mutex (ratelimit.c) --- */
 
 #define RATE_SLOTS 4096          /* clients counted at once */
 #define RATE_PROBES 8            /* slots looked at per client */
 
 struct rate_slot {
-    unsigned char ip[16];
+    struct net_ip ip;
     int64_t minute;
     unsigned count;
     int used;
@@ -127,9 +113,9 @@ struct rate_table {
 };
 
 /* unsubd_rate_allow - count one request at now; 0 when over the limit; *retry gets seconds to wait */
-int unsubd_rate_allow(struct rate_table *t, const unsigned char ip[16], int64_t now, int *retry);
+int unsubd_rate_allow(struct rate_table *t, const struct net_ip *ip, int64_t now, int *retry);
 
-/* --- the command line --- */
+/* --- the command line (options.c) --- */
 
 #define DEFAULT_LISTEN "127.0.0.1:8025"
 #define DEFAULT_RATE 30
@@ -146,7 +132,7 @@ struct unsubd_options {
     unsigned rate;                  /* requests per client and minute; 0 no limit */
     unsigned threads;
     size_t max_body;
-    struct ip_net trusted[TRUSTED_MAX];
+    struct net_cidr trusted[TRUSTED_MAX];
     size_t trusted_count;
 };
 
