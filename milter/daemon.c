@@ -17,9 +17,10 @@
  *	int	callbacks_drain(int seconds, int *sessions_open)
  * DESCRIPTION
  *	A generation is one loaded configuration with its token keys and its
- *	journal file. Messages retain the current generation at MAIL and
- *	release it at their end, so a reload swaps in a new generation
- *	atomically and the old one is freed when its last message is done.
+ *	journal file, kept by generation(3). Messages retain the current
+ *	generation at MAIL and release it at their end, so a reload swaps in
+ *	a new generation atomically and the old one is freed when its last
+ *	message is done.
  *
  *	milter_run() runs smfi_main() in a thread of its own and takes the
  *	signals in the main thread, where Linux delivers a process-directed
@@ -31,7 +32,8 @@
  *	configuration is refused the current journal is reopened anyway.
  *	The consent store is opened once per process, after daemonizing, and
  *	is shared by all generations; a reload that changes database,
- *	map_size or max_readers is refused (restart to change them). When
+ *	map_size or max_readers is refused (restart to change them;
+ *	config_reload_check(), the rule optin-unsubd follows too). When
  *	the store could not be opened, each reload tries again, so fixing
  *	the database and sending SIGUSR1 is enough.
  *
@@ -47,7 +49,9 @@
  * DIAGNOSTICS
  *	Reload results are logged: "reload: configuration FILE loaded" or
  *	"reload: FILE refused, keeping the running configuration", followed
- *	by each error as "FILE:LINE: reason".
+ *	by each error as "FILE:LINE: reason", or for a store setting as
+ *	"FILE: SETTING changed: database, map_size and max_readers cannot
+ *	change on reload (restart optin-milter)".
  * SEE ALSO
  *	optin-milter(8), optin-milter.conf(5)
  */
@@ -65,14 +69,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/generation.h"
 #include "util/log.h"
 #include "milter.h"
 #include "util/netaddr.h"
 
-static pthread_mutex_t gen_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct generation *gen_current;
-static int gen_stopping;                /* set by gen_shutdown: no reload any more */
-static struct store *gen_store;
+static struct generation_slot gens = GENERATION_SLOT_INIT;   /* the current struct generation */
+static struct store *gen_store;         /* set by the main thread only, in gen_load */
 static struct spf *gen_spf;
 
 static pthread_mutex_t session_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -85,9 +88,11 @@ static int milter_done;                  /* smfi_main has returned */
 
 static int milter_finished(void);
 
-/* gen_free - release a generation's resources */
-static void gen_free(struct generation *gen)
+/* gen_free - release a generation's resources (the payload's free function) */
+static void gen_free(void *payload)
 {
+    struct generation *gen = payload;
+
     journal_close(gen->journal);
     token_keys_free(gen->keys);
     config_free(gen->cfg);
@@ -141,11 +146,16 @@ static void gen_warn_restart(const struct optin_config *old, const struct optin_
         log_warn("reload: socket_mode changed; it takes effect at the next restart");
 }
 
-/* gen_same_store - does a new configuration keep the store settings of the running one? */
-static int gen_same_store(const struct optin_config *a, const struct optin_config *b)
+/* gen_check_change - may gen replace the current generation? 0, or -1 with the reason in err */
+static int gen_check_change(const struct generation *gen, int mode, char *err, size_t errsz)
 {
-    return strcmp(a->database, b->database) == 0 && a->map_size == b->map_size
-        && a->max_readers == b->max_readers;
+    struct generation *cur = generation_retain(&gens);
+    int rc = config_reload_check(cur ? cur->cfg : NULL, gen->cfg, "optin-milter", err, errsz);
+
+    if (rc == 0 && cur && mode == GEN_RUN)
+        gen_warn_restart(cur->cfg, gen->cfg);
+    generation_release(&gens, cur);
+    return rc;
 }
 
 /* store_open_configured - the consent store, read-only; NULL (logged) when unavailable */
@@ -180,45 +190,29 @@ struct store *gen_store_get(void)
 /* gen_load - load a configuration and make it current; the old one goes when unused */
 int gen_load(const char *path, int mode, char *err, size_t errsz)
 {
-    struct generation *gen = calloc(1, sizeof(*gen)), *old;
+    struct generation *gen = calloc(1, sizeof(*gen));
     struct store *opened = NULL;
 
     if (gen == NULL) {
         snprintf(err, errsz, "out of memory");
         return -1;
     }
-    if ((gen->cfg = config_load(path, err, errsz)) == NULL || gen_open_parts(gen, mode, err, errsz) != 0)
+    if ((gen->cfg = config_load(path, err, errsz)) == NULL || gen_open_parts(gen, mode, err, errsz) != 0
+        || gen_check_change(gen, mode, err, errsz) != 0)
         goto refuse;
-    /* opened outside the lock (only this thread or main() ever set gen_store): MAIL never waits */
+    /* opened before the swap, under no lock (only this thread sets gen_store): MAIL never waits */
     if (mode == GEN_RUN && gen_store == NULL)
-        opened = store_open_configured(gen->cfg);   /* only after any fork: never twice */
-    pthread_mutex_lock(&gen_lock);
-    if (gen_stopping) {
-        pthread_mutex_unlock(&gen_lock);
-        snprintf(err, errsz, "%s: not loaded: optin-milter is stopping\n", path);
-        store_close(opened);
-        goto refuse;
-    }
-    if (gen_current && !gen_same_store(gen_current->cfg, gen->cfg)) {
-        pthread_mutex_unlock(&gen_lock);
-        snprintf(err, errsz, "%s: database, map_size and max_readers cannot change on reload "
-                 "(restart optin-milter)\n", path);
-        store_close(opened);
-        goto refuse;
-    }
-    if (gen_current && mode == GEN_RUN)
-        gen_warn_restart(gen_current->cfg, gen->cfg);
-    if (opened && gen_store == NULL) {
-        gen_store = opened;
-        opened = NULL;
-    }
+        gen_store = opened = store_open_configured(gen->cfg);   /* only after any fork: never twice */
     gen->env = (struct msg_env){.cfg = gen->cfg, .keys = gen->keys, .store = gen_store,
                                 .journal = gen->journal, .spf = gen_spf};
-    gen->refs = 1;                   /* the reference held by being current */
-    old = gen_current;
-    gen_current = gen;
-    pthread_mutex_unlock(&gen_lock);
-    gen_release(old);
+    if (generation_replace(&gens, gen, gen_free) != 0) {
+        snprintf(err, errsz, "%s: not loaded: optin-milter is stopping\n", path);
+        if (opened) {
+            gen_store = NULL;
+            store_close(opened);
+        }
+        goto refuse;
+    }
     return 0;
 
 refuse:
@@ -226,58 +220,22 @@ refuse:
     return -1;
 }
 
-/* gen_retain - the current generation, kept alive until gen_release */
+/* gen_retain - the current generation, kept alive until gen_release; NULL once stopping */
 struct generation *gen_retain(void)
 {
-    struct generation *gen;
-
-    pthread_mutex_lock(&gen_lock);
-    if ((gen = gen_current) != NULL)     /* NULL once shutdown has begun */
-        gen->refs++;
-    pthread_mutex_unlock(&gen_lock);
-    return gen;
+    return generation_retain(&gens);
 }
 
 /* gen_release - drop one reference; the last one frees the generation */
 void gen_release(struct generation *gen)
 {
-    int last;
-
-    if (gen == NULL)
-        return;
-    pthread_mutex_lock(&gen_lock);
-    last = --gen->refs == 0;
-    pthread_mutex_unlock(&gen_lock);
-    if (last)
-        gen_free(gen);
+    generation_release(&gens, gen);
 }
 
-/* gen_shutdown - drop the current generation at exit */
+/* gen_shutdown - drop the current generation at exit; no reload from here on */
 void gen_shutdown(void)
 {
-    struct generation *gen;
-
-    pthread_mutex_lock(&gen_lock);
-    gen = gen_current;
-    gen_current = NULL;
-    gen_stopping = 1;
-    pthread_mutex_unlock(&gen_lock);
-    gen_release(gen);
-}
-
-/* log_errors - one log line per line of an error text */
-static void log_errors(const char *err)
-{
-    char line[1024];
-
-    while (*err) {
-        size_t len = strcspn(err, "\n");
-
-        snprintf(line, sizeof(line), "%.*s", (int) len, err);
-        if (len)
-            log_error("%s", line);
-        err += len + (err[len] == '\n');
-    }
+    generation_shutdown(&gens);
 }
 
 /* gen_reload - SIGUSR1: new configuration, or keep the old one and reopen its journal */
@@ -291,7 +249,7 @@ void gen_reload(const char *path)
         return;
     }
     log_error("reload: %s refused, keeping the running configuration", path);
-    log_errors(err);
+    log_lines(LOG_SEV_ERROR, err);
     if ((gen = gen_retain()) == NULL)
         return;
     if (gen->journal && journal_reopen(gen->journal) != 0)

@@ -6,13 +6,13 @@
 
 #include "enforce/message.h"
 
-/* One configuration generation: swapped whole on reload, kept alive by the messages using it. */
+/* One configuration generation: the payload of generation(3), swapped whole on reload and
+ * kept alive by the messages using it. */
 struct generation {
     struct optin_config *cfg;
     struct token_keys *keys;
     struct journal *journal;
     struct msg_env env;
-    unsigned refs;
 };
 
 /* Message state (mc_): from MAIL to end of message or abort. */

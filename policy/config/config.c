@@ -13,6 +13,7 @@
  *	const char *const *config_key_names(void)
  *	const char *config_store_settings_differ(const struct optin_config *old,
  *						 const struct optin_config *new)
+ *	int	config_reload_check(old, new, const char *program, char *err, size_t errsz)
  * DESCRIPTION
  *	config_load() reads one file in libconfig syntax and returns it as a
  *	struct optin_config, every default applied. A NULL path means
@@ -39,7 +40,10 @@
  *	(database, map_size, max_readers) in which a new configuration
  *	differs from the running one, or returns NULL. Both daemons open the
  *	store once per process, so their reloads refuse a configuration for
- *	which it names a setting.
+ *	which it names a setting: config_reload_check() returns -1 for it,
+ *	with the reason in err as one line, "FILE: SETTING changed:
+ *	database, map_size and max_readers cannot change on reload (restart
+ *	PROGRAM)".
  *
  *	config_key_names() is the NULL-terminated list of every key name
  *	the parser accepts, for the check that optin-milter.conf(5)
@@ -546,4 +550,17 @@ const char *config_store_settings_differ(const struct optin_config *old,
     if (old->max_readers != new->max_readers)
         return "max_readers";
     return NULL;
+}
+
+/* config_reload_check - may new replace old on reload? 0, or -1 with the reason in err */
+int config_reload_check(const struct optin_config *old, const struct optin_config *new,
+                        const char *program, char *err, size_t errsz)
+{
+    const char *changed = old ? config_store_settings_differ(old, new) : NULL;
+
+    if (changed == NULL)
+        return 0;
+    snprintf(err, errsz, "%s: %s changed: database, map_size and max_readers cannot change on "
+             "reload (restart %s)\n", new->path, changed, program);
+    return -1;
 }

@@ -14,6 +14,13 @@
  */
 const char *config_store_settings_differ(const struct optin_config *old,
                                          const struct optin_config *new);
+/*
+ * config_reload_check - may new replace the running old (NULL: nothing runs yet) on reload?
+ * 0; -1 when it changes a store setting, with "FILE: SETTING changed: ... (restart PROGRAM)\n"
+ * in err.
+ */
+int config_reload_check(const struct optin_config *old, const struct optin_config *new,
+                        const char *program, char *err, size_t errsz);
 
 #endif
 #ifndef OPTIN_DEFAULT_KEYS
@@ -25,6 +32,13 @@ const char *config_store_settings_differ(const struct optin_config *old,
  */
 const char *config_store_settings_differ(const struct optin_config *old,
                                          const struct optin_config *new);
+/*
+ * config_reload_check - may new replace the running old (NULL: nothing runs yet) on reload?
+ * 0; -1 when it changes a store setting, with "FILE: SETTING changed: ... (restart PROGRAM)\n"
+ * in err.
+ */
+int config_reload_check(const struct optin_config *old, const struct optin_config *new,
+                        const char *program, char *err, size_t errsz);
 
 #endif
 #ifndef OPTIN_DEFAULT_DATABASE
@@ -36,6 +50,13 @@ const char *config_store_settings_differ(const struct optin_config *old,
  */
 const char *config_store_settings_differ(const struct optin_config *old,
                                          const struct optin_config *new);
+/*
+ * config_reload_check - may new replace the running old (NULL: nothing runs yet) on reload?
+ * 0; -1 when it changes a store setting, with "FILE: SETTING changed: ... (restart PROGRAM)\n"
+ * in err.
+ */
+int config_reload_check(const struct optin_config *old, const struct optin_config *new,
+                        const char *program, char *err, size_t errsz);
 
 #endif
 
@@ -170,5 +191,12 @@ const char *const *config_key_names(void);
  */
 const char *config_store_settings_differ(const struct optin_config *old,
                                          const struct optin_config *new);
+/*
+ * config_reload_check - may new replace the running old (NULL: nothing runs yet) on reload?
+ * 0; -1 when it changes a store setting, with "FILE: SETTING changed: ... (restart PROGRAM)\n"
+ * in err.
+ */
+int config_reload_check(const struct optin_config *old, const struct optin_config *new,
+                        const char *program, char *err, size_t errsz);
 
 #endif

@@ -123,14 +123,10 @@ static int store_unchanged(struct server *srv, const struct unsubd_gen *gen, cha
                            size_t errsz)
 {
     struct unsubd_gen *cur = generation_retain(&srv->gens);
-    const char *changed = cur ? config_store_settings_differ(cur->cfg, gen->cfg) : NULL;
+    int rc = config_reload_check(cur ? cur->cfg : NULL, gen->cfg, "optin-unsubd", err, errsz);
 
     generation_release(&srv->gens, cur);
-    if (changed == NULL)
-        return 0;
-    snprintf(err, errsz, "%s: %s changed: database, map_size and max_readers cannot change on "
-             "reload (restart optin-unsubd)\n", srv->opt.config, changed);
-    return -1;
+    return rc;
 }
 
 /* reload - SIGUSR1: a new configuration and key file, unless they fail or change the store */
