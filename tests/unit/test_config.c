@@ -568,6 +568,52 @@ static void test_api(void)
     ok(config_find_list(NULL, "a") == NULL, "config_free(NULL), config_find_list(NULL, ...)");
 }
 
+/* test_reload_rule - which store setting a reload would change, and the refusal it makes */
+static void test_reload_rule(struct fixture *fx)
+{
+    static const struct {
+        const char *name, *text, *changed;
+    } news[] = {
+        {"reload_same.conf", "database = \"/srv/a\";\nmode = \"monitor\";\n", NULL},
+        {"reload_db.conf", "database = \"/srv/b\";\n", "database"},
+        {"reload_map.conf", "database = \"/srv/a\";\nmap_size = \"8G\";\n", "map_size"},
+        {"reload_readers.conf", "database = \"/srv/a\";\nmax_readers = 64;\n", "max_readers"},
+    };
+    struct optin_config *old = load_text(fx, "reload_old.conf", "database = \"/srv/a\";\n"), *cfg;
+    char err[512], want[512];
+
+    if (!ok(old != NULL, "reload: the running configuration loads")) {
+        diag(fx->err);
+        return;
+    }
+    for (size_t i = 0; i < sizeof(news) / sizeof(news[0]); i++) {
+        const char *got;
+
+        if ((cfg = load_text(fx, news[i].name, news[i].text)) == NULL) {
+            ok(0, "reload: %s loads", news[i].name);
+            diag(fx->err);
+            continue;
+        }
+        got = config_store_settings_differ(old, cfg);
+        ok(news[i].changed ? got && strcmp(got, news[i].changed) == 0 : got == NULL,
+           "reload: %s changes %s", news[i].name, news[i].changed ? news[i].changed : "no store setting");
+        err[0] = want[0] = '\0';
+        if (news[i].changed)
+            snprintf(want, sizeof(want), "%s: %s changed: database, map_size and max_readers "
+                     "cannot change on reload (restart optin-test)\n", fx->path, news[i].changed);
+        ok(news[i].changed ? config_reload_check(old, cfg, "optin-test", err, sizeof(err)) == -1
+                                 && strcmp(err, want) == 0
+                           : config_reload_check(old, cfg, "optin-test", err, sizeof(err)) == 0 && !err[0],
+           "reload: config_reload_check %s", news[i].changed ? "refuses, naming file and setting"
+                                                             : "lets it replace");
+        if (i == 0)
+            ok(config_reload_check(NULL, cfg, "optin-test", err, sizeof(err)) == 0,
+               "reload: nothing running yet, nothing to compare");
+        config_free(cfg);
+    }
+    config_free(old);
+}
+
 /* cleanup - remove every file written and the directory */
 static void cleanup(struct fixture *fx)
 {
@@ -601,6 +647,7 @@ int main(void)
     test_errors_lists(&fx);
     test_errors_file(&fx);
     test_api();
+    test_reload_rule(&fx);
     cleanup(&fx);
     return tap_done();
 }

@@ -6,6 +6,7 @@
  *	private unix socket.
  */
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,14 @@ static void test_sockaddr(void)
        && net_hostport_parse("127.0.0.1:", &ss, &len, &ip) == -1
        && net_hostport_parse("127.0.0.1", &ss, &len, &ip) == -1
        && net_hostport_parse("localhost:80", &ss, &len, &ip) == -1, "bad ports and names refused");
+    ok(net_listen_parse("127.0.0.1:0", &ss, &len, &ip) == 0 && ss.ss_family == AF_INET
+       && ((struct sockaddr_in *) &ss)->sin_port == 0, "to listen: port 0 lets the kernel pick");
+    ok(net_listen_parse("[::1]:8025", &ss, &len, &ip) == 0 && ss.ss_family == AF_INET6
+       && ntohs(((struct sockaddr_in6 *) &ss)->sin6_port) == 8025 && net_ip_is_loopback(&ip),
+       "to listen: [IPV6]:PORT");
+    ok(net_listen_parse("127.0.0.1:65536", &ss, &len, &ip) == -1
+       && net_listen_parse("::1:8025", &ss, &len, &ip) == -1
+       && net_listen_parse("127.0.0.1:", &ss, &len, &ip) == -1, "to listen: the rest as host:port");
     ok(strcmp(net_sockaddr_format((struct sockaddr *) &sun, out, sizeof(out)), "local") == 0,
        "AF_UNIX shows as local");
     ok(strcmp(net_sockaddr_format(NULL, out, sizeof(out)), "unknown") == 0, "none: unknown");
