@@ -7,57 +7,12 @@
 
 #ifndef OPTIN_DEFAULT_CONFIG
 #define OPTIN_DEFAULT_CONFIG "/etc/optin-milter.conf"
-/*
- * config_store_settings_differ - "database", "map_size" or "max_readers": the first store
- * setting that differs between the running and a new configuration; NULL when none does.
- * The store is opened once per process, so a reload that changes one is refused.
- */
-const char *config_store_settings_differ(const struct optin_config *old,
-                                         const struct optin_config *new);
-/*
- * config_reload_check - may new replace the running old (NULL: nothing runs yet) on reload?
- * 0; -1 when it changes a store setting, with "FILE: SETTING changed: ... (restart PROGRAM)\n"
- * in err.
- */
-int config_reload_check(const struct optin_config *old, const struct optin_config *new,
-                        const char *program, char *err, size_t errsz);
-
 #endif
 #ifndef OPTIN_DEFAULT_KEYS
 #define OPTIN_DEFAULT_KEYS "/etc/optin-milter.keys"
-/*
- * config_store_settings_differ - "database", "map_size" or "max_readers": the first store
- * setting that differs between the running and a new configuration; NULL when none does.
- * The store is opened once per process, so a reload that changes one is refused.
- */
-const char *config_store_settings_differ(const struct optin_config *old,
-                                         const struct optin_config *new);
-/*
- * config_reload_check - may new replace the running old (NULL: nothing runs yet) on reload?
- * 0; -1 when it changes a store setting, with "FILE: SETTING changed: ... (restart PROGRAM)\n"
- * in err.
- */
-int config_reload_check(const struct optin_config *old, const struct optin_config *new,
-                        const char *program, char *err, size_t errsz);
-
 #endif
 #ifndef OPTIN_DEFAULT_DATABASE
 #define OPTIN_DEFAULT_DATABASE "/var/lib/optin-milter"
-/*
- * config_store_settings_differ - "database", "map_size" or "max_readers": the first store
- * setting that differs between the running and a new configuration; NULL when none does.
- * The store is opened once per process, so a reload that changes one is refused.
- */
-const char *config_store_settings_differ(const struct optin_config *old,
-                                         const struct optin_config *new);
-/*
- * config_reload_check - may new replace the running old (NULL: nothing runs yet) on reload?
- * 0; -1 when it changes a store setting, with "FILE: SETTING changed: ... (restart PROGRAM)\n"
- * in err.
- */
-int config_reload_check(const struct optin_config *old, const struct optin_config *new,
-                        const char *program, char *err, size_t errsz);
-
 #endif
 
 enum opt_in_kind {
