@@ -65,8 +65,8 @@
  *	unsub_value(): 0, or -1 when neither URI is given, the token,
  *	address or URL is refused, a line would reach 998 octets or out is
  *	too small (out is then ""). The readers return found->rc: TOKEN_OK,
- *	a TOKEN_E* code, or -1 when no candidate was seen (also without
- *	keys). Nothing here logs.
+ *	a TOKEN_E* code, or UNSUB_NONE (-1) when no candidate was seen (also
+ *	without keys). Nothing here logs.
  * BUGS
  *	The readers are lenient by design, and some of it is loose: the
  *	subject= of a mailto: URI is decoded to the end of the URI, other
@@ -186,13 +186,14 @@ static int found_try(const struct token_keys *keys, const char *s, size_t len,
     int rc;
 
     if (keys == NULL || len == 0)
-        return -1;
+        return UNSUB_NONE;
     rc = len < TOKEN_BUFSZ ? token_open(keys, s, len, list, addr) : TOKEN_EMALFORMED;
     if (rc == TOKEN_OK) {
         memcpy(found->list, list, sizeof(list));
         memcpy(found->addr, addr, sizeof(addr));
     }
-    if (found->rc != TOKEN_OK && (found->rc < 0 || rc == TOKEN_OK || rc != TOKEN_EMALFORMED))
+    if (found->rc != TOKEN_OK
+        && (found->rc == UNSUB_NONE || rc == TOKEN_OK || rc != TOKEN_EMALFORMED))
         found->rc = rc;
     return rc;
 }

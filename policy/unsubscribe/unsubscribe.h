@@ -23,11 +23,12 @@ int unsub_value(const char *mailto, const char *url, const char *token, char *ou
 
 /* What a reader found: the token that opened, or the most telling failure. */
 struct unsub_found {
-    int rc;                        /* TOKEN_OK, TOKEN_E*, or -1: no candidate seen */
+    int rc;                        /* TOKEN_OK, TOKEN_E*, or UNSUB_NONE */
     char list[TOKEN_LIST_BUFSZ];
     char addr[ADDR_BUFSZ];         /* "" for a list-level token */
 };
-#define UNSUB_FOUND_NONE ((struct unsub_found) {.rc = -1})
+#define UNSUB_NONE (-1)            /* no candidate seen (compared with ==: no TOKEN_E* code) */
+#define UNSUB_FOUND_NONE ((struct unsub_found) {.rc = UNSUB_NONE})
 
 /*
  * unsub_value_token - the token of a List-Unsubscribe value, URI by URI: a mailto: subject=,

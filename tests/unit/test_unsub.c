@@ -223,7 +223,7 @@ static void reads_back(const struct token_keys *keys, const char *value, const c
         printf("#   rc %d list \"%s\" addr \"%s\"\n", rc, f.list, f.addr);
 }
 
-/* value_rc - unsub_value_token of value ends with want (TOKEN_E*, or -1: nothing seen) */
+/* value_rc - unsub_value_token of value ends with want (TOKEN_E*, or UNSUB_NONE: nothing seen) */
 static void value_rc(const struct token_keys *keys, const char *value, const char *const *bases,
                      size_t n_bases, int want, const char *what)
 {
@@ -300,11 +300,11 @@ static void test_round_trip_variants(const struct token_keys *keys)
     value_rc(keys, url, NULL, 0, TOKEN_EMALFORMED,
              "... without the base the trailing characters are no token");
     snprintf(v, sizeof(v), "<%s%s", URL, tok);
-    value_rc(keys, v, NULL, 0, -1, "no closing '>': nothing read");
-    value_rc(keys, "https://u.example/no-brackets", NULL, 0, -1, "no <URI>: nothing");
-    value_rc(keys, "<mailto:u@x.example>", NULL, 0, -1, "mailto without subject: nothing");
+    value_rc(keys, v, NULL, 0, UNSUB_NONE, "no closing '>': nothing read");
+    value_rc(keys, "https://u.example/no-brackets", NULL, 0, UNSUB_NONE, "no <URI>: nothing");
+    value_rc(keys, "<mailto:u@x.example>", NULL, 0, UNSUB_NONE, "mailto without subject: nothing");
     value_rc(keys, "<https://u.example/1c/AQF>", NULL, 0, TOKEN_EMALFORMED, "a short token: malformed");
-    value_rc(NULL, url, bases, 3, -1, "no keys: nothing seen");
+    value_rc(NULL, url, bases, 3, UNSUB_NONE, "no keys: nothing seen");
 }
 
 /* test_failures - which failure is kept, and the first token that opens wins */
@@ -359,19 +359,19 @@ static void test_subject_and_extension(const struct token_keys *keys)
     text_rc(keys, s, TOKEN_OK, "frank@example.org", "a literal %20 (not decoded by the client)");
     snprintf(s, sizeof(s), "please unsubscribe me: unsubscribe\r\n %s thanks", tok);
     text_rc(keys, s, TOKEN_OK, "frank@example.org", "a second \"unsubscribe\" has the token");
-    text_rc(keys, "please take me off", -1, NULL, "no \"unsubscribe\": nothing seen");
+    text_rc(keys, "please take me off", UNSUB_NONE, NULL, "no \"unsubscribe\": nothing seen");
     text_rc(keys, "unsubscribe AQF", TOKEN_EMALFORMED, NULL, "a short token: malformed");
 
     snprintf(s, sizeof(s), "unsubscribe+%s@lists.example", tok);
     ext_rc(keys, s, TOKEN_OK, "unsubscribe+TOKEN@");
     snprintf(s, sizeof(s), "unsubscribe-%s@lists.example", tok);
     ext_rc(keys, s, TOKEN_OK, "unsubscribe-TOKEN@ (recipient_delimiter -)");
-    ext_rc(keys, "unsubscribe@lists.example", -1, "no extension: nothing seen");
+    ext_rc(keys, "unsubscribe@lists.example", UNSUB_NONE, "no extension: nothing seen");
     ext_rc(keys, "unsubscribe+AQF@lists.example", TOKEN_EMALFORMED, "a short token: malformed");
     snprintf(s, sizeof(s), "list-unsubscribe-%s@lists.example", tok);
     ext_rc(keys, s, TOKEN_EMALFORMED, "a '-' before the delimiter: cut at the first (kept)");
     snprintf(s, sizeof(s), "unsubscribe+%s", tok);
-    ext_rc(keys, s, -1, "no '@': nothing seen");
+    ext_rc(keys, s, UNSUB_NONE, "no '@': nothing seen");
 }
 
 /* test_readers - the token read back, in a private key directory */

@@ -91,7 +91,7 @@ static int mailto_token(const struct token_keys *keys, GMimeMessage *msg, const 
         unsub_text_token(keys, subject, tok);
     if (tok->rc == TOKEN_OK)
         return EX_OK;
-    if (tok->rc < 0)
+    if (tok->rc == UNSUB_NONE)
         log_notice("mailto: no unsubscribe token in the recipient address or the "
                    "Subject (expected \"unsubscribe TOKEN\"; Subject: %s)",
                    ctl_printable(subject ? subject : "", shown));
