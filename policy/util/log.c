@@ -6,7 +6,8 @@
  * SYNOPSIS
  *	#include "util/log.h"
  *
- *	void	log_open(const char *progname, enum log_target target, int facility)
+ *	void	log_open(const char *progname, unsigned targets, int facility)
+ *	int	log_facility(const char *name)
  *	void	log_set_level(enum log_severity lowest)
  *	void	log_msg(enum log_severity sev, const char *fmt, ...)
  *	void	log_fatal(const char *fmt, ...)
@@ -17,6 +18,18 @@
  *	Messages go to stderr as "progname: severity: text" or to syslog
  *	with the matching priority. Callers put the queue id first and
  *	Postfix-style key=value fields after it.
+ *
+ *	log_open() takes the targets as flags: LOG_TO_STDERR, LOG_TO_SYSLOG,
+ *	or both at once (LOG_TO_BOTH), as the commands that Postfix runs
+ *	through pipe(8) need: their stderr is the text Postfix puts in a
+ *	bounce or its own log, syslog is where the administrator looks.
+ *	LOG_UNLABELLED leaves out the severity word ("warning: ") on both,
+ *	so that such a line reads like the tool's other diagnostics; the
+ *	priority still goes to syslog. Nothing is written before log_open()
+ *	except to stderr, labelled, as "optin".
+ *
+ *	log_facility() maps a configuration name ("mail", "daemon",
+ *	"local0".."local7") to a syslog facility, LOG_MAIL when unknown.
  *
  *	log_lines() logs each non-empty line of a text as a message of its
  *	own: the errors config_load() and token_keys_load() collect, one
@@ -42,7 +55,7 @@
 #include "util/log.h"
 
 static const char *log_name = "optin";
-static enum log_target log_dest = LOG_TO_STDERR;
+static unsigned log_dest = LOG_TO_STDERR;
 static enum log_severity log_lowest = LOG_SEV_INFO;
 
 static const struct {
@@ -51,19 +64,20 @@ static const struct {
 } log_levels[] = {
     [LOG_SEV_DEBUG] = {"debug", LOG_DEBUG},
     [LOG_SEV_INFO] = {"info", LOG_INFO},
+    [LOG_SEV_NOTICE] = {"notice", LOG_NOTICE},
     [LOG_SEV_WARN] = {"warning", LOG_WARNING},
     [LOG_SEV_ERROR] = {"error", LOG_ERR},
     [LOG_SEV_FATAL] = {"fatal", LOG_CRIT},
 };
 
-/* log_open - choose where messages go; call before threads start */
-void log_open(const char *progname, enum log_target target, int syslog_facility)
+/* log_open - choose where messages go (LOG_TO_* flags); call before threads start */
+void log_open(const char *progname, unsigned targets, int syslog_facility)
 {
     const char *slash = strrchr(progname, '/');
 
     log_name = slash ? slash + 1 : progname;
-    log_dest = target;
-    if (target == LOG_TO_SYSLOG)
+    log_dest = targets;
+    if (targets & LOG_TO_SYSLOG)
         openlog(log_name, LOG_PID | LOG_NDELAY, syslog_facility);
 }
 
@@ -97,23 +111,20 @@ const char *log_progname(void)
     return log_name;
 }
 
-/* log_vmsg - format and emit one message */
+/* log_vmsg - format and emit one message to each target */
 static void log_vmsg(enum log_severity sev, const char *fmt, va_list ap)
 {
+    int labelled = sev != LOG_SEV_INFO && !(log_dest & LOG_UNLABELLED);
+    const char *label = labelled ? log_levels[sev].label : "", *colon = labelled ? ": " : "";
     char text[2048];
 
     if (sev < log_lowest)
         return;
     vsnprintf(text, sizeof(text), fmt, ap);
-    if (log_dest == LOG_TO_SYSLOG) {
-        syslog(log_levels[sev].priority, "%s%s%s", sev == LOG_SEV_INFO ? "" : log_levels[sev].label,
-               sev == LOG_SEV_INFO ? "" : ": ", text);
-        return;
-    }
-    if (sev == LOG_SEV_INFO)
-        fprintf(stderr, "%s: %s\n", log_name, text);
-    else
-        fprintf(stderr, "%s: %s: %s\n", log_name, log_levels[sev].label, text);
+    if (log_dest & LOG_TO_SYSLOG)
+        syslog(log_levels[sev].priority, "%s%s%s", label, colon, text);
+    if (log_dest & LOG_TO_STDERR)
+        fprintf(stderr, "%s: %s%s%s\n", log_name, label, colon, text);
 }
 
 /* log_msg - log at a severity */

@@ -10,22 +10,7 @@
 
 #include "enforce/classify.h"
 #include "tap.h"
-
-/* load - a configuration from text, through the real parser */
-static struct optin_config *load(const char *text)
-{
-    char path[] = "/tmp/optin-test-classify.XXXXXX", err[2048];
-    struct optin_config *cfg;
-    int fd = mkstemp(path);
-
-    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t) strlen(text))
-        return NULL;
-    close(fd);
-    if ((cfg = config_load(path, err, sizeof(err))) == NULL)
-        printf("# %s", err);
-    unlink(path);
-    return cfg;
-}
+#include "testconf.h"
 
 /* id_of - the id of a matched list, or "-" */
 static const char *id_of(const struct list_def *l)
@@ -35,7 +20,7 @@ static const char *id_of(const struct list_def *l)
 
 int main(void)
 {
-    struct optin_config *cfg = load(
+    struct optin_config *cfg = testconf_load(
         "lists = (\n"
         " { id = \"news\"; match = { envelope_from = [\"bounce-news-*@lists.example\"];\n"
         "                          list_id = [\"news.lists.example\"]; }; },\n"
