@@ -117,6 +117,8 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     *pf1 = (f1 & SKIP_STEPS) | (f1 & SMFIP_NR_HDR);
     *pf2 = *pf3 = 0;
     cc->cc_noreply_hdr = (f1 & SMFIP_NR_HDR) != 0;
+    log_debug("negotiate: offered actions=0x%lx steps=0x%lx, agreed actions=0x%lx steps=0x%lx",
+              f0, f1, *pf0, *pf1);
     smfi_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name}");
     smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen}");
     smfi_setsymlist(ctx, SMFIM_ENVRCPT, "i {rcpt_mailer}");
@@ -135,6 +137,8 @@ static sfsistat mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
         return SMFIS_TEMPFAIL;
     net_sockaddr_format(hostaddr, cc->cc_client_addr, sizeof(cc->cc_client_addr));
     snprintf(cc->cc_daemon_name, sizeof(cc->cc_daemon_name), "%s", daemon ? daemon : "");
+    log_debug("connect: client=%s daemon_name=%s", cc->cc_client_addr,
+              cc->cc_daemon_name[0] ? cc->cc_daemon_name : "-");
     return SMFIS_CONTINUE;
 }
 

@@ -6,7 +6,8 @@
  * SYNOPSIS
  *	#include "milter.h"
  *
- *	int	gen_load(const char *path, int mode, char *err, size_t errsz)
+ *	int	gen_install(struct optin_config *cfg, int mode, char *err, size_t errsz)
+ *	int	gen_check_keys(const struct optin_config *cfg, char *err, size_t errsz)
  *	void	gen_set_spf(struct spf *spf)
  *	struct generation *gen_retain(void)
  *	void	gen_release(struct generation *gen)
@@ -75,7 +76,7 @@
 #include "util/netaddr.h"
 
 static struct generation_slot gens = GENERATION_SLOT_INIT;   /* the current struct generation */
-static struct store *gen_store;         /* set by the main thread only, in gen_load */
+static struct store *gen_store;         /* set by the main thread only, in gen_install */
 static struct spf *gen_spf;
 
 static pthread_mutex_t session_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -187,18 +188,19 @@ struct store *gen_store_get(void)
     return gen_store;
 }
 
-/* gen_load - load a configuration and make it current; the old one goes when unused */
-int gen_load(const char *path, int mode, char *err, size_t errsz)
+/* gen_install - make cfg (now owned here, freed on failure) the current generation */
+int gen_install(struct optin_config *cfg, int mode, char *err, size_t errsz)
 {
     struct generation *gen = calloc(1, sizeof(*gen));
     struct store *opened = NULL;
 
     if (gen == NULL) {
+        config_free(cfg);
         snprintf(err, errsz, "out of memory");
         return -1;
     }
-    if ((gen->cfg = config_load(path, err, errsz)) == NULL || gen_open_parts(gen, mode, err, errsz) != 0
-        || gen_check_change(gen, mode, err, errsz) != 0)
+    gen->cfg = cfg;
+    if (gen_open_parts(gen, mode, err, errsz) != 0 || gen_check_change(gen, mode, err, errsz) != 0)
         goto refuse;
     /* opened before the swap, under no lock (only this thread sets gen_store): MAIL never waits */
     if (mode == GEN_RUN && gen_store == NULL)
@@ -206,18 +208,30 @@ int gen_load(const char *path, int mode, char *err, size_t errsz)
     gen->env = (struct msg_env){.cfg = gen->cfg, .keys = gen->keys, .store = gen_store,
                                 .journal = gen->journal, .spf = gen_spf};
     if (generation_replace(&gens, gen, gen_free) != 0) {
-        snprintf(err, errsz, "%s: not loaded: optin-milter is stopping\n", path);
+        snprintf(err, errsz, "%s: not loaded: optin-milter is stopping\n", cfg->path);
         if (opened) {
             gen_store = NULL;
             store_close(opened);
         }
         goto refuse;
     }
+    if (mode == GEN_RUN)
+        log_set_level(log_level_parse(cfg->log_level));
     return 0;
 
 refuse:
     gen_free(gen);
     return -1;
+}
+
+/* gen_check_keys - can the key file of cfg be loaded (before fork and privilege drop)? */
+int gen_check_keys(const struct optin_config *cfg, char *err, size_t errsz)
+{
+    struct generation gen = {.cfg = (struct optin_config *) cfg};
+    int rc = gen_open_parts(&gen, GEN_CHECK_ONLY, err, errsz);
+
+    token_keys_free(gen.keys);
+    return rc;
 }
 
 /* gen_retain - the current generation, kept alive until gen_release; NULL once stopping */
@@ -244,7 +258,9 @@ void gen_reload(const char *path)
     struct generation *gen;
     char err[8192] = "";
 
-    if (gen_load(path, GEN_RUN, err, sizeof(err)) == 0) {
+    struct optin_config *cfg = config_load(path, err, sizeof(err));
+
+    if (cfg != NULL && gen_install(cfg, GEN_RUN, err, sizeof(err)) == 0) {
         log_info("reload: configuration %s loaded", path);
         return;
     }

@@ -184,8 +184,8 @@ int main(int argc, char **argv)
     struct optin_config *cfg;
     struct spf *spf;
     struct net_sockspec spec;
-    const char *conn, *path;
-    char err[16384];
+    const char *path;
+    char err[16384], *conn, *pidfile;
     int rc, left, running;
 
     block_signals();    /* before anything: a SIGUSR1 must never kill us */
@@ -195,15 +195,22 @@ int main(int argc, char **argv)
         return EX_CONFIG;
     log_open("optin-milter", strcmp(cfg->log_target, "stderr") == 0 ? LOG_TO_STDERR : LOG_TO_SYSLOG,
              log_facility(cfg->syslog_facility));
-    if (gen_load(opt.config, GEN_CHECK_ONLY, err, sizeof(err)) != 0) {
+    log_set_level(log_level_parse(cfg->log_level));
+    if (gen_check_keys(cfg, err, sizeof(err)) != 0) {
         fprintf(stderr, "%s", err);
+        config_free(cfg);
         return EX_CONFIG;
     }
     if (opt.check_only) {
         printf("optin-milter: %s: configuration OK\n", opt.config);
+        config_free(cfg);
         return EX_OK;
     }
-    conn = opt.socket ? opt.socket : cfg->socket;
+    /* the configuration is read once; what start and stop need of it outlives its generation */
+    conn = strdup(opt.socket ? opt.socket : cfg->socket);
+    pidfile = cfg->pidfile ? strdup(cfg->pidfile) : NULL;
+    if (conn == NULL || (cfg->pidfile && pidfile == NULL))
+        return EX_OSERR;
     /* root's part: socket, daemon, pidfile; then the configured user opens store and journal */
     smfi_setmaxdatasize(1024 * 1024 - 1);   /* headers up to 1 MiB (Sendmail; Postfix sends 64 KiB) */
     if (setup_socket(cfg, conn) != 0 || (!opt.foreground && daemon(0, 0) < 0)
@@ -212,7 +219,7 @@ int main(int argc, char **argv)
         return EX_OSERR;
     if ((spf = spf_setup()) == NULL)
         return EX_CONFIG;
-    if (gen_load(opt.config, GEN_RUN, err, sizeof(err)) != 0) {
+    if (gen_install(cfg, GEN_RUN, err, sizeof(err)) != 0) {
         log_error("start-up failed: %s", err);
         return EX_OSERR;
     }
@@ -230,11 +237,12 @@ int main(int argc, char **argv)
         store_close(gen_store_get());
         spf_teardown(spf);
     }
-    if (cfg->pidfile && unlink(cfg->pidfile) < 0 && errno != ENOENT)
-        log_warn("pidfile %s: %s", cfg->pidfile, strerror(errno));
+    if (pidfile && unlink(pidfile) < 0 && errno != ENOENT)
+        log_warn("pidfile %s: %s", pidfile, strerror(errno));
     if ((path = socket_path(conn, &spec)) != NULL)
         unlink(path);
-    config_free(cfg);
+    free(pidfile);
+    free(conn);
     log_info("stopped");
     return rc == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
 }

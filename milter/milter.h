@@ -36,7 +36,10 @@ struct generation *gen_retain(void);
 void gen_release(struct generation *gen);
 #define GEN_CHECK_ONLY 0   /* configuration and keys only (before fork and privilege drop) */
 #define GEN_RUN 1          /* also the journal and, once per process, the store */
-int gen_load(const char *path, int mode, char *err, size_t errsz);
+/* gen_install - make cfg (owned from here on, freed on failure) current; 0, or -1 with err */
+int gen_install(struct optin_config *cfg, int mode, char *err, size_t errsz);
+/* gen_check_keys - the key file cfg names loads (or none is needed); 0, or -1 with err */
+int gen_check_keys(const struct optin_config *cfg, char *err, size_t errsz);
 void gen_set_spf(struct spf *spf);
 struct store *gen_store_get(void);
 void gen_reload(const char *path);

@@ -94,6 +94,7 @@ struct optin_config {
     char *pidfile;                     /* default: none */
     char *log_target;                  /* "syslog" | "stderr" (default "syslog") */
     char *syslog_facility;             /* default "mail" */
+    char *log_level;                   /* lowest severity logged: "debug" ... "error" (default "info") */
     char *journal;                     /* decision journal file (default: none) */
     enum enforce_mode mode;            /* default mode for lists (default enforce) */
     char *marker_header;               /* header naming the list, removed before delivery (default "X-Optin-List") */

@@ -45,6 +45,7 @@
 #include "consent/consent.h"
 #include "util/timeutil.h"
 #include "unsubscribe/unsubscribe.h"
+#include "util/log.h"
 #include "util/netaddr.h"
 
 struct name_value {
@@ -73,6 +74,7 @@ const char *const key_names[KEY_COUNT + 1] = {
     [KEY_PIDFILE] = "pidfile",
     [KEY_LOG_TARGET] = "log_target",
     [KEY_SYSLOG_FACILITY] = "syslog_facility",
+    [KEY_LOG_LEVEL] = "log_level",
     [KEY_JOURNAL] = "journal",
     [KEY_MODE] = "mode",
     [KEY_MARKER_HEADER] = "marker_header",
@@ -150,6 +152,13 @@ static const char *check_socket(const char *text)
     struct net_sockspec spec;
 
     return net_sockspec_parse(text, &spec);
+}
+
+/* check_log_level - a severity log_level_parse knows */
+static const char *check_log_level(const char *text)
+{
+    return log_level_parse(text) < 0
+        ? "expected \"debug\", \"info\", \"notice\", \"warning\" or \"error\"" : NULL;
 }
 
 /* check_log_target - "syslog" or "stderr" */
@@ -550,6 +559,8 @@ const struct key_def global_keys[] = {
      .offset = GLOBAL(log_target)},
     {.key = KEY_SYSLOG_FACILITY, .kind = KIND_STRING, .def = "mail", .check = check_facility,
      .offset = GLOBAL(syslog_facility)},
+    {.key = KEY_LOG_LEVEL, .kind = KIND_STRING, .def = "info", .check = check_log_level,
+     .offset = GLOBAL(log_level)},
     {.key = KEY_JOURNAL, .kind = KIND_STRING, .check = cfg_check_nonempty, .offset = GLOBAL(journal)},
     {.key = KEY_MODE, .kind = KIND_MODE, .def = "enforce", .offset = GLOBAL(mode)},
     {.key = KEY_MARKER_HEADER, .kind = KIND_STRING, .def = "X-Optin-List",

@@ -10,7 +10,7 @@
  *	int	log_facility(const char *name)
  *	void	log_set_level(enum log_severity lowest)
  *	void	log_msg(enum log_severity sev, const char *fmt, ...)
- *	void	log_fatal(const char *fmt, ...)
+ *	int	log_level_parse(const char *name)
  *	void	log_lines(enum log_severity sev, const char *text)
  * DESCRIPTION
  *	log_msg() is the only way optin-milter, optinctl and the endpoints
@@ -35,8 +35,8 @@
  *	own: the errors config_load() and token_keys_load() collect, one
  *	line each.
  *
- *	log_fatal() logs and exits with status 70 (EX_SOFTWARE). It is for
- *	start-up only: inside milter callbacks nothing is fatal.
+ *	log_set_level() may be called at any time (a reload): the gate is
+ *	one atomic integer that every thread reads.
  *
  *	The state is written once by log_open() before any thread starts and
  *	only read afterwards.
@@ -56,7 +56,7 @@
 
 static const char *log_name = "optin";
 static unsigned log_dest = LOG_TO_STDERR;
-static enum log_severity log_lowest = LOG_SEV_INFO;
+static _Atomic int log_lowest = LOG_SEV_INFO;   /* a reload may change it while threads log */
 
 static const struct {
     const char *label;
@@ -102,13 +102,16 @@ int log_facility(const char *name)
 /* log_set_level - drop messages below this severity */
 void log_set_level(enum log_severity lowest)
 {
-    log_lowest = lowest;
+    log_lowest = (int) lowest;
 }
 
-/* log_progname - the name given to log_open */
-const char *log_progname(void)
+/* log_level_parse - a severity by its configuration name ("debug" ... "error"); -1 if unknown */
+int log_level_parse(const char *name)
 {
-    return log_name;
+    for (int sev = LOG_SEV_DEBUG; name != NULL && sev < LOG_SEV_FATAL; sev++)
+        if (strcmp(log_levels[sev].label, name) == 0)
+            return sev;
+    return -1;
 }
 
 /* log_vmsg - format and emit one message to each target */
@@ -118,7 +121,7 @@ static void log_vmsg(enum log_severity sev, const char *fmt, va_list ap)
     const char *label = labelled ? log_levels[sev].label : "", *colon = labelled ? ": " : "";
     char text[2048];
 
-    if (sev < log_lowest)
+    if ((int) sev < log_lowest)
         return;
     vsnprintf(text, sizeof(text), fmt, ap);
     if (log_dest & LOG_TO_SYSLOG)
@@ -147,15 +150,4 @@ void log_lines(enum log_severity sev, const char *text)
             log_msg(sev, "%.*s", (int) len, text);
         text += len + (text[len] == '\n');
     }
-}
-
-/* log_fatal - log and exit (start-up errors only) */
-void log_fatal(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    log_vmsg(LOG_SEV_FATAL, fmt, ap);
-    va_end(ap);
-    exit(70);
 }

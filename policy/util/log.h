@@ -25,9 +25,8 @@ int log_facility(const char *name);
 void log_msg(enum log_severity sev, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void log_lines(enum log_severity sev, const char *text);
-void log_fatal(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2), noreturn));
-const char *log_progname(void);
+/* log_level_parse - "debug", "info", "notice", "warning", "error" as a severity; -1 if none */
+int log_level_parse(const char *name);
 
 #define log_debug(...) log_msg(LOG_SEV_DEBUG, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_SEV_INFO, __VA_ARGS__)

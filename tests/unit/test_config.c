@@ -484,6 +484,8 @@ static void test_errors_global(struct fixture *fx)
     expect_error(fx, "conf_socket3.conf", "socket = \"unix:relative.sock\";\n", 1, "socket: expected an absolute socket path");
     expect_error(fx, "conf_target.conf", "log_target = \"file\";\n", 1, "log_target: expected \"syslog\" or \"stderr\" (got \"file\")");
     expect_error(fx, "conf_facility.conf", "syslog_facility = \"local8\";\n", 1, "syslog_facility: expected");
+    expect_error(fx, "conf_loglevel.conf", "log_level = \"verbose\";\n", 1,
+                 "log_level: expected \"debug\", \"info\", \"notice\", \"warning\" or \"error\" (got \"verbose\")");
     expect_error(fx, "conf_mode.conf", "mode = \"strict\";\n", 1, "mode: expected \"enforce\" or \"monitor\"");
     expect_error(fx, "conf_marker.conf", "marker_header = \"X-List:\";\n", 1, "marker_header: expected a header field name");
     expect_error(fx, "conf_empty_user.conf", "user = \"\";\n", 1, "user: expected a non-empty string");
@@ -561,7 +563,7 @@ static void test_api(void)
     for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++)
             dups += strcmp(names[i], names[j]) == 0;
-    ok(n == 40 && dups == 0, "config_key_names: 40 distinct names (got %zu, %zu repeated)", n, dups);
+    ok(n == 41 && dups == 0, "config_key_names: 41 distinct names (got %zu, %zu repeated)", n, dups);
     ok(strcmp(names[0], "database") == 0 && strcmp(names[n - 1], "daemon_name") == 0,
        "config_key_names: database first, daemon_name last");
     config_free(NULL);

@@ -146,6 +146,7 @@ static void reload(struct server *srv)
         return;
     }
     /* only this thread replaces: gen stays current at least until the next SIGUSR1 */
+    log_set_level(log_level_parse(gen->cfg->log_level));
     log_info("reload: configuration %s and keys %s loaded", srv->opt.config, gen->cfg->keys);
 }
 
@@ -271,6 +272,7 @@ static int become_daemon(struct server *srv, char *shown, size_t shownsz, int *f
 
     log_open("optin-unsubd", strcmp(cfg->log_target, "stderr") == 0 ? LOG_TO_STDERR : LOG_TO_SYSLOG,
              log_facility(cfg->syslog_facility));
+    log_set_level(log_level_parse(cfg->log_level));
     if ((*fd = open_listener(&srv->opt, shown, shownsz)) < 0)
         rc = *fd == -2 ? EX_USAGE : EX_OSERR;
     else if ((!srv->opt.foreground && daemon(0, 0) < 0) || process_write_pidfile(srv->opt.pidfile) != 0

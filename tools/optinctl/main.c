@@ -59,18 +59,6 @@ struct command {
 
 static const struct command *find_command(const char *name);
 
-/* ctl_error - one diagnostic line prefixed with the program name */
-void ctl_error(const struct optinctl *ctl, const char *fmt, ...)
-{
-    va_list ap;
-
-    fprintf(stderr, "%s: ", ctl->progname);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
-
 /* ctl_store_exit - exit status for a store or consent return code */
 int ctl_store_exit(int rc)
 {
@@ -670,6 +658,7 @@ int main(int argc, char **argv)
     char err[8192];
     int rc;
 
+    log_open(ctl.progname, LOG_TO_STDERR | LOG_UNLABELLED, log_facility("mail"));
     ctl.actor = default_actor();
     if ((rc = parse_global(&ctl, argc, argv)) != -1)
         return rc;
@@ -685,6 +674,7 @@ int main(int argc, char **argv)
         ctl_error(&ctl, "%s: configuration not usable", ctl.config_path);
         return command_is_pipe(cmd) ? EX_TEMPFAIL : EX_CONFIG;
     }
+    log_set_level(log_level_parse(ctl.cfg->log_level));
     ctl.addr_flags = ctl.cfg->fold_local_part ? ADDR_FOLD_LOCAL : 0;
     rc = cmd->run(&ctl, argc - optind, argv + optind);
     if (rc == EX_USAGE && command_is_pipe(cmd))

@@ -6,6 +6,7 @@
 #include <sysexits.h>
 
 #include "config/config.h"
+#include "util/log.h"
 #include "consent/store.h"
 
 /* Exit status of every subcommand (documented in optinctl(1)). */
@@ -26,8 +27,8 @@ struct optinctl {
 
 /* ctl_open_store - open the configured environment; prints a diagnostic and returns an exit code on failure. */
 int ctl_open_store(struct optinctl *ctl, int readonly, int nosync);
-/* ctl_error - "optinctl: message" on stderr */
-void ctl_error(const struct optinctl *ctl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* ctl_error - "optinctl: message" on stderr (and syslog for the pipe commands), through log.c */
+#define ctl_error(ctl, ...) ((void) (ctl), log_error(__VA_ARGS__))
 #define CTL_PRINTABLE_BUFSZ 340
 /* ctl_printable - an argument fit for one diagnostic line (control bytes as \xNN) */
 const char *ctl_printable(const char *raw, char buf[CTL_PRINTABLE_BUFSZ]);
