@@ -14,7 +14,7 @@
  *	int	store_write(struct store *st, store_write_fn fn, void *arg)
  *	int	store_get(), store_put(), store_del(), store_scan(), store_del_prefix()
  *	int	store_next_seq(struct store_txn *txn, uint64_t *seq)
- *	int	store_stat(), store_backup(), store_reader_check(), store_sync()
+ *	int	store_stat(), store_backup(), store_sync()
  * DESCRIPTION
  *	This module is the only place that talks to LMDB. One environment
  *	(a directory) holds the named databases of enum store_db and a
@@ -632,8 +632,3 @@ int store_backup(struct store *st, const char *dest)
     return store_rc(rc);
 }
 
-/* store_reader_check - clear stale reader slots */
-int store_reader_check(struct store *st, int *dead)
-{
-    return store_rc(mdb_reader_check(st->env, dead));
-}
