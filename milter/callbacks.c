@@ -9,7 +9,7 @@
  *	struct smfiDesc optin_filter;
  * DESCRIPTION
  *	Thin glue: each callback gets the connection context, calls one
- *	function of policy/message.c, and maps its answer to SMFIS_* and
+ *	function of policy/enforce/message.c, and maps its answer to SMFIS_* and
  *	smfi_setreply(). At MAIL the sender of list mail known from the
  *	envelope is checked (SPF) and MAIL itself may be refused or
  *	temp-failed; that works for Postfix non_smtpd_milters too, which

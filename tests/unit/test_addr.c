@@ -2,7 +2,7 @@
  * NAME
  *	test_addr 1
  * SUMMARY
- *	TAP unit test for policy/addr.c
+ *	TAP unit test for policy/mail/addr.c
  * SYNOPSIS
  *	tests/test_addr
  * DESCRIPTION

@@ -2,7 +2,7 @@
  * NAME
  *	test_message - TAP tests of the per-message policy, without an MTA
  * DESCRIPTION
- *	Drives policy/message.c the way the milter callbacks do, against a
+ *	Drives policy/enforce/message.c the way the milter callbacks do, against a
  *	real configuration file, LMDB store, key file and journal in a
  *	temporary directory, and checks every answer and end-of-message plan.
  */

@@ -2,7 +2,7 @@
  * NAME
  *	test_token 1
  * SUMMARY
- *	TAP unit test for policy/token.c
+ *	TAP unit test for policy/unsubscribe/token.c
  * SYNOPSIS
  *	tests/test_token
  * DESCRIPTION

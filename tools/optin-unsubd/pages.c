@@ -1,6 +1,6 @@
 /*
  * NAME
- *	unsubd_pages 3
+ *	pages 3
  * SUMMARY
  *	the HTML pages of optin-unsubd
  * SYNOPSIS

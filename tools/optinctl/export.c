@@ -12,7 +12,7 @@
  *	consent record (of LIST) as CSV with the header address, list, state,
  *	method, consented_at, confirmed_at, source, ip, policy_version, from
  *	one read snapshot, written with libcsv's quoting. The output imports
- *	back to the same records (optinctl_import.c).
+ *	back to the same records (tools/optinctl/import.c).
  *	A FILE is written as FILE.tmp (mode 0600: it holds personal data),
  *	synced and renamed, so it is never seen half-written.
  * DIAGNOSTICS
@@ -20,7 +20,7 @@
  *	EX_IOERR for the output file; otherwise ctl_store_exit() of the
  *	store error. A record that cannot be decoded is counted and reported.
  * SEE ALSO
- *	optinctl(1), optinctl_import.c, libcsv csv(3)
+ *	optinctl(1), tools/optinctl/import.c, libcsv csv(3)
  */
 
 #include <csv.h>

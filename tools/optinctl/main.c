@@ -16,9 +16,10 @@
  *
  *	Global options come before the command; each command has its own
  *	options and --help. This file holds main(), the command table and
- *	the small commands; the others live in optinctl_import.c,
- *	optinctl_export.c, optinctl_show.c, optinctl_keys.c,
- *	optinctl_feedback.c and optinctl_esp.c.
+ *	the small commands; the others live beside it in import.c, export.c,
+ *	show.c (show, stats), keys.c (keygen, token), esp.c
+ *	(import-suppressions), feedback.c and mailto.c (with pipe.c, what
+ *	those two Postfix pipe commands share).
  * DIAGNOSTICS
  *	"optinctl: file:line: reason" or "optinctl: what: reason" on stderr.
  *	Exit status: 0 success (check: allowed), 1 check denied (show,
