@@ -5,6 +5,7 @@
  *	does the envelope sender authorize our own egress addresses?
  * SYNOPSIS
  *	#include "mail/spf.h"
+#include "mail/spf_dns.h"
  *
  *	struct spf *spf_open(const char *zone_file, char *err, size_t errsz)
  *	void	spf_close(struct spf *s)
@@ -26,7 +27,7 @@
  *	failure is not held longer than our own cache says); with zone_file,
  *	SPF_DNS_ZONE holding only that file's records: no query leaves the
  *	process. Above either sits a small layer that counts lookups (and,
- *	for tests, delays them). libspf2's error, warning and info messages
+ *	for tests, delays them): spf_dns.c. libspf2's error, warning and info messages
  *	go to our log.
  *
  *	The zone file, a test aid, has one record per line, "#" comments:
@@ -119,6 +120,7 @@
 
 #include "util/log.h"
 #include "mail/spf.h"
+#include "mail/spf_dns.h"
 #include "util/text.h"
 #include "util/netaddr.h"
 
@@ -128,9 +130,7 @@
 #define CLOSE_WAIT_SECONDS 5
 #define DEFAULT_TIMEOUT_MS 10000
 #define DNS_CACHE_TTL 30            /* seconds libspf2's DNS cache keeps any answer */
-#define DELAY_MAX 60
 #define SENDER_MAX 320
-#define ZONE_LINE_MAX 2048
 
 /* One cached result. */
 struct cache_entry {
@@ -159,12 +159,6 @@ struct job {
     struct job *next;               /* in spf.jobs while running */
 };
 
-/* A name whose lookups sleep first (zone file DELAY). */
-struct delay {
-    char *name;
-    unsigned seconds;
-};
-
 struct spf {
     SPF_server_t *server;
     pthread_mutex_t lock;
@@ -173,10 +167,8 @@ struct spf {
     size_t cache_count;
     struct job *jobs;
     unsigned running;
-    struct delay *delays;
-    size_t ndelays;
+    struct spf_dns_layer dns;       /* counts lookups (atomically, from the workers) */
     struct spf_stats st;
-    unsigned long dns_lookups;      /* atomically, from the workers */
 };
 
 /* The identity one check is about. */
@@ -250,143 +242,6 @@ static struct timespec mono_deadline(unsigned ms)
     return t;
 }
 
-/* ---- the counting (and delaying) DNS layer above libspf2's resolver ---- */
-
-/* layer_lookup - count, sleep for a DELAY name, then ask the layer below */
-static SPF_dns_rr_t *layer_lookup(SPF_dns_server_t *d, const char *domain, ns_type type,
-                                  int should_cache)
-{
-    struct spf *s = d->hook;
-
-    __atomic_add_fetch(&s->dns_lookups, 1, __ATOMIC_RELAXED);
-    for (size_t i = 0; domain && i < s->ndelays; i++) {
-        if (strcasecmp(s->delays[i].name, domain) == 0) {
-            struct timespec t = {.tv_sec = s->delays[i].seconds};
-
-            while (nanosleep(&t, &t) != 0 && errno == EINTR)
-                ;
-        }
-    }
-    return SPF_dns_lookup(d->layer_below, domain, type, should_cache);
-}
-
-/* layer_free - libspf2 frees the layers below after this one */
-static void layer_free(SPF_dns_server_t *d)
-{
-    free(d);
-}
-
-/* layer_push - put the counting layer on top of the server's resolver */
-static int layer_push(struct spf *s)
-{
-    SPF_dns_server_t *d = calloc(1, sizeof(*d));
-
-    if (d == NULL)
-        return -1;
-    d->destroy = layer_free;
-    d->lookup = layer_lookup;
-    d->layer_below = s->server->resolver;
-    d->name = "optin-count";
-    d->hook = s;
-    s->server->resolver = d;
-    return 0;
-}
-
-/* ---- the zone file (test aid) ---- */
-
-/* zone_delay - "NAME DELAY SECONDS"; NULL or why not */
-static const char *zone_delay(struct spf *s, const char *name, const char *arg)
-{
-    char *end;
-    long v = strtol(arg, &end, 10);
-    struct delay *d;
-
-    if (end == arg || *end != '\0' || v < 1 || v > DELAY_MAX)
-        return "DELAY takes a number of seconds from 1 to 60";
-    if ((d = realloc(s->delays, (s->ndelays + 1) * sizeof(*d))) == NULL)
-        return "out of memory";
-    s->delays = d;
-    if ((d[s->ndelays].name = strdup(name)) == NULL)
-        return "out of memory";
-    d[s->ndelays++].seconds = (unsigned) v;
-    return NULL;
-}
-
-/* zone_record - one line "NAME TYPE DATA"; NULL or why it is wrong */
-static const char *zone_record(struct spf *s, char *line)
-{
-    SPF_dns_server_t *zone = s->server->resolver;
-    char *name = strtok(line, " \t"), *type = name ? strtok(NULL, " \t") : NULL;
-    char *data = type ? strtok(NULL, "") : NULL;
-    size_t n;
-    ns_type t;
-
-    if (name == NULL || type == NULL)
-        return "expected NAME TYPE [DATA]";
-    if (strlen(name) > 253)
-        return "name longer than 253 octets";
-    while (data && (*data == ' ' || *data == '\t'))
-        data++;
-    if (data && (n = strlen(data)) >= 2 && data[0] == '"' && data[n - 1] == '"') {
-        data[n - 1] = '\0';
-        data++;
-    }
-    if (strcasecmp(type, "TRYAGAIN") == 0)        /* ns_t_any needs NULL data and an error, or libspf2 aborts */
-        return SPF_dns_zone_add_str(zone, name, ns_t_any, TRY_AGAIN, NULL) == SPF_E_SUCCESS
-                   ? NULL : "libspf2 refused the record";
-    if (data == NULL || *data == '\0')
-        return "missing data after the type";
-    if (strcasecmp(type, "DELAY") == 0)
-        return zone_delay(s, name, data);
-    if (strcasecmp(type, "TXT") == 0)
-        t = ns_t_txt;
-    else if (strcasecmp(type, "A") == 0)
-        t = ns_t_a;
-    else if (strcasecmp(type, "AAAA") == 0)
-        t = ns_t_aaaa;
-    else if (strcasecmp(type, "MX") == 0)
-        t = ns_t_mx;
-    else
-        return "expected the type TXT, A, AAAA, MX, TRYAGAIN or DELAY";
-    if (SPF_dns_zone_add_str(zone, name, t, NETDB_SUCCESS, data) != SPF_E_SUCCESS)
-        return "libspf2 refused the record (a bad address?)";
-    return NULL;
-}
-
-/* zone_load - every record of the file into the zone layer; 0 or -1 with err */
-static int zone_load(struct spf *s, const char *path, char *err, size_t errsz)
-{
-    FILE *fp = fopen(path, "r");
-    char line[ZONE_LINE_MAX];
-    const char *why;
-    int lineno = 0;
-
-    if (fp == NULL) {
-        snprintf(err, errsz, "%s: cannot read: %s", path, strerror(errno));
-        return -1;
-    }
-    while (fgets(line, sizeof(line), fp) != NULL) {
-        size_t n = strcspn(line, "\r\n");
-
-        lineno++;
-        if (line[n] == '\0' && !feof(fp)) {
-            snprintf(err, errsz, "%s:%d: line longer than %d octets", path, lineno, ZONE_LINE_MAX - 2);
-            fclose(fp);
-            return -1;
-        }
-        line[n] = '\0';
-        if (line[strspn(line, " \t")] == '\0' || line[strspn(line, " \t")] == '#')
-            continue;
-        if ((why = zone_record(s, line)) != NULL) {
-            snprintf(err, errsz, "%s:%d: %s", path, lineno, why);
-            fclose(fp);
-            return -1;
-        }
-    }
-    fclose(fp);
-    return 0;
-}
-
 /* ---- open and close ---- */
 
 /* spf_free - release a checker nobody uses any more */
@@ -398,9 +253,7 @@ static void spf_free(struct spf *s)
             free(e);
         }
     }
-    for (size_t i = 0; i < s->ndelays; i++)
-        free(s->delays[i].name);
-    free(s->delays);
+    spf_dns_layer_free(&s->dns);
     if (s->server)
         SPF_server_free(s->server);
     pthread_cond_destroy(&s->done);
@@ -437,11 +290,11 @@ struct spf *spf_open(const char *zone_file, char *err, size_t errsz)
     }
     if (zone_file == NULL)
         SPF_dns_cache_set_ttl(s->server->resolver, DNS_CACHE_TTL, 0, 0, 0);
-    else if (zone_load(s, zone_file, err, errsz) != 0) {
+    else if (spf_dns_zone_load(s->server, &s->dns, zone_file, err, errsz) != 0) {
         spf_free(s);
         return NULL;
     }
-    if (layer_push(s) != 0) {
+    if (spf_dns_push(s->server, &s->dns) != 0) {
         snprintf(err, errsz, "out of memory");
         spf_free(s);
         return NULL;
@@ -881,5 +734,5 @@ void spf_stats(struct spf *s, struct spf_stats *st)
     *st = s->st;
     st->running = s->running;
     pthread_mutex_unlock(&s->lock);
-    st->dns_lookups = __atomic_load_n(&s->dns_lookups, __ATOMIC_RELAXED);
+    st->dns_lookups = __atomic_load_n(&s->dns.lookups, __ATOMIC_RELAXED);
 }
