@@ -32,7 +32,8 @@
  *	stops the pass. CSVLOAD_TRIM strips white space in quotes too. On a
  *	terminal, unless CSVLOAD_QUIET, a progress line is shown.
  * DIAGNOSTICS
- *	"PROGNAME: ..." lines on spec.err (stderr). Record and header
+ *	Lines through log_error() ("optinctl: ..." on stderr for optinctl),
+ *	the progress line on stderr erased first. Record and header
  *	problems, in pass 1 only, the first CSVLOAD_ERROR_CAP then "... and N
  *	more": "FILE:LINE: WHAT: EXPECTED (got 'VALUE')", the value cut to
  *	CSVLOAD_SHOW_CHARS characters ("...', N bytes)"), control bytes and
@@ -53,6 +54,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -63,6 +65,7 @@
 #include <csv.h>
 
 #include "util/csvload.h"
+#include "util/log.h"
 #include "util/text.h"
 
 #define CSVLOAD_BUFSZ 65536   /* read size; also the largest chunk given to libcsv */
@@ -95,7 +98,6 @@ struct csvload_pass {
 /* The input, the column buffers, and the current pass. */
 struct csvload {
     struct csvload_spec spec;
-    FILE *err;
     int fd;
     const char *path;              /* as given: "-" or a file name */
     const char *name;              /* in diagnostics */
@@ -134,7 +136,7 @@ static void progress_start(struct csvload *cl, const char *label)
     struct csvload_progress *p = &cl->progress;
 
     *p = (struct csvload_progress) {.label = label, .total = cl->st.st_size,
-        .on = !(cl->spec.flags & CSVLOAD_QUIET) && isatty(fileno(cl->err))};
+        .on = !(cl->spec.flags & CSVLOAD_QUIET) && isatty(STDERR_FILENO)};
     clock_gettime(CLOCK_MONOTONIC, &p->start);
     p->last = p->start;
     p->last.tv_sec -= 1;  /* the first update draws at once */
@@ -144,7 +146,7 @@ static void progress_start(struct csvload *cl, const char *label)
 static void progress_clear(struct csvload *cl)
 {
     if (cl->progress.width > 0) {
-        fprintf(cl->err, "\r%*s\r", cl->progress.width, "");
+        fprintf(stderr, "\r%*s\r", cl->progress.width, "");
         cl->progress.width = 0;
     }
 }
@@ -165,26 +167,26 @@ static void progress_update(struct csvload *cl)
     p->last = now;
     ms = progress_ms(&p->start, &now);
     pct = p->total > 0 ? (long) (p->done * 100 / p->total) : 100;
-    w = fprintf(cl->err, "\r%s: %s %s: %s %3ld%% %lu rows/s ", cl->spec.progname, cl->spec.command,
+    w = fprintf(stderr, "\r%s: %s %s: %s %3ld%% %lu rows/s ", cl->spec.progname, cl->spec.command,
                 cl->name, p->label, pct,
                 ms > 0 ? (unsigned long) (cl->stats.rows * 1000.0 / ms) : 0UL);
     if (w > 1 && w - 1 < p->width)
-        fprintf(cl->err, "%*s", p->width - (w - 1), "");
+        fprintf(stderr, "%*s", p->width - (w - 1), "");
     if (w > 1 && w - 1 > p->width)
         p->width = w - 1;
 }
 
-/* csvload_message - one diagnostic line, the progress line erased first */
+/* csvload_message - one diagnostic line through log.c, the progress line erased first */
 void csvload_message(struct csvload *cl, const char *fmt, ...)
 {
+    char text[2048];
     va_list ap;
 
     progress_clear(cl);
-    fprintf(cl->err, "%s: ", cl->spec.progname);
     va_start(ap, fmt);
-    vfprintf(cl->err, fmt, ap);
+    vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
-    fputc('\n', cl->err);
+    log_error("%s", text);
 }
 
 /* shown_whole - are len bytes at most CSVLOAD_SHOW_CHARS characters, as text_escape() counts? */
@@ -618,15 +620,13 @@ int csvload_open(const struct csvload_spec *spec, const char *path, struct csvlo
     if (spec->ncolumns == 0 || spec->ncolumns > CSVLOAD_MAX_COLUMNS
         || (cl = calloc(1, sizeof(*cl))) == NULL || (cl->buf = malloc(CSVLOAD_BUFSZ)) == NULL
         || (cl->values = calloc(spec->ncolumns, spec->keep + 1)) == NULL) {
-        fprintf(spec->err != NULL ? spec->err : stderr, "%s: %s: out of memory\n", spec->progname,
-                spec->command);
+        log_error("%s: out of memory", spec->command);
         if (cl != NULL)
             cl->fd = -1;   /* not stdin */
         csvload_close(cl);
         return EX_SOFTWARE;
     }
     cl->spec = *spec;
-    cl->err = spec->err != NULL ? spec->err : stderr;
     cl->fd = -1;
     cl->path = path;
     cl->name = strcmp(path, "-") ? path : "stdin";

@@ -3,7 +3,6 @@
 #define OPTIN_CSVLOAD_H
 
 #include <stddef.h>
-#include <stdio.h>
 
 #define CSVLOAD_SPELLINGS 3                  /* header spellings of one column */
 #define CSVLOAD_MAX_COLUMNS 32               /* columns of a table, at most */
@@ -51,9 +50,8 @@ struct csvload_record {
  * CSVLOAD_INVALID after reporting with csvload_error(), or an exit status that stops the pass.
  */
 struct csvload_spec {
-    const char *progname;  /* prefix of every diagnostic: "optinctl" */
+    const char *progname;  /* in the progress line and the spool file's name: "optinctl" */
     const char *command;   /* in whole-file lines: "import FILE: ..."; also names the spool file */
-    FILE *err;             /* diagnostics (NULL: stderr) */
     const struct csvload_column *columns;
     size_t ncolumns;
     size_t keep;           /* bytes of a field kept (longer values are cut, len tells) */
@@ -95,7 +93,7 @@ void csvload_label(const struct csvload *cl, const char *prefix, char *out, size
 /* csvload_error - "FILE:LINE: WHAT: EXPECTED (got 'VAL')"; counted, printed in pass 1 up to the cap */
 void csvload_error(struct csvload *cl, unsigned long line, const char *what, const char *expected,
                    const char *val, size_t len);
-/* csvload_message - "PROGNAME: message" on the diagnostics stream, the progress line erased first */
+/* csvload_message - one diagnostic line through log_error(), the progress line erased first */
 void csvload_message(struct csvload *cl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* csvload_batch_new - capacity rows of row_size bytes, committed by flush; NULL when out of memory */

@@ -150,7 +150,7 @@ struct esp_row {
     enum esp_kind kind;
     int64_t reported_at;
     char addr[ADDR_BUFSZ];
-    char detail[ESP_DETAIL_MAX + sizeof(TEXT_CUT_MARK)];  /* room to escape ESP_DETAIL_MAX - 1 bytes uncut */
+    char detail[ESP_DETAIL_MAX + sizeof(TEXT_CUT_MARK)];  /* escaped uncut (esp_detail) */
 };
 
 /* One import: the reader, the row being checked, and the batch being written in pass 2. */
