@@ -7,6 +7,7 @@
  *	#include "util/timeutil.h"
  *
  *	int	time_parse(const char *s, int64_t *out)
+ *	int	time_parse_rfc5322(const char *s, int64_t *out)
  *	char	*time_format(int64_t t, char buf[TIME_BUFSZ])
  *	int	duration_parse(const char *s, int64_t *out)
  *	int	size_parse(const char *s, uint64_t *out)
@@ -15,6 +16,13 @@
  *	time_parse() reads an RFC 3339 date-time ("2024-05-01T12:00:00Z",
  *	with an optional fraction and a Z or +hh:mm offset; a space may
  *	stand for the T), a bare date (midnight UTC) or "@SECONDS".
+ *	time_parse_rfc5322() reads the date-time of a mail header, RFC 5322
+ *	section 3.3 ("Fri, 08 Mar 2024 09:00:00 +0000"): the day of the week
+ *	and the seconds optional, comments and white space between tokens;
+ *	also the obsolete forms of section 4.3 (two- and three-digit years,
+ *	the zones UT, GMT, EST, EDT, CST, CDT, MST, MDT, PST, PDT, and
+ *	military letters, taken as -0000) and the zone UTC that some senders
+ *	write. A zone is required.
  *	time_format() writes UTC in RFC 3339 form.
  *
  *	duration_parse() reads a count with an optional unit s, m, h, d or w;
@@ -30,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "util/timeutil.h"
@@ -89,10 +98,19 @@ static int parse_clock(const char **p, struct tm *tm)
     return 0;
 }
 
+/* valid_date - year, month 1-12 and day of that month (February 29 only in leap years) */
+static int valid_date(int year, int mon, int mday)
+{
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+    if (mon < 1 || mon > 12 || mday < 1 || mday > mdays[mon - 1])
+        return 0;
+    return !(mon == 2 && mday == 29 && !(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)));
+}
+
 /* time_parse - RFC 3339 date-time, date, or @epoch */
 int time_parse(const char *s, int64_t *out)
 {
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     struct tm tm = {0};
     const char *p = s;
     int offset = 0;
@@ -114,11 +132,8 @@ int time_parse(const char *s, int64_t *out)
     if (read_digits(&p, 4, &tm.tm_year) < 0 || *p++ != '-' || read_digits(&p, 2, &tm.tm_mon) < 0
         || *p++ != '-' || read_digits(&p, 2, &tm.tm_mday) < 0)
         return -1;
-    if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > mdays[tm.tm_mon - 1])
+    if (!valid_date(tm.tm_year, tm.tm_mon, tm.tm_mday))
         return -1;
-    if (tm.tm_mon == 2 && tm.tm_mday == 29
-        && !(tm.tm_year % 4 == 0 && (tm.tm_year % 100 != 0 || tm.tm_year % 400 == 0)))
-        return -1;      /* February 29 only in leap years */
     if (*p == 'T' || *p == 't' || *p == ' ') {
         p++;
         if (parse_clock(&p, &tm) < 0 || parse_offset(&p, &offset) < 0)
@@ -130,6 +145,144 @@ int time_parse(const char *s, int64_t *out)
     tm.tm_mon -= 1;
     t = timegm(&tm);
     *out = (int64_t) t - offset;
+    return 0;
+}
+
+/* skip_cfws - white space and (possibly nested) comments; -1 when a comment is not closed */
+static int skip_cfws(const char **p)
+{
+    int depth = 0;
+
+    for (;; (*p)++) {
+        char c = **p;
+
+        if (c == '(')
+            depth++;
+        else if (c == ')' && depth > 0)
+            depth--;
+        else if (c == '\0')
+            return depth > 0 ? -1 : 0;
+        else if (depth == 0 && c != ' ' && c != '\t' && c != '\r' && c != '\n')
+            return 0;
+    }
+}
+
+/* read_number - a run of min to max decimal digits */
+static int read_number(const char **p, int min, int max, int *out)
+{
+    int n = 0;
+
+    while (isdigit((unsigned char) (*p)[n]))
+        n++;
+    if (n < min || n > max)
+        return -1;
+    return read_digits(p, n, out);
+}
+
+/* read_name - index of the three-letter name at p in list (names of three letters each), -1 */
+static int read_name(const char **p, const char *list)
+{
+    size_t n = 0;
+
+    while (isalpha((unsigned char) (*p)[n]))
+        n++;
+    if (n != 3)
+        return -1;
+    for (int i = 0; list[i * 3] != '\0'; i++)
+        if (strncasecmp(*p, list + i * 3, 3) == 0) {
+            *p += 3;
+            return i;
+        }
+    return -1;
+}
+
+/* parse_date5322 - "[Fri,] 8 Mar 2024": day of week (not checked against the date), day, month, year */
+static int parse_date5322(const char **p, struct tm *tm)
+{
+    int year, ndigits = 0;
+
+    if (isalpha((unsigned char) **p)) {
+        if (read_name(p, "montuewedthufrisatsun") < 0 || skip_cfws(p) < 0)
+            return -1;
+        if (**p == ',')
+            (*p)++;
+        if (skip_cfws(p) < 0)
+            return -1;
+    }
+    if (read_number(p, 1, 2, &tm->tm_mday) < 0 || skip_cfws(p) < 0
+        || (tm->tm_mon = read_name(p, "janfebmaraprmayjunjulaugsepoctnovdec")) < 0
+        || skip_cfws(p) < 0)
+        return -1;
+    while (isdigit((unsigned char) (*p)[ndigits]))
+        ndigits++;
+    if (read_number(p, 2, 4, &year) < 0)
+        return -1;
+    if (ndigits == 2)               /* obsolete two-digit year: 00-49 is 20xx, 50-99 is 19xx */
+        year += year < 50 ? 2000 : 1900;
+    else if (ndigits == 3)          /* obsolete three-digit year: counted from 1900 */
+        year += 1900;
+    if (!valid_date(year, tm->tm_mon + 1, tm->tm_mday))
+        return -1;
+    tm->tm_year = year - 1900;
+    return 0;
+}
+
+/* parse_zone5322 - "+hhmm", "-hhmm", UT, UTC, GMT, EST...PDT, or a military letter (taken as -0000) */
+static int parse_zone5322(const char **p, int *offset)
+{
+    static const struct { const char name[4]; int hours; } zones[] = {
+        {"UT", 0}, {"UTC", 0}, {"GMT", 0}, {"EST", -5}, {"EDT", -4}, {"CST", -6}, {"CDT", -5},
+        {"MST", -7}, {"MDT", -6}, {"PST", -8}, {"PDT", -7},
+    };
+    size_t n = 0;
+    int hh, mm;
+
+    if (**p == '+' || **p == '-') {
+        int sign = **p == '-' ? -1 : 1;
+
+        (*p)++;
+        if (read_digits(p, 2, &hh) < 0 || read_digits(p, 2, &mm) < 0 || hh > 23 || mm > 59)
+            return -1;
+        *offset = sign * (hh * 3600 + mm * 60);
+        return 0;
+    }
+    while (isalpha((unsigned char) (*p)[n]))
+        n++;
+    *offset = 0;
+    if (n == 1 && tolower((unsigned char) **p) != 'j') {
+        (*p)++;
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++)
+        if (strlen(zones[i].name) == n && strncasecmp(*p, zones[i].name, n) == 0) {
+            *p += n;
+            *offset = zones[i].hours * 3600;
+            return 0;
+        }
+    return -1;
+}
+
+/* time_parse_rfc5322 - "Fri, 08 Mar 2024 09:00:00 +0000" and the obsolete forms of RFC 5322 */
+int time_parse_rfc5322(const char *s, int64_t *out)
+{
+    struct tm tm = {0};
+    const char *p = s;
+    int offset;
+
+    if (s == NULL || skip_cfws(&p) < 0 || parse_date5322(&p, &tm) < 0 || skip_cfws(&p) < 0)
+        return -1;
+    if (read_digits(&p, 2, &tm.tm_hour) < 0 || *p++ != ':' || read_digits(&p, 2, &tm.tm_min) < 0)
+        return -1;
+    if (*p == ':') {
+        p++;
+        if (read_digits(&p, 2, &tm.tm_sec) < 0)
+            return -1;
+    }
+    if (tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+        return -1;
+    if (skip_cfws(&p) < 0 || parse_zone5322(&p, &offset) < 0 || skip_cfws(&p) < 0 || *p != '\0')
+        return -1;
+    *out = (int64_t) timegm(&tm) - offset;
     return 0;
 }
 

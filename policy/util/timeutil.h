@@ -9,6 +9,8 @@
 
 /* time_parse - "2024-05-01", "2024-05-01T12:00:00Z", "...+09:00", "...12:00:00.123Z" or "@1714564800"; 0 ok, -1 bad */
 int time_parse(const char *s, int64_t *out);
+/* time_parse_rfc5322 - "Fri, 08 Mar 2024 09:00:00 +0000", also obsolete years and zones ("08 Mar 24 09:00 EST"); 0 ok, -1 bad */
+int time_parse_rfc5322(const char *s, int64_t *out);
 /* time_format - RFC 3339 UTC, "2024-05-01T12:00:00Z" */
 char *time_format(int64_t t, char buf[TIME_BUFSZ]);
 /* duration_parse - "3600", "90s", "15m", "12h", "30d", "52w"; 0 ok, -1 bad */

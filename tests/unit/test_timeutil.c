@@ -27,6 +27,68 @@ static int rejects(const char *s)
     return time_parse(s, &got) == -1;
 }
 
+/* rfc5322_to - time_parse_rfc5322 gives exactly want */
+static int rfc5322_to(const char *s, int64_t want)
+{
+    int64_t got = -12345;
+
+    return time_parse_rfc5322(s, &got) == 0 && got == want;
+}
+
+/* rfc5322_refuses - time_parse_rfc5322 refuses s and leaves the output alone */
+static int rfc5322_refuses(const char *s)
+{
+    int64_t got = -12345;
+
+    return time_parse_rfc5322(s, &got) == -1 && got == -12345;
+}
+
+/* test_rfc5322 - mail header dates: the forms accepted, and what is refused */
+static void test_rfc5322(void)
+{
+    static const struct { const char *s; int64_t want; const char *what; } good[] = {
+        {"Thu, 07 Mar 2024 10:00:00 +0000", 1709805600, "RFC 5322 with +0000"},
+        {"Thu, 07 Mar 2024 10:00:00 UTC", 1709805600, "RFC 5322 with UTC (Mailgun)"},
+        {"Thu, 07 Mar 2024 10:00:00 GMT", 1709805600, "obsolete zone GMT"},
+        {"Thu, 07 Mar 2024 10:00:00 ut", 1709805600, "obsolete zone UT, any case"},
+        {"Thu, 7 Mar 2024 05:00:00 -0500 (EST)", 1709805600, "one-digit day, comment"},
+        {"7 Mar 2024 05:00:00 EST", 1709805600, "no day of week, zone EST"},
+        {"Thu, 07 Mar 2024 03:00 PDT", 1709805600, "no seconds, zone PDT"},
+        {"Thu, 07 Mar 2024 19:30:00 +0930", 1709805600, "positive half-hour offset"},
+        {"Thu, 07 Mar 2024 10:00:00 Z", 1709805600, "military Z"},
+        {"Thu, 07 Mar 2024 10:00:00 A", 1709805600, "other military letter as -0000"},
+        {"  Thu ,07 MAR 24 10:00:00 +0000  ", 1709805600, "two-digit year 24, blanks"},
+        {"Mon, 08 Mar 99 09:00:00 +0000", 920883600, "two-digit year 99 is 1999"},
+        {"Mon, 08 Mar 099 09:00:00 +0000", 920883600, "three-digit year from 1900"},
+        {"Thu, 29 Feb 2024 00:00:00 +0000", 1709164800, "leap day"},
+        {"Thu, 07 Mar 2024 10:00:60 +0000", 1709805660, "leap second"},
+    };
+    static const struct { const char *s; const char *what; } bad[] = {
+        {"yesterday", "words"},
+        {"", "empty"},
+        {"Thu, 07 Mar 2024 10:00:00", "no zone"},
+        {"Thu, 07 Mar 2024 10:00:00 CEST", "unknown zone name"},
+        {"Thu, 07 Mar 2024 10:00:00 J", "J is no zone"},
+        {"Thu, 07 Mar 2024 10:00:00 +00:00", "colon in offset"},
+        {"Thu, 07 Mar 2024 10:00:00 +2400", "offset hour 24"},
+        {"Fri, 30 Feb 2024 10:00:00 +0000", "February 30"},
+        {"Thu, 29 Feb 2023 10:00:00 +0000", "February 29 of 2023"},
+        {"Thu, 07 Mxr 2024 10:00:00 +0000", "unknown month"},
+        {"Thx, 07 Mar 2024 10:00:00 +0000", "unknown day of week"},
+        {"Thu, 07 Mar 2024 24:00:00 +0000", "hour 24"},
+        {"Thu, 07 Mar 2024 9:00:00 +0000", "one-digit hour"},
+        {"Thu, 07 Mar 2024 10:00:00 +0000 (open", "comment not closed"},
+        {"Thu, 07 Mar 2024 10:00:00 +0000 x", "trailing garbage"},
+        {"Thu, 07 Mar 20245 10:00:00 +0000", "five-digit year"},
+        {"2024-03-07T10:00:00Z", "RFC 3339 is another parser's"},
+    };
+
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        ok(rfc5322_to(good[i].s, good[i].want), "RFC 5322: %s", good[i].what);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        ok(rfc5322_refuses(bad[i].s), "RFC 5322 refuses: %s", bad[i].what);
+}
+
 int main(void)
 {
     char buf[TIME_BUFSZ];
@@ -58,6 +120,7 @@ int main(void)
     ok(rejects("2024-05-01garbage"), "trailing garbage");
     ok(rejects("@12x"), "bad epoch");
     ok(rejects("yesterday"), "words");
+    test_rfc5322();
     ok(strcmp(time_format(1714564800, buf), "2024-05-01T12:00:00Z") == 0, "format UTC");
     ok(strcmp(time_format(0, buf), "1970-01-01T00:00:00Z") == 0, "format epoch");
     ok(parses_to(time_format(1900000000, buf), 1900000000), "format then parse round trip");

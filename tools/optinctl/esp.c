@@ -47,47 +47,48 @@
  *	event carries the provider's reason and time as detail and
  *	reported_at, the source is "import:FORMAT:FILE".
  *
- *	Like import, the file is read twice: pass 1 checks every row and
- *	changes nothing if one is invalid (unless --skip-invalid); pass 2
+ *	Times are Unix seconds, RFC 3339 (time_parse), "YYYY-MM-DD HH:MM:SS"
+ *	or RFC 2822/5322 (time_parse_rfc5322), the latter two without a zone
+ *	taken as UTC.
+ *
+ *	The reading is csvload(3)'s, as for import: the file is read twice,
+ *	pass 1 checks every row and changes nothing if one is invalid (unless
+ *	--skip-invalid); pass 2, refused if the file changed in between,
  *	applies the valid rows in batches of ESP_BATCH_ROWS, one write
- *	transaction each. Standard input is spooled to a temporary file.
+ *	transaction each. Standard input (anything but a regular file) is
+ *	spooled to a temporary file.
  * DIAGNOSTICS
  *	"optinctl: FILE:LINE: COLUMN: what was expected (got 'value')" for
  *	each invalid row (the first 100), then one summary line on stderr
- *	unless -q. Exit status as for import: 0, 64 usage, 65 invalid rows or
- *	header, 66 FILE unreadable, 73/74 spool, else ctl_store_exit().
+ *	unless -q.
+ *	Exit status as for import: 0, 64 usage, 65 invalid rows or header, 66
+ *	FILE unreadable, 73/74 spool, 75 FILE changed between the passes,
+ *	else ctl_store_exit().
  * BUGS
- *	Times without a zone ("2024-05-01 12:00:00") are taken as UTC.
+ *	Times without a zone ("2024-05-01 12:00:00") are taken as UTC. No
+ *	progress line (csvload can draw one; import-suppressions never did).
  * SEE ALSO
- *	optinctl(1), optinctl_import.c (the same two passes), consent(3)
+ *	optinctl(1), csvload(3), optinctl_import.c, consent(3)
  */
 
-#include <csv.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <gmime/gmime.h>
 
 #include "mail/addr.h"
 #include "consent/consent.h"
 #include "optinctl.h"
 #include "consent/store.h"
+#include "util/csvload.h"
+#include "util/text.h"
 #include "util/timeutil.h"
 
-#define ESP_BUFSZ 65536
 #define ESP_FIELD_MAX 512          /* bytes of a field kept; longer values are cut */
-#define ESP_FIELD_HARD_MAX (1 << 20)
 #define ESP_BATCH_ROWS 1000
-#define ESP_ERROR_CAP 100
 #define ESP_DETAIL_MAX 200
-#define ESP_CSV_OPTIONS (CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL | CSV_EMPTY_IS_NULL)
 
 /* What a row asks for. */
 enum esp_kind {
@@ -107,27 +108,32 @@ static const char *const esp_kind_names[KIND_COUNT] = {
     [KIND_SOFT] = "soft",
 };
 
-/* Columns a format reads; each names up to three header spellings (normalized). */
+/* Columns a format reads; each names up to three header spellings (matched loosely). */
 enum esp_col { COL_ADDR, COL_REASON, COL_ORIGIN, COL_TIME, COL_DETAIL1, COL_DETAIL2, COL_COUNT };
 
 struct esp_format {
     const char *name;
-    const char *cols[COL_COUNT][3];
+    struct csvload_column cols[COL_COUNT];
     unsigned kinds;            /* --kind values allowed (bit per kind); 0: the Reason column says */
 };
 
 #define KBIT(k) (1u << (k))
 static const struct esp_format esp_formats[] = {
-    {"ses", {[COL_ADDR] = {"emailaddress"}, [COL_REASON] = {"reason"},
-             [COL_TIME] = {"lastupdatetime"}}, 0},
-    {"sendgrid", {[COL_ADDR] = {"email"}, [COL_TIME] = {"created"}, [COL_DETAIL1] = {"status"},
-                  [COL_DETAIL2] = {"reason"}},
-     KBIT(KIND_BOUNCE) | KBIT(KIND_INVALID) | KBIT(KIND_COMPLAINT) | KBIT(KIND_UNSUBSCRIBE)},
-    {"mailgun", {[COL_ADDR] = {"address"}, [COL_TIME] = {"createdat"}, [COL_DETAIL1] = {"code"},
-                 [COL_DETAIL2] = {"error", "tags"}},
-     KBIT(KIND_BOUNCE) | KBIT(KIND_COMPLAINT) | KBIT(KIND_UNSUBSCRIBE)},
-    {"postmark", {[COL_ADDR] = {"emailaddress", "email"}, [COL_REASON] = {"reason", "suppressionreason"},
-                  [COL_ORIGIN] = {"origin"}, [COL_TIME] = {"createdat"}}, 0},
+    {.name = "ses", .cols = {
+        [COL_ADDR] = {.names = {"emailaddress"}}, [COL_REASON] = {.names = {"reason"}},
+        [COL_TIME] = {.names = {"lastupdatetime"}}}},
+    {.name = "sendgrid", .cols = {
+        [COL_ADDR] = {.names = {"email"}}, [COL_TIME] = {.names = {"created"}},
+        [COL_DETAIL1] = {.names = {"status"}}, [COL_DETAIL2] = {.names = {"reason"}}},
+     .kinds = KBIT(KIND_BOUNCE) | KBIT(KIND_INVALID) | KBIT(KIND_COMPLAINT) | KBIT(KIND_UNSUBSCRIBE)},
+    {.name = "mailgun", .cols = {
+        [COL_ADDR] = {.names = {"address"}}, [COL_TIME] = {.names = {"createdat"}},
+        [COL_DETAIL1] = {.names = {"code"}}, [COL_DETAIL2] = {.names = {"error", "tags"}}},
+     .kinds = KBIT(KIND_BOUNCE) | KBIT(KIND_COMPLAINT) | KBIT(KIND_UNSUBSCRIBE)},
+    {.name = "postmark", .cols = {
+        [COL_ADDR] = {.names = {"emailaddress", "email"}},
+        [COL_REASON] = {.names = {"reason", "suppressionreason"}},
+        [COL_ORIGIN] = {.names = {"origin"}}, [COL_TIME] = {.names = {"createdat"}}}},
 };
 
 /* Options. */
@@ -141,50 +147,26 @@ struct esp_opts {
 
 /* One valid row, self-contained for a batch. */
 struct esp_row {
-    unsigned long line;
     enum esp_kind kind;
     int64_t reported_at;
     char addr[ADDR_BUFSZ];
-    char detail[ESP_DETAIL_MAX];
+    char detail[ESP_DETAIL_MAX + sizeof(TEXT_CUT_MARK)];  /* escaped uncut (esp_detail) */
 };
 
-/* Counters of a pass. */
-struct esp_stats {
-    unsigned long rows, invalid, errors;
-    unsigned long kind[KIND_COUNT];
-    unsigned long outcome[FEEDBACK_OUTCOME_COUNT];
-};
-
-/* One pass over the file. */
-struct esp_reader {
+/* One import: the reader, the row being checked, and the batch being written in pass 2. */
+struct esp_ctx {
     struct optinctl *ctl;
     const struct esp_opts *opt;
-    const char *name;
-    int report;                /* print row errors (pass 1) */
-    struct esp_stats *st;
-    int (*on_row)(void *arg, const struct esp_row *row);
-    void *arg;
-    int rc;
-    unsigned long line, rec_line;
-    int in_record, prev_cr, have_header;
-    unsigned seen;             /* bit per column found in the header */
-    char colname[COL_COUNT][64]; /* as the header spells it, for messages */
-    size_t ncols, nf;
-    signed char map[64];       /* header position -> column (or -1); positions past 63 ignored */
-    char val[COL_COUNT][ESP_FIELD_MAX + 1];
+    struct csvload *cl;
+    struct csvload_batch *batch;
     struct esp_row row;
-};
-
-/* A batch of rows waiting for one write transaction. */
-struct esp_batch {
-    struct optinctl *ctl;
-    const struct esp_opts *opt;
-    const char *name;
-    struct esp_row *rows;
-    size_t count, failed;
+    char source[CONSENT_SOURCE_MAX];                 /* "import:FORMAT:<basename>" */
     struct change_ctx cc;
-    unsigned long outcome[FEEDBACK_OUTCOME_COUNT];
-    struct esp_stats *st;
+    const struct esp_row *rows;                      /* the batch store_write() is applying */
+    size_t count, failed;
+    unsigned long kind[2][KIND_COUNT];               /* valid rows by kind, of pass 1 and pass 2 */
+    unsigned long attempt[FEEDBACK_OUTCOME_COUNT];   /* of the current store_write() attempt */
+    unsigned long outcome[FEEDBACK_OUTCOME_COUNT];   /* committed */
 };
 
 /* esp_usage - synopsis and option legend */
@@ -278,70 +260,6 @@ static int esp_options(struct optinctl *ctl, int argc, char **argv, struct esp_o
     return -1;
 }
 
-/* esp_norm_name - a header name without case, blanks, '_' and '-' (and a UTF-8 BOM) */
-static void esp_norm_name(const char *in, char *out, size_t outsz)
-{
-    size_t o = 0;
-
-    if (strncmp(in, "\xef\xbb\xbf", 3) == 0)
-        in += 3;
-    for (; *in && o + 1 < outsz; in++)
-        if (*in != ' ' && *in != '_' && *in != '-' && *in != '\t')
-            out[o++] = (char) (*in >= 'A' && *in <= 'Z' ? *in + 32 : *in);
-    out[o] = '\0';
-}
-
-/* esp_error - one row problem, "FILE:LINE: COLUMN: expected (got 'value')" (the first 100) */
-static void esp_error(struct esp_reader *rd, const char *col, const char *expected, const char *got)
-{
-    char shown[CTL_PRINTABLE_BUFSZ];
-
-    rd->st->errors++;
-    if (!rd->report || rd->st->errors > ESP_ERROR_CAP)
-        return;
-    ctl_error(rd->ctl, "%s:%lu: %s: %s%s%s%s", rd->name, rd->rec_line, col, expected,
-              got ? " (got '" : "", got ? ctl_printable(got, shown) : "", got ? "')" : "");
-}
-
-/* esp_time - a provider's time: RFC 3339, "YYYY-MM-DD HH:MM:SS" (UTC), Unix seconds, RFC 2822 */
-static int esp_time(const char *s, int64_t *out)
-{
-    char buf[64], *end;
-    GDateTime *dt;
-    double d;
-
-    *out = 0;
-    if (*s == '\0')
-        return 0;
-    errno = 0;
-    d = strtod(s, &end);
-    if (*end == '\0' && s[0] >= '0' && s[0] <= '9' && errno == 0 && d < 1e11) {
-        *out = (int64_t) d;
-        return 0;
-    }
-    if (time_parse(s, out) == 0)
-        return 0;
-    if (strlen(s) == 19 && s[10] == ' ') {
-        snprintf(buf, sizeof(buf), "%sZ", s);
-        if (time_parse(buf, out) == 0)
-            return 0;
-    }
-    if ((dt = g_mime_utils_header_decode_date(s)) != NULL) {
-        *out = g_date_time_to_unix(dt);
-        g_date_time_unref(dt);
-        return 0;
-    }
-    return -1;
-}
-
-/* esp_printable - control characters as '?', in place */
-static void esp_printable(char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char) *s < 0x20 || *s == 0x7f)
-            *s = '?';
-}
-
 /* esp_reason - the kind a row's Reason (and Origin) names; KIND_NONE when unknown */
 static enum esp_kind esp_reason(const struct esp_format *fmt, const char *reason, const char *origin)
 {
@@ -357,368 +275,219 @@ static enum esp_kind esp_reason(const struct esp_format *fmt, const char *reason
     return KIND_NONE;
 }
 
-/* esp_validate - the current record as a row; 0, or -1 after reporting why not */
-static int esp_validate(struct esp_reader *rd, struct esp_row *row)
+/* esp_bad - one field problem, "FILE:LINE: COLUMN: expected (got 'value')", COLUMN as the header says */
+static int esp_bad(struct esp_ctx *ec, const struct csvload_record *rec, int col,
+                   const char *expected)
 {
-    const struct esp_format *fmt = rd->opt->fmt;
-    char (*v)[ESP_FIELD_MAX + 1] = rd->val;
+    const struct csvload_field *f = &rec->field[col];
+
+    csvload_error(ec->cl, rec->line, f->name, expected, f->text, f->len);
+    return 1;
+}
+
+/* esp_time - a provider's time: Unix seconds, RFC 3339, RFC 2822; without a zone taken as UTC */
+static int esp_time(const char *s, int64_t *out)
+{
+    char buf[ESP_FIELD_MAX + 8], *end;
+    double d;
+
+    *out = 0;
+    if (*s == '\0')
+        return 0;
+    errno = 0;
+    d = strtod(s, &end);
+    if (*end == '\0' && s[0] >= '0' && s[0] <= '9' && errno == 0 && d < 1e11) {
+        *out = (int64_t) d;
+        return 0;
+    }
+    if (time_parse(s, out) == 0)
+        return 0;
+    if (strlen(s) == 19 && s[10] == ' ') {   /* "YYYY-MM-DD HH:MM:SS" */
+        snprintf(buf, sizeof(buf), "%sZ", s);
+        if (time_parse(buf, out) == 0)
+            return 0;
+    }
+    if (time_parse_rfc5322(s, out) == 0)
+        return 0;
+    snprintf(buf, sizeof(buf), "%s +0000", s);   /* "Fri, 08 Mar 2024 09:00:00" */
+    return time_parse_rfc5322(buf, out);
+}
+
+/* esp_detail - the history detail: format, reason or kind, origin and details; unprintable bytes as '?' */
+static void esp_detail(const struct esp_ctx *ec, const struct csvload_record *rec,
+                       struct esp_row *row)
+{
+    const struct esp_format *fmt = ec->opt->fmt;
+    const struct csvload_field *f = rec->field;
+    char raw[ESP_DETAIL_MAX];
+
+    snprintf(raw, sizeof(raw), "%s %s%s%s%s%s%s%s", fmt->name,
+             fmt->kinds ? esp_kind_names[ec->opt->kind] : f[COL_REASON].text,
+             *f[COL_ORIGIN].text ? " origin=" : "", f[COL_ORIGIN].text,
+             *f[COL_DETAIL1].text ? " " : "", f[COL_DETAIL1].text,
+             *f[COL_DETAIL2].text ? " " : "", f[COL_DETAIL2].text);
+    /* byte for byte, so never cut again: raw already fits */
+    text_escape(raw, strlen(raw), 0, TEXT_QUESTION, row->detail, sizeof(row->detail));
+}
+
+/* esp_validate - the record as a row; 0, or -1 after reporting why not */
+static int esp_validate(struct esp_ctx *ec, const struct csvload_record *rec, struct esp_row *row)
+{
+    const struct esp_format *fmt = ec->opt->fmt;
+    const struct csvload_field *f = rec->field;
     enum addr_error aerr;
     int bad = 0;
 
     memset(row, 0, sizeof(*row));
-    row->line = rd->rec_line;
-    if ((aerr = addr_normalize(v[COL_ADDR], strlen(v[COL_ADDR]), rd->ctl->addr_flags, row->addr))
-        != ADDR_OK) {
-        esp_error(rd, rd->colname[COL_ADDR], addr_strerror(aerr), v[COL_ADDR]);
-        bad = 1;
-    }
-    row->kind = rd->opt->kind;
-    if (fmt->kinds == 0 && (row->kind = esp_reason(fmt, v[COL_REASON], v[COL_ORIGIN])) == KIND_NONE) {
-        esp_error(rd, rd->colname[COL_REASON], strcmp(fmt->name, "ses") == 0
-                  ? "BOUNCE or COMPLAINT" : "HardBounce, SpamComplaint or ManualSuppression",
-                  v[COL_REASON]);
-        bad = 1;
-    }
-    if (esp_time(v[COL_TIME], &row->reported_at) != 0) {
-        esp_error(rd, rd->colname[COL_TIME], "a time (RFC 3339, RFC 2822 or Unix seconds)",
-                  v[COL_TIME]);
-        bad = 1;
-    }
+    aerr = addr_normalize(f[COL_ADDR].text, strlen(f[COL_ADDR].text), ec->ctl->addr_flags, row->addr);
+    if (aerr != ADDR_OK)
+        bad += esp_bad(ec, rec, COL_ADDR, addr_strerror(aerr));
+    row->kind = ec->opt->kind;
+    if (fmt->kinds == 0
+        && (row->kind = esp_reason(fmt, f[COL_REASON].text, f[COL_ORIGIN].text)) == KIND_NONE)
+        bad += esp_bad(ec, rec, COL_REASON, strcmp(fmt->name, "ses") == 0 ? "BOUNCE or COMPLAINT"
+                       : "HardBounce, SpamComplaint or ManualSuppression");
+    if (esp_time(f[COL_TIME].text, &row->reported_at) != 0)
+        bad += esp_bad(ec, rec, COL_TIME, "a time (RFC 3339, RFC 2822 or Unix seconds)");
     /* a soft bounce in a bounce list: SendGrid status 4.x.x, Mailgun code 4xx */
-    if (row->kind == KIND_BOUNCE && v[COL_DETAIL1][0] == '4')
+    if (row->kind == KIND_BOUNCE && f[COL_DETAIL1].text[0] == '4')
         row->kind = KIND_SOFT;
-    snprintf(row->detail, sizeof(row->detail), "%s %s%s%s%s%s%s%s", fmt->name,
-             fmt->kinds ? esp_kind_names[rd->opt->kind] : v[COL_REASON],
-             *v[COL_ORIGIN] ? " origin=" : "", v[COL_ORIGIN],
-             *v[COL_DETAIL1] ? " " : "", v[COL_DETAIL1], *v[COL_DETAIL2] ? " " : "", v[COL_DETAIL2]);
-    esp_printable(row->detail);
+    esp_detail(ec, rec, row);
     return bad ? -1 : 0;
 }
 
-/* esp_header - after the header line: a missing required column stops the pass */
-static void esp_header(struct esp_reader *rd)
+/* esp_header - csvload header callback: the first required column missing stops the import */
+static int esp_header(struct csvload *cl, unsigned long line, void *arg)
 {
-    const struct esp_format *fmt = rd->opt->fmt;
+    const struct esp_format *fmt = ((const struct esp_ctx *) arg)->opt->fmt;
+    char expected[96];
 
-    rd->have_header = 1;
-    rd->ncols = rd->nf;
     for (int c = 0; c < COL_COUNT; c++) {
         int required = c == COL_ADDR || (c == COL_REASON && fmt->kinds == 0);
 
-        if (required && !(rd->seen & (1u << c))) {
-            ctl_error(rd->ctl, "%s:%lu: header: a %s export has a column %s", rd->name,
-                      rd->rec_line, fmt->name, fmt->cols[c][0]);
-            rd->rc = EX_DATAERR;
-            return;
+        if (required && !csvload_has_column(cl, (size_t) c)) {
+            snprintf(expected, sizeof(expected), "a %s export has a column %s", fmt->name,
+                     fmt->cols[c].names[0]);
+            csvload_error(cl, line, "header", expected, NULL, 0);
+            return CSVLOAD_INVALID;
         }
     }
-}
-
-/* esp_on_field - libcsv field callback */
-static void esp_on_field(void *data, size_t len, void *arg)
-{
-    struct esp_reader *rd = arg;
-    const struct esp_format *fmt = rd->opt->fmt;
-    size_t pos = rd->nf++;
-    char name[64];
-
-    if (rd->rc != 0)
-        return;
-    if (!rd->have_header) {
-        if (pos < sizeof(rd->map))
-            rd->map[pos] = -1;
-        esp_norm_name(data ? data : "", name, sizeof(name));
-        for (int c = 0; c < COL_COUNT && pos < sizeof(rd->map); c++)
-            for (int s = 0; s < 3 && fmt->cols[c][s]; s++)
-                if (strcmp(name, fmt->cols[c][s]) == 0 && !(rd->seen & (1u << c))) {
-                    rd->map[pos] = (signed char) c;
-                    rd->seen |= 1u << c;
-                    snprintf(rd->colname[c], sizeof(rd->colname[c]), "%.*s",
-                             (int) (len < 63 ? len : 63), data ? (const char *) data : "");
-                }
-        return;
-    }
-    if (pos < sizeof(rd->map) && rd->map[pos] >= 0) {
-        char *dst = rd->val[(int) rd->map[pos]];
-
-        len = len > ESP_FIELD_MAX ? ESP_FIELD_MAX : len;
-        memcpy(dst, data ? data : "", data ? len : 0);
-        dst[data ? len : 0] = '\0';
-        g_strstrip(dst);
-    }
-}
-
-/* esp_on_record - libcsv record callback */
-static void esp_on_record(int c, void *arg)
-{
-    struct esp_reader *rd = arg;
-    const struct esp_row *row = NULL;
-
-    (void) c;
-    rd->in_record = 0;
-    if (rd->rc == 0 && !rd->have_header) {
-        esp_header(rd);
-    } else if (rd->rc == 0) {
-        rd->st->rows++;
-        if (rd->nf != rd->ncols) {
-            char got[32];
-
-            snprintf(got, sizeof(got), "%zu", rd->nf);
-            esp_error(rd, "record", "as many fields as the header", got);
-        } else if (esp_validate(rd, &rd->row) == 0) {
-            row = &rd->row;
-            rd->st->kind[row->kind]++;
-        }
-        if (row == NULL)
-            rd->st->invalid++;
-        if (rd->on_row != NULL)
-            rd->rc = rd->on_row(rd->arg, row);
-    }
-    rd->nf = 0;
-    for (int col = 0; col < COL_COUNT; col++)
-        rd->val[col][0] = '\0';
-}
-
-/* esp_has_content - does a line start a record (anything but blanks and line ends)? */
-static int esp_has_content(const char *d, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if (d[i] != ' ' && d[i] != '\t' && d[i] != '\r' && d[i] != '\n')
-            return 1;
     return 0;
 }
 
-/* esp_scan - one pass from the start of the file, fed a line at a time to count lines */
-static int esp_scan(struct esp_reader *rd, int fd)
+/* esp_record - csvload record callback: check the row, count its kind; in pass 2 queue it */
+static int esp_record(struct csvload *cl, const struct csvload_record *rec, void *arg)
 {
-    struct csv_parser p;
-    char *buf = malloc(ESP_BUFSZ);
-    ssize_t n;
+    struct esp_ctx *ec = arg;
 
-    if (buf == NULL || lseek(fd, 0, SEEK_SET) != 0 || csv_init(&p, ESP_CSV_OPTIONS) != 0) {
-        ctl_error(rd->ctl, "%s: cannot start reading: %s", rd->name, strerror(errno));
-        free(buf);
-        return EX_SOFTWARE;
-    }
-    rd->line = 1;
-    while (rd->rc == 0 && (n = read(fd, buf, ESP_BUFSZ)) != 0) {
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            ctl_error(rd->ctl, "%s: read error: %s", rd->name, strerror(errno));
-            rd->rc = EX_IOERR;
-            break;
-        }
-        for (char *d = buf; n > 0 && rd->rc == 0;) {
-            char *nl = memchr(d, '\n', (size_t) n), *cr = memchr(d, '\r', (size_t) n);
-            size_t len = (size_t) n;
-
-            if (nl != NULL || cr != NULL)
-                len = (size_t) ((nl && (!cr || nl < cr) ? nl : cr) - d) + 1;
-            if (!rd->in_record && esp_has_content(d, len)) {
-                rd->in_record = 1;
-                rd->rec_line = rd->line;
-            }
-            if (csv_parse(&p, d, len, esp_on_field, esp_on_record, rd) != len
-                || csv_get_buffer_size(&p) > ESP_FIELD_HARD_MAX) {
-                ctl_error(rd->ctl, "%s:%lu: CSV syntax: %s", rd->name, rd->line,
-                          csv_error(&p) == CSV_EPARSE ? "a quote only around a whole field, doubled "
-                          "inside it" : "fields shorter than 1 MiB (unbalanced quote?)");
-                rd->rc = EX_DATAERR;
-            }
-            if (d[len - 1] == '\r' || (d[len - 1] == '\n' && !(len == 1 && rd->prev_cr)))
-                rd->line++;
-            rd->prev_cr = d[len - 1] == '\r';
-            d += len;
-            n -= (ssize_t) len;
-        }
-    }
-    if (rd->rc == 0 && csv_fini(&p, esp_on_field, esp_on_record, rd) != 0) {
-        ctl_error(rd->ctl, "%s:%lu: CSV syntax: a closing quote for the field opened here",
-                  rd->name, rd->rec_line);
-        rd->rc = EX_DATAERR;
-    }
-    if (rd->rc == 0 && !rd->have_header) {
-        ctl_error(rd->ctl, "%s: header: a header line naming the columns (the file is empty)",
-                  rd->name);
-        rd->rc = EX_DATAERR;
-    }
-    csv_free(&p);
-    free(buf);
-    return rd->rc;
-}
-
-/* esp_reader_init - a fresh reader for one pass */
-static void esp_reader_init(struct esp_reader *rd, struct optinctl *ctl, const struct esp_opts *opt,
-                            const char *name, struct esp_stats *st)
-{
-    memset(rd, 0, sizeof(*rd));
-    memset(st, 0, sizeof(*st));
-    rd->ctl = ctl;
-    rd->opt = opt;
-    rd->name = name;
-    rd->st = st;
-}
-
-/* esp_open - FILE, or standard input spooled to an unlinked temporary file */
-static int esp_open(struct optinctl *ctl, const char *path, int *fd)
-{
-    const char *dir = getenv("TMPDIR");
-    char spool[4096], buf[ESP_BUFSZ];
-    ssize_t n;
-
-    if (strcmp(path, "-") != 0) {
-        struct stat sb;
-
-        if ((*fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(*fd, &sb) != 0
-            || S_ISDIR(sb.st_mode)) {
-            ctl_error(ctl, "cannot read %s: %s", path, *fd < 0 ? strerror(errno) : strerror(EISDIR));
-            if (*fd >= 0)
-                close(*fd);
-            return EX_NOINPUT;
-        }
-        if (S_ISREG(sb.st_mode))
-            return EX_OK;
-        close(*fd);
-        ctl_error(ctl, "%s: not a regular file (use - for a pipe)", path);
-        return EX_NOINPUT;
-    }
-    snprintf(spool, sizeof(spool), "%s/optinctl-esp.XXXXXX", dir && *dir ? dir : "/tmp");
-    if ((*fd = mkstemp(spool)) < 0) {
-        ctl_error(ctl, "cannot create a spool file %s: %s", spool, strerror(errno));
-        return EX_CANTCREAT;
-    }
-    unlink(spool);
-    while ((n = read(STDIN_FILENO, buf, sizeof(buf))) != 0) {
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 || write(*fd, buf, (size_t) n) != n) {
-            ctl_error(ctl, "spooling standard input: %s", strerror(errno));
-            close(*fd);
-            return n < 0 ? EX_IOERR : EX_CANTCREAT;
-        }
-    }
-    return EX_OK;
+    (void) cl;
+    if (esp_validate(ec, rec, &ec->row) != 0)
+        return CSVLOAD_INVALID;
+    ec->kind[rec->apply][ec->row.kind]++;
+    if (!rec->apply || ec->row.kind == KIND_SOFT)   /* soft bounces are not imported */
+        return 0;
+    return csvload_batch_add(ec->batch, &ec->row, rec->line);
 }
 
 /* esp_batch_apply - write callback: every row of the batch (re-runnable) */
 static int esp_batch_apply(struct store_txn *txn, void *arg)
 {
-    struct esp_batch *b = arg;
+    struct esp_ctx *ec = arg;
     enum feedback_outcome oc;
     int rc = 0;
 
-    memset(b->outcome, 0, sizeof(b->outcome));
-    for (size_t i = 0; rc == 0 && i < b->count; i++) {
-        const struct esp_row *r = &b->rows[i];
+    memset(ec->attempt, 0, sizeof(ec->attempt));
+    for (size_t i = 0; rc == 0 && i < ec->count; i++) {
+        const struct esp_row *r = &ec->rows[i];
         struct feedback_note note = {.detail = r->detail, .reported_at = r->reported_at};
 
-        b->failed = i;
+        ec->failed = i;
         oc = FEEDBACK_UNCHANGED;
         switch (r->kind) {
         case KIND_BOUNCE:
         case KIND_INVALID:
-            rc = consent_feedback_suppress(txn, r->addr, SUPPRESS_BOUNCE, &note, &b->cc, &oc);
+            rc = consent_feedback_suppress(txn, r->addr, SUPPRESS_BOUNCE, &note, &ec->cc, &oc);
             break;
         case KIND_COMPLAINT:
-            rc = consent_feedback_suppress(txn, r->addr, SUPPRESS_COMPLAINT, &note, &b->cc, &oc);
+            rc = consent_feedback_suppress(txn, r->addr, SUPPRESS_COMPLAINT, &note, &ec->cc, &oc);
             break;
         case KIND_MANUAL:
-            rc = consent_feedback_suppress(txn, r->addr, SUPPRESS_MANUAL, &note, &b->cc, &oc);
+            rc = consent_feedback_suppress(txn, r->addr, SUPPRESS_MANUAL, &note, &ec->cc, &oc);
             break;
         case KIND_UNSUBSCRIBE:
-            rc = consent_feedback_unsubscribe(txn, b->opt->list, r->addr, SUPPRESS_GLOBAL_UNSUB,
-                                              &note, &b->cc, &oc);
+            rc = consent_feedback_unsubscribe(txn, ec->opt->list, r->addr, SUPPRESS_GLOBAL_UNSUB,
+                                              &note, &ec->cc, &oc);
             break;
         default:
-            continue;   /* soft bounces are not imported */
+            continue;
         }
-        b->outcome[oc]++;
+        ec->attempt[oc]++;
     }
     return rc;
 }
 
-/* esp_batch_flush - commit the batch; an exit status */
-static int esp_batch_flush(struct esp_batch *b)
+/* esp_flush - csvload flush callback: one write transaction for the batch; an exit status */
+static int esp_flush(struct csvload_batch *b, void *rows, size_t count, void *arg)
 {
+    struct esp_ctx *ec = arg;
     int rc;
 
-    if (b->count == 0)
-        return 0;
-    if ((rc = store_write(b->ctl->store, esp_batch_apply, b)) == 0) {
+    ec->rows = rows;
+    ec->count = count;
+    ec->failed = 0;
+    if ((rc = store_write(ec->ctl->store, esp_batch_apply, ec)) == 0) {
         for (int i = 0; i < FEEDBACK_OUTCOME_COUNT; i++)
-            b->st->outcome[i] += b->outcome[i];
-        b->count = 0;
+            ec->outcome[i] += ec->attempt[i];
         return 0;
     }
-    ctl_error(b->ctl, "%s:%lu: %s", b->name, b->rows[b->failed].line,
-              rc < 0 ? store_strerror(rc) : "the store refused the row");
-    ctl_error(b->ctl, "import-suppressions %s: stopped: the rows before line %lu are imported, "
-              "none from there on", b->name, b->rows[0].line);
+    csvload_message(ec->cl, "%s:%lu: %s", csvload_name(ec->cl), csvload_batch_line(b, ec->failed),
+                    rc < 0 ? store_strerror(rc) : "the store refused the row");
     return rc < 0 ? ctl_store_exit(rc) : EX_DATAERR;
 }
 
-/* esp_batch_add - pass 2 row callback */
-static int esp_batch_add(void *arg, const struct esp_row *row)
+/* esp_summary - the closing line, of pass 1 (dry run) or pass 2 */
+static void esp_summary(const struct esp_ctx *ec, int dry)
 {
-    struct esp_batch *b = arg;
-
-    if (row == NULL || row->kind == KIND_SOFT)
-        return 0;
-    b->rows[b->count++] = *row;
-    return b->count == ESP_BATCH_ROWS ? esp_batch_flush(b) : 0;
-}
-
-/* esp_summary - the closing line */
-static void esp_summary(struct optinctl *ctl, const char *name, const struct esp_stats *st,
-                        int dry)
-{
+    const struct csvload_stats *st = csvload_stats(ec->cl);
+    const unsigned long *kind = ec->kind[!dry];
     char outcome[256] = "";
 
     if (!dry)
         snprintf(outcome, sizeof(outcome), "; applied %lu, upgraded %lu, unchanged %lu, erased %lu",
-                 st->outcome[FEEDBACK_APPLIED], st->outcome[FEEDBACK_UPGRADED],
-                 st->outcome[FEEDBACK_UNCHANGED], st->outcome[FEEDBACK_ERASED]);
-    ctl_error(ctl, "import-suppressions %s: %s%lu rows: bounce %lu, invalid %lu, complaint %lu, "
-              "unsubscribe %lu, manual %lu, soft (not imported) %lu, invalid rows %lu%s%s", name,
-              dry ? "dry run: " : "", st->rows, st->kind[KIND_BOUNCE], st->kind[KIND_INVALID],
-              st->kind[KIND_COMPLAINT], st->kind[KIND_UNSUBSCRIBE], st->kind[KIND_MANUAL],
-              st->kind[KIND_SOFT], st->invalid, outcome, dry ? "; nothing changed" : "");
+                 ec->outcome[FEEDBACK_APPLIED], ec->outcome[FEEDBACK_UPGRADED],
+                 ec->outcome[FEEDBACK_UNCHANGED], ec->outcome[FEEDBACK_ERASED]);
+    ctl_error(ec->ctl, "import-suppressions %s: %s%lu rows: bounce %lu, invalid %lu, complaint %lu, "
+              "unsubscribe %lu, manual %lu, soft (not imported) %lu, invalid rows %lu%s%s",
+              csvload_name(ec->cl), dry ? "dry run: " : "", st->rows, kind[KIND_BOUNCE],
+              kind[KIND_INVALID], kind[KIND_COMPLAINT], kind[KIND_UNSUBSCRIBE], kind[KIND_MANUAL],
+              kind[KIND_SOFT], st->invalid, outcome, dry ? "; nothing changed" : "");
 }
 
-/* esp_apply_pass - pass 2: read again, apply the valid rows in batches */
-static int esp_apply_pass(struct optinctl *ctl, const struct esp_opts *opt, int fd, const char *name,
-                          struct esp_stats *st)
+/* esp_apply_pass - pass 2: open the store, apply the valid rows in batches, sync */
+static int esp_apply_pass(struct esp_ctx *ec)
 {
-    const char *base = strrchr(opt->path, '/');
-    struct esp_reader *rd = malloc(sizeof(*rd));
-    struct esp_batch b = {.ctl = ctl, .opt = opt, .name = name, .st = st};
-    char source[CONSENT_SOURCE_MAX];
+    struct optinctl *ctl = ec->ctl;
+    char prefix[CONSENT_SOURCE_MAX];
     int rc, src;
 
-    b.rows = calloc(ESP_BATCH_ROWS, sizeof(*b.rows));
-    if (rd == NULL || b.rows == NULL) {
+    ec->batch = csvload_batch_new(ec->cl, sizeof(struct esp_row), ESP_BATCH_ROWS, esp_flush, ec);
+    if (ec->batch == NULL) {
         ctl_error(ctl, "import-suppressions: out of memory");
-        rc = EX_SOFTWARE;
-        goto done;
+        return EX_SOFTWARE;
     }
     if ((rc = ctl_open_store(ctl, 0, 1)) != EX_OK)
         goto done;
-    snprintf(source, sizeof(source), "import:%s:%s", opt->fmt->name,
-             strcmp(opt->path, "-") == 0 ? "stdin" : base ? base + 1 : opt->path);
-    b.cc = (struct change_ctx) {.now = ctl->now, .source = source, .actor = ctl->actor};
-    esp_reader_init(rd, ctl, opt, name, st);
-    rd->on_row = esp_batch_add;
-    rd->arg = &b;
-    if ((rc = esp_scan(rd, fd)) == 0)
-        rc = esp_batch_flush(&b);
+    snprintf(prefix, sizeof(prefix), "import:%s:", ec->opt->fmt->name);
+    csvload_label(ec->cl, prefix, ec->source, sizeof(ec->source));
+    ec->cc = (struct change_ctx) {.now = ctl->now, .source = ec->source, .actor = ctl->actor};
+    rc = csvload_apply(ec->cl, ec->batch);
     if ((src = store_sync(ctl->store)) != 0) {
-        ctl_error(ctl, "import-suppressions %s: sync: %s", name, store_strerror(src));
+        ctl_error(ctl, "import-suppressions %s: sync: %s", csvload_name(ec->cl), store_strerror(src));
         rc = rc ? rc : ctl_store_exit(src);
     }
 done:
-    free(b.rows);
-    free(rd);
+    csvload_batch_free(ec->batch);
+    ec->batch = NULL;
     return rc;
 }
 
@@ -726,37 +495,26 @@ done:
 int cmd_import_suppressions(struct optinctl *ctl, int argc, char **argv)
 {
     struct esp_opts opt;
-    struct esp_stats st1, st2;
-    struct esp_reader *rd;
-    const char *name;
-    int fd = -1, rc;
+    struct esp_ctx ec = {.ctl = ctl, .opt = &opt};
+    struct csvload_spec spec = {
+        .progname = ctl->progname, .command = "import-suppressions", .ncolumns = COL_COUNT,
+        .keep = ESP_FIELD_MAX, .header = esp_header, .record = esp_record, .arg = &ec,
+    };
+    int rc;
 
     if ((rc = esp_options(ctl, argc, argv, &opt)) != -1)
         return rc;
-    g_mime_init();   /* RFC 2822 dates */
-    name = strcmp(opt.path, "-") == 0 ? "stdin" : opt.path;
-    if ((rc = esp_open(ctl, opt.path, &fd)) != EX_OK)
+    spec.columns = opt.fmt->cols;
+    /* no progress line: import-suppressions never had one */
+    spec.flags = CSVLOAD_LOOSE_NAMES | CSVLOAD_OTHER_COLUMNS | CSVLOAD_TRIM | CSVLOAD_QUIET
+        | (opt.skip_invalid ? CSVLOAD_SKIP_INVALID : 0);
+    if ((rc = csvload_open(&spec, opt.path, &ec.cl)) != EX_OK)
         return rc;
-    if ((rd = malloc(sizeof(*rd))) == NULL) {
-        close(fd);
-        return EX_SOFTWARE;
-    }
-    esp_reader_init(rd, ctl, &opt, name, &st1);
-    rd->report = 1;
-    rc = esp_scan(rd, fd);
-    free(rd);
-    if (st1.errors > ESP_ERROR_CAP)
-        ctl_error(ctl, "... and %lu more", st1.errors - ESP_ERROR_CAP);
-    if (rc == 0 && st1.invalid > 0 && !opt.skip_invalid) {
-        ctl_error(ctl, "import-suppressions %s: %lu of %lu rows invalid, nothing imported "
-                  "(--skip-invalid imports the valid ones)", name, st1.invalid, st1.rows);
-        rc = EX_DATAERR;
-    }
+    rc = csvload_check(ec.cl);
     if (rc == 0 && opt.dry_run && !opt.quiet)
-        esp_summary(ctl, name, &st1, 1);
-    if (rc == 0 && !opt.dry_run && (rc = esp_apply_pass(ctl, &opt, fd, name, &st2)) == 0
-        && !opt.quiet)
-        esp_summary(ctl, name, &st2, 0);
-    close(fd);
+        esp_summary(&ec, 1);
+    if (rc == 0 && !opt.dry_run && (rc = esp_apply_pass(&ec)) == 0 && !opt.quiet)
+        esp_summary(&ec, 0);
+    csvload_close(ec.cl);
     return rc;
 }
