@@ -41,12 +41,6 @@ enum suppress_reason {
 #define CONSENT_POLICY_MAX 64
 #define CONFIRM_CODE_BUFSZ 32    /* a double opt-in confirmation code (not an unsubscribe token) */
 
-/* Transitional names, until every caller says OPTIN_E* (status.h). */
-#define CONSENT_EBADTOKEN OPTIN_ECODEUNKNOWN
-#define CONSENT_EEXPIRED OPTIN_ECODEEXPIRED
-#define CONSENT_ENOTPENDING OPTIN_ENOTPENDING
-#define CONSENT_EINVAL OPTIN_EFIELD
-#define CONSENT_TOKEN_BUFSZ CONFIRM_CODE_BUFSZ
 
 struct consent_record {
     enum consent_state state;

@@ -98,9 +98,5 @@ void store_address_hash(const struct store *st, const char *addr, char out[STORE
 int store_stat(struct store *st, struct store_stats *out);
 /* store_backup - hot, compacted copy into dest (a directory that must not exist or be empty). */
 int store_backup(struct store *st, const char *dest);
-/* Transitional names, until every caller says optin_strerror()/optin_is_transient(). */
-#define STORE_NOTFOUND OPTIN_NOTFOUND
-#define store_strerror optin_strerror
-#define store_is_transient optin_is_transient
 
 #endif

@@ -216,7 +216,7 @@ enum fb_kind fb_classify(const char *action, const char *status, const char *dia
 /* fb_verified - does the returned message carry one of our tokens naming a recipient? */
 int fb_verified(const struct unsub_found *tok)
 {
-    return tok != NULL && tok->rc == TOKEN_OK && tok->addr[0] != '\0';
+    return tok != NULL && tok->rc == 0 && tok->addr[0] != '\0';
 }
 
 /* fb_bounce_kind - fb_classify; anyone can forge a report, so a hard bounce needs our token */
@@ -240,7 +240,7 @@ const char *fb_report_list(const struct optin_config *cfg, const struct unsub_fo
 {
     const struct list_def *l;
 
-    if (tok != NULL && tok->rc == TOKEN_OK)
+    if (tok != NULL && tok->rc == 0)
         return (l = config_find_list(cfg, tok->list)) != NULL ? l->id : tok->list;
     if (list_id != NULL && list_id[0] && (l = classify_list_id(cfg, list_id)) != NULL)
         return l->id;

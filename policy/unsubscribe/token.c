@@ -573,7 +573,7 @@ static size_t decode(const char *token, size_t len, unsigned char bin[TOKEN_BIN_
     return binlen;
 }
 
-/* token_open - verify in constant time and decode; TOKEN_OK or TOKEN_E* */
+/* token_open - verify in constant time and decode; 0 or OPTIN_ETOKEN* */
 int token_open(const struct token_keys *keys, const char *token, size_t len,
                char list[LIST_ID_BUFSZ], char addr[ADDR_BUFSZ])
 {

@@ -10,13 +10,6 @@
 
 #define TOKEN_BUFSZ 512              /* base64url text of the longest token, NUL included */
 
-/* Transitional names, until every caller says OPTIN_E* (status.h). */
-#define TOKEN_OK 0
-#define TOKEN_EMALFORMED OPTIN_ETOKENMALFORMED
-#define TOKEN_EUNKNOWNKEY OPTIN_ETOKENKEY
-#define TOKEN_EFORGED OPTIN_ETOKENFORGED
-#define TOKEN_LIST_BUFSZ LIST_ID_BUFSZ
-#define token_strerror optin_strerror
 
 struct token_keys;
 

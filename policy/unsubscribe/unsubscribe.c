@@ -64,8 +64,8 @@
  * DIAGNOSTICS
  *	unsub_value(): 0, or -1 when neither URI is given, the token,
  *	address or URL is refused, a line would reach 998 octets or out is
- *	too small (out is then ""). The readers return found->rc: TOKEN_OK,
- *	a TOKEN_E* code, or UNSUB_NONE (-1) when no candidate was seen (also
+ *	too small (out is then ""). The readers return found->rc: 0,
+ *	an OPTIN_ETOKEN* code, or UNSUB_NONE (OPTIN_NOTFOUND) when no candidate was seen (also
  *	without keys). Nothing here logs.
  * BUGS
  *	The readers are lenient by design, and some of it is loose: the
@@ -182,18 +182,18 @@ int unsub_value(const char *mailto, const char *url, const char *token, char *ou
 static int found_try(const struct token_keys *keys, const char *s, size_t len,
                      struct unsub_found *found)
 {
-    char list[TOKEN_LIST_BUFSZ], addr[ADDR_BUFSZ];
+    char list[LIST_ID_BUFSZ], addr[ADDR_BUFSZ];
     int rc;
 
     if (keys == NULL || len == 0)
         return UNSUB_NONE;
-    rc = len < TOKEN_BUFSZ ? token_open(keys, s, len, list, addr) : TOKEN_EMALFORMED;
-    if (rc == TOKEN_OK) {
+    rc = len < TOKEN_BUFSZ ? token_open(keys, s, len, list, addr) : OPTIN_ETOKENMALFORMED;
+    if (rc == 0) {
         memcpy(found->list, list, sizeof(list));
         memcpy(found->addr, addr, sizeof(addr));
     }
-    if (found->rc != TOKEN_OK
-        && (found->rc == UNSUB_NONE || rc == TOKEN_OK || rc != TOKEN_EMALFORMED))
+    if (found->rc != 0
+        && (found->rc == UNSUB_NONE || rc == 0 || rc != OPTIN_ETOKENMALFORMED))
         found->rc = rc;
     return rc;
 }
@@ -217,8 +217,8 @@ int unsub_text_token(const struct token_keys *keys, const char *text, struct uns
             ;
         for (start = q; is_b64url(*q); q++)
             ;
-        if (q > start && found_try(keys, start, (size_t) (q - start), found) == TOKEN_OK)
-            return TOKEN_OK;
+        if (q > start && found_try(keys, start, (size_t) (q - start), found) == 0)
+            return 0;
     }
     return found->rc;
 }
@@ -270,7 +270,7 @@ static void uri_token(const struct token_keys *keys, const char *uri, size_t len
         size_t blen = url_bases[i] ? strlen(url_bases[i]) : 0;
 
         if (blen > 0 && blen < len && strncmp(uri, url_bases[i], blen) == 0
-            && found_try(keys, uri + blen, len - blen, found) == TOKEN_OK)
+            && found_try(keys, uri + blen, len - blen, found) == 0)
             return;
     }
     for (i = len; i > 0 && is_b64url(uri[i - 1]); i--)
@@ -288,7 +288,7 @@ int unsub_value_token(const struct token_keys *keys, const char *value,
         if ((close = strchr(open, '>')) == NULL)
             break;
         uri_token(keys, open + 1, (size_t) (close - open - 1), url_bases, n_bases, found);
-        if (found->rc == TOKEN_OK)
+        if (found->rc == 0)
             break;
     }
     return found->rc;
@@ -300,7 +300,7 @@ int unsub_extension_token(const struct token_keys *keys, const char *rcpt,
 {
     const char *at = strrchr(rcpt, '@'), *delim;
 
-    for (const char *d = "+-"; *d && found->rc != TOKEN_OK; d++)
+    for (const char *d = "+-"; *d && found->rc != 0; d++)
         if (at != NULL && (delim = strchr(rcpt, *d)) != NULL && delim < at)
             found_try(keys, delim + 1, (size_t) (at - delim - 1), found);
     return found->rc;

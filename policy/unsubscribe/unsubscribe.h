@@ -23,11 +23,11 @@ int unsub_value(const char *mailto, const char *url, const char *token, char *ou
 
 /* What a reader found: the token that opened, or the most telling failure. */
 struct unsub_found {
-    int rc;                        /* TOKEN_OK, TOKEN_E*, or UNSUB_NONE */
-    char list[TOKEN_LIST_BUFSZ];
+    int rc;                        /* 0, OPTIN_ETOKEN*, or UNSUB_NONE (none seen) */
+    char list[LIST_ID_BUFSZ];
     char addr[ADDR_BUFSZ];         /* "" for a list-level token */
 };
-#define UNSUB_NONE (-1)            /* no candidate seen (compared with ==: no TOKEN_E* code) */
+#define UNSUB_NONE OPTIN_NOTFOUND  /* no candidate seen: an answer, not an error (status.h) */
 #define UNSUB_FOUND_NONE ((struct unsub_found) {.rc = UNSUB_NONE})
 
 /*

@@ -57,7 +57,7 @@ static int write_rows(struct store_txn *txn, void *arg)
 {
     struct rows *r = arg;
     struct change_ctx cc = {.now = T0, .source = "test", .actor = "writer"};
-    char addr[64], token[CONSENT_TOKEN_BUFSZ];
+    char addr[64], token[CONFIRM_CODE_BUFSZ];
     int rc = 0;
 
     for (int i = r->first; i < r->first + r->count && rc == 0; i++) {

@@ -106,7 +106,7 @@ static void test_names(void)
 struct sub {
     const char *addr;
     struct change_ctx cc;
-    char token[CONSENT_TOKEN_BUFSZ];
+    char token[CONFIRM_CODE_BUFSZ];
 };
 
 /* subscribe_txn - write callback: single opt-in to news */

@@ -199,9 +199,9 @@ static struct unsub_found found(int rc, const char *list, const char *addr)
 /* test_token_rules - a hard bounce needs our token; the token's address for forwarded mail */
 static void test_token_rules(void)
 {
-    struct unsub_found ours = found(TOKEN_OK, "news", "a@example.org");
-    struct unsub_found list_level = found(TOKEN_OK, "news", "");
-    struct unsub_found forged = found(TOKEN_EFORGED, "", "");
+    struct unsub_found ours = found(0, "news", "a@example.org");
+    struct unsub_found list_level = found(0, "news", "");
+    struct unsub_found forged = found(OPTIN_ETOKENFORGED, "", "");
     struct unsub_found none = UNSUB_FOUND_NONE;
     struct fb_status st;
 
@@ -294,8 +294,8 @@ static void test_complaints(void)
 /* test_complaint_address - whom a complaint is about */
 static void test_complaint_address(void)
 {
-    struct unsub_found ours = found(TOKEN_OK, "news", "a@example.org");
-    struct unsub_found list_level = found(TOKEN_OK, "news", "");
+    struct unsub_found ours = found(0, "news", "a@example.org");
+    struct unsub_found list_level = found(0, "news", "");
     struct unsub_found none = UNSUB_FOUND_NONE;
 
     ok(!strcmp(fb_complaint_address(&ours, "b@example.org", "c@example.org"), "a@example.org"),
@@ -334,9 +334,9 @@ static void test_report_list(void)
         " { id = \"news\"; opt_in = \"single\"; match = { list_id = [\"news.lists.example\"]; }; },\n"
         " { id = \"offers\"; opt_in = \"single\"; match = { list_id = [\"offers.lists.example\"]; }; }\n"
         ");\n");
-    struct unsub_found news = found(TOKEN_OK, "news", "a@example.org");
-    struct unsub_found gone = found(TOKEN_OK, "gone", "");
-    struct unsub_found forged = found(TOKEN_EFORGED, "", "");
+    struct unsub_found news = found(0, "news", "a@example.org");
+    struct unsub_found gone = found(0, "gone", "");
+    struct unsub_found forged = found(OPTIN_ETOKENFORGED, "", "");
     const char *l;
 
     if (!ok(cfg != NULL, "configuration loads"))

@@ -44,7 +44,7 @@ static int subscribe_all(struct store_txn *txn, void *arg)
 {
     const struct sub *s = arg;
     struct change_ctx cc = {.now = T0 - 86400, .source = "test"};
-    char token[CONSENT_TOKEN_BUFSZ];
+    char token[CONFIRM_CODE_BUFSZ];
     int rc = 0;
 
     for (; s->addr && rc == 0; s++)
@@ -127,7 +127,7 @@ static void test_done_when(void)
     struct msg_state m;
     struct msg_reply r;
     struct eom_plan p;
-    char token[TOKEN_BUFSZ], list[TOKEN_LIST_BUFSZ], addr[ADDR_BUFSZ];
+    char token[TOKEN_BUFSZ], list[LIST_ID_BUFSZ], addr[ADDR_BUFSZ];
     int good_tokens = 0, one_of_each = 0;
 
     for (int t = 0; t < 3; t++) {

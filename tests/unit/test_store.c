@@ -46,7 +46,7 @@ struct op {
     struct import_row row;
     int resubscribe;
     enum import_outcome outcome;
-    char token_out[CONSENT_TOKEN_BUFSZ];
+    char token_out[CONFIRM_CODE_BUFSZ];
     char list_out[CONSENT_SOURCE_MAX];
     char addr_out[256];
 };
@@ -145,9 +145,9 @@ static void test_raw(void)
     ok(open_env("missing", 0, 1, 0) == NULL, "opening a missing environment fails");
     (void) dummy;
     ok(store_read_begin(st, &txn) == 0, "read snapshot");
-    ok(store_get(txn, STORE_DB_CONSENT, "nope", 4, &val, &vlen) == STORE_NOTFOUND, "absent key");
+    ok(store_get(txn, STORE_DB_CONSENT, "nope", 4, &val, &vlen) == OPTIN_NOTFOUND, "absent key");
     store_read_end(txn);
-    ok(strstr(store_strerror(-ENOENT), "No such") != NULL, "store_strerror of -errno");
+    ok(strstr(optin_strerror(-ENOENT), "No such") != NULL, "optin_strerror of -errno");
     store_close(st);
 }
 
@@ -255,10 +255,10 @@ static void test_subscribe(struct store *st)
        "double: pending until confirmed");
     o.kind = OP_CONFIRM;
     o.token = "AAAAAAAAAAAAAAAAAAAAAA";
-    ok(store_write(st, run_op, &o) == CONSENT_EBADTOKEN, "unknown token refused");
+    ok(store_write(st, run_op, &o) == OPTIN_ECODEUNKNOWN, "unknown token refused");
     o.token = o.token_out;
     o.cc.now = T0 + 8 * 86400;
-    ok(store_write(st, run_op, &o) == CONSENT_EEXPIRED, "token older than the ttl refused");
+    ok(store_write(st, run_op, &o) == OPTIN_ECODEEXPIRED, "token older than the ttl refused");
     o.cc.now = T0 + 3600;
     o.cc.ip = "198.51.100.9";
     ok(store_write(st, run_op, &o) == 0 && strcmp(o.addr_out, "b@example.com") == 0
@@ -266,12 +266,12 @@ static void test_subscribe(struct store *st)
     ok(get_rec(st, "b@example.com", "offers", &r) == 0 && r.state == CONSENT_CONFIRMED
        && r.method == METHOD_DOUBLE && r.confirmed_at == T0 + 3600 && r.consented_at == T0
        && strcmp(r.ip, "192.0.2.7") == 0, "confirmed: both times, signup IP kept");
-    ok(store_write(st, run_op, &o) == CONSENT_EBADTOKEN, "a token works once");
+    ok(store_write(st, run_op, &o) == OPTIN_ECODEUNKNOWN, "a token works once");
     ok(history_count(st, "b@example.com", last) == 2 && strstr(last, "\"confirm\"")
        && strstr(last, "198.51.100.9"), "history: subscribe then confirm with its IP");
     o.kind = OP_SUBSCRIBE;
     o.cc.source = "x123456789x123456789x123456789x123456789x123456789x123456789xxxx";
-    ok(store_write(st, run_op, &o) == CONSENT_EINVAL, "source over 63 octets refused");
+    ok(store_write(st, run_op, &o) == OPTIN_EFIELD, "source over 63 octets refused");
 }
 
 /* test_unsubscribe - one list, all lists, and what survives */
@@ -311,15 +311,15 @@ static void test_suppress(struct store *st)
     ok(store_write(st, run_op, &o) == 0, "suppress a domain");
     ok(get_sup(st, "x@bounce.example", &s) == 0 && s.reason == SUPPRESS_BOUNCE && s.since == T0,
        "domain suppression covers its addresses");
-    ok(get_sup(st, "x@sub.bounce.example", &s) == STORE_NOTFOUND, "but not other domains");
+    ok(get_sup(st, "x@sub.bounce.example", &s) == OPTIN_NOTFOUND, "but not other domains");
     o.addr = "c@example.com";
     o.reason = SUPPRESS_COMPLAINT;
     ok(store_write(st, run_op, &o) == 0 && get_sup(st, "c@example.com", &s) == 0
        && s.reason == SUPPRESS_COMPLAINT, "suppress an address as complaint");
     o.kind = OP_UNSUPPRESS;
-    ok(store_write(st, run_op, &o) == 0 && get_sup(st, "c@example.com", &s) == STORE_NOTFOUND,
+    ok(store_write(st, run_op, &o) == 0 && get_sup(st, "c@example.com", &s) == OPTIN_NOTFOUND,
        "unsuppress lifts it");
-    ok(store_write(st, run_op, &o) == STORE_NOTFOUND, "unsuppress of nothing: not found");
+    ok(store_write(st, run_op, &o) == OPTIN_NOTFOUND, "unsuppress of nothing: not found");
 }
 
 /* test_import - outcomes of import rows and the opt-out rule */
@@ -376,7 +376,7 @@ static void test_forget(struct store *st)
     store_write(st, run_op, &o);
     o.kind = OP_FORGET;
     ok(store_write(st, run_op, &o) == 0, "forget");
-    ok(get_rec(st, "e@example.com", "news", &r) == STORE_NOTFOUND, "record erased");
+    ok(get_rec(st, "e@example.com", "news", &r) == OPTIN_NOTFOUND, "record erased");
     ok(history_count(st, "e@example.com", last) == 0, "history erased");
     ok(get_sup(st, "e@example.com", &s) == 0 && s.reason == SUPPRESS_BOUNCE,
        "still suppressed, with the old reason, through the keyed hash");
@@ -395,10 +395,10 @@ static void test_forget(struct store *st)
     ok(store_write(st, run_op, &o) == 0, "forget also drops pending tokens");
     o.kind = OP_CONFIRM;
     o.token = o.token_out;
-    ok(store_write(st, run_op, &o) == CONSENT_EBADTOKEN, "erased token no longer confirms");
+    ok(store_write(st, run_op, &o) == OPTIN_ECODEUNKNOWN, "erased token no longer confirms");
     o.kind = OP_UNSUB;
     o.list = "news";
-    ok(store_write(st, run_op, &o) == 0 && get_rec(st, "e@example.com", "news", &r) == STORE_NOTFOUND
+    ok(store_write(st, run_op, &o) == 0 && get_rec(st, "e@example.com", "news", &r) == OPTIN_NOTFOUND
        && history_count(st, "e@example.com", last) == 0,
        "a one-click unsubscribe of an erased address writes nothing back");
 }

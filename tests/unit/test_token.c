@@ -87,7 +87,7 @@ static struct token_keys *load(const char *path)
     struct token_keys *keys;
     char err[512];
 
-    if (token_keys_load(path, &keys, err, sizeof(err)) != TOKEN_OK) {
+    if (token_keys_load(path, &keys, err, sizeof(err)) != 0) {
         printf("# load %s: %s\n", path, err);
         return NULL;
     }
@@ -107,7 +107,7 @@ static size_t to_bin(const char *text, unsigned char *bin)
 /* open_bin - token_open of raw bytes, encoded as base64url first */
 static int open_bin(const struct token_keys *keys, const unsigned char *bin, size_t len)
 {
-    char text[2 * BIN_MAX], list[TOKEN_LIST_BUFSZ], addr[ADDR_BUFSZ];
+    char text[2 * BIN_MAX], list[LIST_ID_BUFSZ], addr[ADDR_BUFSZ];
 
     sodium_bin2base64(text, sizeof(text), bin, len, B64URL);
     return token_open(keys, text, strlen(text), list, addr);
@@ -117,15 +117,15 @@ static int open_bin(const struct token_keys *keys, const unsigned char *bin, siz
 static void round_trip(const struct token_keys *keys, const char *list, const char *addr,
                        const char *what)
 {
-    char tok[TOKEN_BUFSZ], l[TOKEN_LIST_BUFSZ], a[ADDR_BUFSZ];
+    char tok[TOKEN_BUFSZ], l[LIST_ID_BUFSZ], a[ADDR_BUFSZ];
     int made = token_make(keys, list, addr, tok), rc = -1;
 
     if (made == 0)
         rc = token_open(keys, tok, strlen(tok), l, a);
-    if (!ok(made == 0 && rc == TOKEN_OK && strcmp(l, list) == 0 && strcmp(a, addr) == 0,
+    if (!ok(made == 0 && rc == 0 && strcmp(l, list) == 0 && strcmp(a, addr) == 0,
             "round trip: %s", what))
         printf("#   make %d open %d (%s) list \"%s\" addr \"%s\"\n", made, rc,
-               token_strerror(rc), made == 0 ? l : "", made == 0 ? a : "");
+               optin_strerror(rc), made == 0 ? l : "", made == 0 ? a : "");
 }
 
 /* test_round_trips - every kind of address, and the token's look */
@@ -200,7 +200,7 @@ static void test_bit_flips(const struct token_keys *keys)
     len = to_bin(tok, bin);
     for (size_t i = 0; i < len; i++) {
         for (int bit = 0; bit < 8; bit++) {
-            int want = i == 0 ? TOKEN_EMALFORMED : i == 1 ? TOKEN_EUNKNOWNKEY : TOKEN_EFORGED;
+            int want = i == 0 ? OPTIN_ETOKENMALFORMED : i == 1 ? OPTIN_ETOKENKEY : OPTIN_ETOKENFORGED;
             int rc;
 
             bin[i] ^= (unsigned char) (1u << bit);
@@ -213,42 +213,42 @@ static void test_bit_flips(const struct token_keys *keys)
     }
     ok(bad == 0 && tried == len * 8, "all %zu single-bit flips refused (version: malformed, "
        "key id: unknown key, nonce/ciphertext/tag: forged)", tried);
-    ok(open_bin(keys, bin, len) == TOKEN_OK, "the unflipped bytes still open");
+    ok(open_bin(keys, bin, len) == 0, "the unflipped bytes still open");
 }
 
 /* test_lengths - truncated, extended and non-base64url texts */
 static void test_lengths(const struct token_keys *keys)
 {
-    char tok[TOKEN_BUFSZ], txt[TOKEN_BUFSZ + 8], l[TOKEN_LIST_BUFSZ], a[ADDR_BUFSZ];
+    char tok[TOKEN_BUFSZ], txt[TOKEN_BUFSZ + 8], l[LIST_ID_BUFSZ], a[ADDR_BUFSZ];
     unsigned char bin[BIN_MAX];
     size_t len, n, bad = 0;
 
     token_make(keys, "news", "user@example.com", tok);
     n = strlen(tok);
     for (size_t cut = 0; cut < n; cut++)
-        if (token_open(keys, tok, cut, l, a) == TOKEN_OK)
+        if (token_open(keys, tok, cut, l, a) == 0)
             bad++;
     ok(bad == 0, "every truncation of the text (0..%zu characters) is refused", n - 1);
     len = to_bin(tok, bin);
-    ok(open_bin(keys, bin, len - 1) == TOKEN_EFORGED, "one byte cut from the tag: forged");
+    ok(open_bin(keys, bin, len - 1) == OPTIN_ETOKENFORGED, "one byte cut from the tag: forged");
     bin[len] = 0;
-    ok(open_bin(keys, bin, len + 1) == TOKEN_EFORGED, "one byte appended: forged");
+    ok(open_bin(keys, bin, len + 1) == OPTIN_ETOKENFORGED, "one byte appended: forged");
     snprintf(txt, sizeof(txt), "%sA", tok);
-    ok(token_open(keys, txt, strlen(txt), l, a) != TOKEN_OK, "one character appended: refused");
+    ok(token_open(keys, txt, strlen(txt), l, a) != 0, "one character appended: refused");
     snprintf(txt, sizeof(txt), "%s=", tok);
-    ok(token_open(keys, txt, strlen(txt), l, a) == TOKEN_EMALFORMED, "padding '=': malformed");
+    ok(token_open(keys, txt, strlen(txt), l, a) == OPTIN_ETOKENMALFORMED, "padding '=': malformed");
     memcpy(txt, tok, n + 1);
     txt[5] = '+';
-    ok(token_open(keys, txt, n, l, a) == TOKEN_EMALFORMED, "standard base64 '+': malformed");
+    ok(token_open(keys, txt, n, l, a) == OPTIN_ETOKENMALFORMED, "standard base64 '+': malformed");
     txt[5] = '\0';
-    ok(token_open(keys, txt, n, l, a) == TOKEN_EMALFORMED, "NUL inside the length: malformed");
+    ok(token_open(keys, txt, n, l, a) == OPTIN_ETOKENMALFORMED, "NUL inside the length: malformed");
     memset(txt, 'A', TOKEN_BUFSZ);
-    ok(token_open(keys, txt, TOKEN_BUFSZ, l, a) == TOKEN_EMALFORMED, "TOKEN_BUFSZ characters: "
+    ok(token_open(keys, txt, TOKEN_BUFSZ, l, a) == OPTIN_ETOKENMALFORMED, "TOKEN_BUFSZ characters: "
        "malformed");
-    ok(token_open(keys, "", 0, l, a) == TOKEN_EMALFORMED && l[0] == 0 && a[0] == 0,
+    ok(token_open(keys, "", 0, l, a) == OPTIN_ETOKENMALFORMED && l[0] == 0 && a[0] == 0,
        "empty token: malformed, outputs empty");
     bin[0] = 2;
-    ok(open_bin(keys, bin, len) == TOKEN_EMALFORMED, "version 2: malformed");
+    ok(open_bin(keys, bin, len) == OPTIN_ETOKENMALFORMED, "version 2: malformed");
 }
 
 /* test_moving - a token cannot be moved to another address or spliced */
@@ -267,27 +267,27 @@ static void test_moving(const struct token_keys *keys)
     memcpy(x, a, len);
     for (size_t i = 0; i < strlen(from); i++)
         x[off + i] ^= (unsigned char) (from[i] ^ to[i]);
-    ok(open_bin(keys, x, len) == TOKEN_EFORGED, "address rewritten in the ciphertext: forged");
+    ok(open_bin(keys, x, len) == OPTIN_ETOKENFORGED, "address rewritten in the ciphertext: forged");
     memcpy(x, a, 14);
     memcpy(x + 14, b + 14, len - 14);
-    ok(open_bin(keys, x, len) == TOKEN_EFORGED, "A's nonce with B's ciphertext and tag: forged");
+    ok(open_bin(keys, x, len) == OPTIN_ETOKENFORGED, "A's nonce with B's ciphertext and tag: forged");
     memcpy(x, b, len - 16);
     memcpy(x + len - 16, a + len - 16, 16);
-    ok(open_bin(keys, x, len) == TOKEN_EFORGED, "B's ciphertext with A's tag: forged");
+    ok(open_bin(keys, x, len) == OPTIN_ETOKENFORGED, "B's ciphertext with A's tag: forged");
 }
 
 /* test_foreign - a token from another key file with the same id is forged */
 static void test_foreign(const struct token_keys *keys)
 {
     struct token_keys *other = load(write_file("foreign", key_line(1, 32), 0600));
-    char tok[TOKEN_BUFSZ], l[TOKEN_LIST_BUFSZ], a[ADDR_BUFSZ];
+    char tok[TOKEN_BUFSZ], l[LIST_ID_BUFSZ], a[ADDR_BUFSZ];
 
     if (!ok(other != NULL, "foreign key file (same id 1, other key) loads"))
         return;
     token_make(other, "news", "user@example.com", tok);
-    ok(token_open(keys, tok, strlen(tok), l, a) == TOKEN_EFORGED,
+    ok(token_open(keys, tok, strlen(tok), l, a) == OPTIN_ETOKENFORGED,
        "token of a foreign key with the same id: forged");
-    ok(token_open(other, tok, strlen(tok), l, a) == TOKEN_OK, "it opens with its own key");
+    ok(token_open(other, tok, strlen(tok), l, a) == 0, "it opens with its own key");
     token_keys_free(other);
 }
 
@@ -323,7 +323,7 @@ static int count_lines(const char *path, const char *text)
 static void test_rotation(void)
 {
     struct token_keys *keys;
-    char t1[TOKEN_BUFSZ], t3[TOKEN_BUFSZ], err[512], l[TOKEN_LIST_BUFSZ], a[ADDR_BUFSZ];
+    char t1[TOKEN_BUFSZ], t3[TOKEN_BUFSZ], err[512], l[LIST_ID_BUFSZ], a[ADDR_BUFSZ];
     unsigned char bin[BIN_MAX];
     const char *rot;
     int id2 = 0, id3 = 0, rc2, rc3;
@@ -345,15 +345,15 @@ static void test_rotation(void)
         return;
     token_make(keys, "news", "user@example.com", t3);
     ok(to_bin(t3, bin) > 2 && bin[1] == 3, "new tokens carry key id 3");
-    ok(token_open(keys, t1, strlen(t1), l, a) == TOKEN_OK && strcmp(a, "user@example.com") == 0,
+    ok(token_open(keys, t1, strlen(t1), l, a) == 0 && strcmp(a, "user@example.com") == 0,
        "tokens of key 1 still open after rotation");
     ok(strcmp(t1, t3) != 0, "the same recipient gets a new token under the new key");
     token_keys_free(keys);
     if ((keys = load(drop_key1(rot, "rot2"))) == NULL)
         return;
-    ok(token_open(keys, t1, strlen(t1), l, a) == TOKEN_EUNKNOWNKEY,
+    ok(token_open(keys, t1, strlen(t1), l, a) == OPTIN_ETOKENKEY,
        "key 1 removed from the file: its tokens give unknown key");
-    ok(token_open(keys, t3, strlen(t3), l, a) == TOKEN_OK, "key 3 tokens still open");
+    ok(token_open(keys, t3, strlen(t3), l, a) == 0, "key 3 tokens still open");
     token_keys_free(keys);
 }
 
@@ -472,7 +472,7 @@ static void test_bad_files(void)
 /* test_limits - the longest list and address fit TOKEN_BUFSZ; longer ones are refused */
 static void test_limits(const struct token_keys *keys)
 {
-    char list[80], addr[300], tok[TOKEN_BUFSZ], l[TOKEN_LIST_BUFSZ], a[ADDR_BUFSZ];
+    char list[80], addr[300], tok[TOKEN_BUFSZ], l[LIST_ID_BUFSZ], a[ADDR_BUFSZ];
     int rc;
 
     memset(list, 'L', LIST_ID_MAX);
@@ -487,7 +487,7 @@ static void test_limits(const struct token_keys *keys)
     ok(rc == 0 && strlen(tok) < TOKEN_BUFSZ,
        "63-octet list + 254-octet address: %zu characters < TOKEN_BUFSZ %d", strlen(tok),
        TOKEN_BUFSZ);
-    ok(token_open(keys, tok, strlen(tok), l, a) == TOKEN_OK && strcmp(l, list) == 0
+    ok(token_open(keys, tok, strlen(tok), l, a) == 0 && strcmp(l, list) == 0
        && strcmp(a, addr) == 0, "the longest token opens");
     strcat(list, "L");
     ok(token_make(keys, list, "a@b", tok) == -1 && tok[0] == '\0', "64-octet list refused");
@@ -501,10 +501,10 @@ static void test_limits(const struct token_keys *keys)
 /* test_strerror - a distinct text per code */
 static void test_strerror(void)
 {
-    ok(strcmp(token_strerror(TOKEN_EMALFORMED), token_strerror(TOKEN_EFORGED)) != 0
-       && strcmp(token_strerror(TOKEN_EUNKNOWNKEY), token_strerror(TOKEN_EFORGED)) != 0
-       && strcmp(token_strerror(TOKEN_EMALFORMED), token_strerror(TOKEN_EUNKNOWNKEY)) != 0
-       && token_strerror(99) != NULL, "token_strerror: one text per code");
+    ok(strcmp(optin_strerror(OPTIN_ETOKENMALFORMED), optin_strerror(OPTIN_ETOKENFORGED)) != 0
+       && strcmp(optin_strerror(OPTIN_ETOKENKEY), optin_strerror(OPTIN_ETOKENFORGED)) != 0
+       && strcmp(optin_strerror(OPTIN_ETOKENMALFORMED), optin_strerror(OPTIN_ETOKENKEY)) != 0
+       && optin_strerror(99) != NULL, "optin_strerror: one text per code");
 }
 
 /* cleanup - remove every file the test made, then the directory */

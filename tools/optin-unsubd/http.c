@@ -102,7 +102,7 @@ struct request {
     char method[16];
     char path[SHOWN_PATH_BUFSZ];
     const char *token;              /* in MHD's copy of the URL, valid for the request */
-    char list[TOKEN_LIST_BUFSZ];
+    char list[LIST_ID_BUFSZ];
     char addr[ADDR_BUFSZ];
     const char *source;
     struct MHD_PostProcessor *pp;
@@ -207,16 +207,15 @@ static enum MHD_Result respond(struct request *rq, enum unsubd_page page, const 
     return ret;
 }
 
-/* store_failure - answer for a failed store call: CONSENT_E* are our bugs (500), the rest 503 */
+/* store_failure - answer for a failed store call: refused input is our bug (500), the rest 503 */
 static enum MHD_Result store_failure(struct request *rq, const char *what, int rc)
 {
+    int ours = rc >= 0 || optin_is_caller_error(rc);
     char detail[160];
 
-    snprintf(detail, sizeof(detail), " error=\"%s\"",
-             rc < 0 ? store_strerror(rc) : "unexpected consent result");
-    log_error("client=%s %s failed: %s (rc %d)", rq->client, what,
-              rc < 0 ? store_strerror(rc) : "unexpected consent result", rc);
-    return respond(rq, rc < 0 ? PAGE_UNAVAILABLE : PAGE_ERROR, "store-error", detail);
+    snprintf(detail, sizeof(detail), " error=\"%s\"", optin_strerror(rc));
+    log_error("client=%s %s failed: %s (rc %d)", rq->client, what, optin_strerror(rc), rc);
+    return respond(rq, ours ? PAGE_ERROR : PAGE_UNAVAILABLE, "store-error", detail);
 }
 
 /* change_of - the history context of a change made by this request */
@@ -243,7 +242,7 @@ static int unsub_txn(struct store_txn *txn, void *arg)
     struct consent_record r;
     int rc = consent_get(txn, a->addr, a->list, &r);
 
-    if (rc != 0 && rc != STORE_NOTFOUND)
+    if (rc != 0 && rc != OPTIN_NOTFOUND)
         return rc;
     a->was_unsubscribed = rc == 0 && r.state == CONSENT_UNSUBSCRIBED;
     return consent_unsubscribe(txn, a->list, a->addr, &a->cc);
@@ -472,14 +471,14 @@ static int already_unsubscribed(struct store *st, const char *list, const char *
 /* request_begin - headers are in: answer at once (refusals, GET) or get ready for the body */
 static enum MHD_Result request_begin(struct request *rq, const struct net_ip *ip)
 {
-    char list[TOKEN_LIST_BUFSZ], addr[ADDR_BUFSZ];
+    char list[LIST_ID_BUFSZ], addr[ADDR_BUFSZ];
     const char *clen;
     enum MHD_Result ret;
     int opt_out;
 
     /* a first opt-out with a genuine token is never turned away; replays count like the rest */
     opt_out = rq->is_post && rq->route == ROUTE_UNSUB && rq->token
-        && token_open(rq->gen->keys, rq->token, strlen(rq->token), list, addr) == TOKEN_OK
+        && token_open(rq->gen->keys, rq->token, strlen(rq->token), list, addr) == 0
         && addr[0] != '\0' && !already_unsubscribed(rq->srv->store, list, addr);
     if (!opt_out && !unsubd_rate_allow(&rq->srv->rate, ip, clock_now(), &rq->retry_after))
         return respond(rq, PAGE_RATE, "rate-limited", "");

@@ -101,7 +101,7 @@ static struct unsubd_gen *gen_load(const char *path, char *err, size_t errsz)
         return NULL;
     }
     if ((gen->cfg = config_load(path, err, errsz)) == NULL
-        || token_keys_load(gen->cfg->keys, &gen->keys, err, errsz) != TOKEN_OK) {
+        || token_keys_load(gen->cfg->keys, &gen->keys, err, errsz) != 0) {
         gen_free(gen);
         return NULL;
     }
@@ -215,7 +215,7 @@ static int open_store(struct server *srv)
     generation_release(&srv->gens, gen);
     if (rc != 0) {
         log_error("consent store: %s", err);
-        return rc == -ENOENT || rc == STORE_NOTFOUND ? EX_NOINPUT : EX_OSERR;
+        return rc == -ENOENT || rc == OPTIN_NOTFOUND ? EX_NOINPUT : EX_OSERR;
     }
     return EX_OK;
 }

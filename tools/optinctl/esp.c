@@ -441,7 +441,7 @@ static int esp_flush(struct csvload_batch *b, void *rows, size_t count, void *ar
         return 0;
     }
     csvload_message(ec->cl, "%s:%lu: %s", csvload_name(ec->cl), csvload_batch_line(b, ec->failed),
-                    rc < 0 ? store_strerror(rc) : "the store refused the row");
+                    rc < 0 ? optin_strerror(rc) : "the store refused the row");
     return rc < 0 ? ctl_store_exit(rc) : EX_DATAERR;
 }
 
@@ -482,7 +482,7 @@ static int esp_apply_pass(struct esp_ctx *ec)
     ec->cc = (struct change_ctx) {.now = ctl->now, .source = ec->source, .actor = ctl->actor};
     rc = csvload_apply(ec->cl, ec->batch);
     if ((src = store_sync(ctl->store)) != 0) {
-        ctl_error(ctl, "import-suppressions %s: sync: %s", csvload_name(ec->cl), store_strerror(src));
+        ctl_error(ctl, "import-suppressions %s: sync: %s", csvload_name(ec->cl), optin_strerror(src));
         rc = rc ? rc : ctl_store_exit(src);
     }
 done:

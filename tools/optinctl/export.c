@@ -125,7 +125,7 @@ static int exp_scan_row(const void *key, size_t klen, const void *val, size_t vl
     }
     exp_row(x->fp, addr, list, &rec);
     x->rows++;
-    return ferror(x->fp) ? STORE_NOTFOUND : 0;  /* stops the scan; exp_finish reports it */
+    return ferror(x->fp) ? OPTIN_NOTFOUND : 0;  /* stops the scan; exp_finish reports it */
 }
 
 /* exp_write - header and every record from one read snapshot; an exit code */
@@ -135,14 +135,14 @@ static int exp_write(struct optinctl *ctl, struct exp_ctx *x)
 
     fputs("address,list,state,method,consented_at,confirmed_at,source,ip,policy_version\n", x->fp);
     if ((rc = store_read_begin(ctl->store, &x->txn)) != 0) {
-        ctl_error(ctl, "export: %s", store_strerror(rc));
+        ctl_error(ctl, "export: %s", optin_strerror(rc));
         return ctl_store_exit(rc);
     }
     rc = store_scan(x->txn, STORE_DB_CONSENT, "", 0, exp_scan_row, x);  /* "" not NULL: memcmp */
     store_read_end(x->txn);
     x->txn = NULL;
     if (rc < 0) {
-        ctl_error(ctl, "export: %s", store_strerror(rc));
+        ctl_error(ctl, "export: %s", optin_strerror(rc));
         return ctl_store_exit(rc);
     }
     if (x->bad > 0)

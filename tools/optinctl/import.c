@@ -69,7 +69,6 @@
  *	optinctl(1), csvload(3), consent.h (consent_import_row), store.h
  */
 
-#include <arpa/inet.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +82,7 @@
 #include "util/csvload.h"
 #include "util/text.h"
 #include "util/timeutil.h"
+#include "util/netaddr.h"
 
 #define IMP_FIELD_KEEP 1024              /* bytes of a field kept: any longer value is invalid */
 #define IMP_BATCH_ROWS 2000              /* rows per write transaction */
@@ -347,20 +347,15 @@ static int imp_check_text(struct imp_ctx *ic, const struct csvload_record *rec, 
 static int imp_check_ip(struct imp_ctx *ic, const struct csvload_record *rec, struct imp_row *row)
 {
     const struct csvload_field *f = &rec->field[COL_IP];
-    unsigned char bin[16];
+    struct net_ip ip;
 
     row->ip[0] = '\0';
     if (f->len == 0)
         return 0;
-    if (f->len < CONSENT_IP_MAX && memchr(f->text, '\0', f->len) == NULL) {
-        if (inet_pton(AF_INET, f->text, bin) == 1
-            && inet_ntop(AF_INET, bin, row->ip, sizeof(row->ip)) != NULL)
-            return 0;
-        if (inet_pton(AF_INET6, f->text, bin) == 1
-            && inet_ntop(AF_INET6, bin, row->ip, sizeof(row->ip)) != NULL)
-            return 0;
+    if (f->len < CONSENT_IP_MAX && net_ip_parse(f->text, f->len, &ip) == 0) {
+        net_ip_format(&ip, row->ip);
+        return 0;
     }
-    row->ip[0] = '\0';
     return imp_bad(ic, rec, COL_IP, "an IPv4 or IPv6 address");
 }
 
@@ -445,13 +440,13 @@ static int imp_flush(struct csvload_batch *b, void *rows, size_t count, void *ar
         return 0;
     }
     line = csvload_batch_line(b, ic->failed);
-    if (rc == CONSENT_EINVAL)
+    if (rc == OPTIN_EFIELD)
         csvload_message(ic->cl, "%s:%lu: the store refused the row (a field too long or malformed)",
                         name, line);
     else
         csvload_message(ic->cl, "%s:%lu: %s", name, line,
-                        rc < 0 ? store_strerror(rc) : "the store refused the row");
-    return rc == CONSENT_EINVAL ? EX_DATAERR : rc < 0 ? ctl_store_exit(rc) : EX_SOFTWARE;
+                        rc < 0 ? optin_strerror(rc) : "the store refused the row");
+    return rc == OPTIN_EFIELD ? EX_DATAERR : rc < 0 ? ctl_store_exit(rc) : EX_SOFTWARE;
 }
 
 /* imp_apply_pass - pass 2: open the store, apply the valid rows in batches, sync */
@@ -470,7 +465,7 @@ static int imp_apply_pass(struct imp_ctx *ic)
     ic->cctx = (struct change_ctx) {.now = ctl->now, .source = ic->source, .actor = ctl->actor};
     rc = csvload_apply(ic->cl, ic->batch);
     if ((src = store_sync(ctl->store)) != 0) {
-        ctl_error(ctl, "import %s: sync: %s", csvload_name(ic->cl), store_strerror(src));
+        ctl_error(ctl, "import %s: sync: %s", csvload_name(ic->cl), optin_strerror(src));
         rc = rc != 0 ? rc : ctl_store_exit(src);
     }
 done:

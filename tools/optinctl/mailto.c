@@ -87,9 +87,9 @@ static int mailto_token(const struct token_keys *keys, GMimeMessage *msg, const 
 
     if (rcpt != NULL)
         unsub_extension_token(keys, rcpt, tok);
-    if (tok->rc != TOKEN_OK && subject != NULL)
+    if (tok->rc != 0 && subject != NULL)
         unsub_text_token(keys, subject, tok);
-    if (tok->rc == TOKEN_OK)
+    if (tok->rc == 0)
         return EX_OK;
     if (tok->rc == UNSUB_NONE)
         log_notice("mailto: no unsubscribe token in the recipient address or the "
@@ -97,8 +97,8 @@ static int mailto_token(const struct token_keys *keys, GMimeMessage *msg, const 
                    ctl_printable(subject ? subject : "", shown));
     else
         log_notice("mailto: the unsubscribe token is not valid: %s",
-                   tok->rc == TOKEN_EFORGED ? "it does not verify (altered, or not made here)"
-                   : token_strerror(tok->rc));
+                   tok->rc == OPTIN_ETOKENFORGED ? "it does not verify (altered, or not made here)"
+                   : optin_strerror(tok->rc));
     return EX_DATAERR;
 }
 

@@ -441,7 +441,7 @@ static int cmd_suppress(struct optinctl *ctl, int argc, char **argv)
     if ((rc = ctl_open_store(ctl, 0, 0)) != EX_OK)
         return rc;
     rc = store_write(ctl->store, suppress_txn, &a);
-    if (rc == STORE_NOTFOUND)
+    if (rc == OPTIN_NOTFOUND)
         printf("%s was not suppressed\n", target);
     if ((rc = ctl_write_result(ctl, target, rc)) != EX_OK)
         return rc;
@@ -475,7 +475,7 @@ static int cmd_check(struct optinctl *ctl, int argc, char **argv)
     rc = decide_address(ctl->store, list, argv[optind + 1], strlen(argv[optind + 1]),
                         ctl->addr_flags, ctl->now, &d);
     if (rc != 0) {
-        ctl_error(ctl, "lookup failed: %s", store_strerror(rc));
+        ctl_error(ctl, "lookup failed: %s", optin_strerror(rc));
         return EX_TEMPFAIL;
     }
     printf("%s\n", decision_reason_name(d.reason));
@@ -545,7 +545,7 @@ static int cmd_backup(struct optinctl *ctl, int argc, char **argv)
     if ((rc = ctl_open_store(ctl, 1, 0)) != EX_OK)
         return rc;
     if ((rc = store_backup(ctl->store, argv[optind])) != 0) {
-        ctl_error(ctl, "backup to %s: %s%s", argv[optind], store_strerror(rc),
+        ctl_error(ctl, "backup to %s: %s%s", argv[optind], optin_strerror(rc),
                   rc == -EEXIST ? " (the target directory must be new or empty)" : "");
         return rc == -EEXIST || rc == -EACCES ? EX_CANTCREAT : EX_IOERR;
     }

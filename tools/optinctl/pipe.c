@@ -114,7 +114,7 @@ struct token_keys *pipe_keys(const struct optinctl *ctl, const char *what, int *
     char err[512];
 
     *rc = 0;
-    if (token_keys_load(path, &keys, err, sizeof(err)) == TOKEN_OK)
+    if (token_keys_load(path, &keys, err, sizeof(err)) == 0)
         return keys;
     log_error("%s: token keys: %s", what, err);
     *rc = EX_TEMPFAIL;      /* without keys no token can be read: keep the mail and retry */
@@ -132,7 +132,7 @@ int pipe_store_write(struct optinctl *ctl, const char *what, store_write_fn fn, 
     }
     if ((rc = store_write(ctl->store, fn, arg)) != 0) {
         log_error("%s: store: %s: retry later", what,
-                  rc < 0 ? store_strerror(rc) : "a value the store refused");
+                  rc < 0 ? optin_strerror(rc) : "a value the store refused");
         return EX_TEMPFAIL;
     }
     return EX_OK;
