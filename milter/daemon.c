@@ -253,7 +253,7 @@ void gen_shutdown(void)
 }
 
 /* gen_reload - SIGUSR1: new configuration, or keep the old one and reopen its journal */
-void gen_reload(const char *path)
+static void gen_reload(const char *path)
 {
     struct generation *gen;
     char err[8192] = "";

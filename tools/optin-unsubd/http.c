@@ -71,6 +71,7 @@
 #include "util/timeutil.h"
 #include "unsubscribe/token.h"
 #include "server.h"
+#include "util/text.h"
 
 #define CONNECTION_LIMIT 512
 #define CONNECTION_TIMEOUT 15    /* seconds of silence before a connection is closed */
@@ -440,10 +441,8 @@ static struct request *request_new(struct server *srv, struct MHD_Connection *co
     rq->srv = srv;
     rq->conn = conn;
     client_address(srv, conn, ip, rq->client);
-    snprintf(rq->method, sizeof(rq->method), "%.15s", method);
-    for (char *p = rq->method; *p; p++)
-        if ((unsigned char) *p <= 0x20 || (unsigned char) *p >= 0x7f)
-            *p = '?';
+    text_escape(method, strlen(method), 8, TEXT_ASCII | TEXT_WORD | TEXT_QUESTION, rq->method,
+                sizeof(rq->method));
     unsubd_shown_path(url, rq->path);
     rq->lang = unsubd_lang_choose(MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "lang"),
                                   MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
