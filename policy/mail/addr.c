@@ -30,7 +30,9 @@
  *	refused, as is input that is not well-formed UTF-8.
  * .IP \(bu
  *	Surrounding spaces and then one pair of <> (and spaces inside it)
- *	are removed. A TAB is a control character, not a blank.
+ *	are removed. A TAB is a control character, not a blank. An RFC 5321
+ *	source route ("@a.example,@b.example:") is dropped, as RFC 5321
+ *	3.6.1 tells servers to; each of its domains must be valid.
  * .IP \(bu
  *	The address is split at the last "@", since a quoted local part
  *	may contain "@".
@@ -44,8 +46,11 @@
  *	the content is a valid dot-atom ("john"@x becomes john@x, while
  *	"a b"@x keeps its quotes).
  * .IP \(bu
- *	A domain literal ("[192.0.2.1]", "[IPv6:...]") is kept as it is,
- *	lower-cased. Any other domain goes through libidn2 (UTS #46
+ *	A domain literal must be one of RFC 5321 4.1.3: an IPv4 address
+ *	("[192.0.2.1]", each part 0..255), an IPv6 address
+ *	("[IPv6:2001:db8::1]") or a general literal ("[tag:content]", tag
+ *	letters, digits and inner hyphens, content printable ASCII without
+ *	brackets or backslash); it is kept as it is, lower-cased. Any other domain goes through libidn2 (UTS #46
  *	non-transitional processing, NFC input), so U-labels, A-labels and
  *	upper-case or full-width spellings all give the same lower-case
  *	A-label form; one trailing dot is removed. Plain ASCII host names
@@ -62,6 +67,10 @@
  *
  *	addr_normalize_domain() applies the same input checks and domain
  *	processing to a bare domain; a leading "@" is allowed and removed.
+ *
+ *	addr_mta_form() gives the spelling Postfix's smtpd stores for a RCPT
+ *	TO argument, which is what smfi_delrcpt() must be given to match:
+ *	blanks, <> and a source route removed, nothing else touched.
  *
  *	addr_domain() returns a pointer just after the last "@" of a
  *	normalized address, or the whole string when it has no "@" (a bare
@@ -85,6 +94,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <idn2.h>
 #include <unicase.h>
@@ -92,6 +102,7 @@
 #include <unistr.h>
 
 #include "mail/addr.h"
+#include "util/netaddr.h"
 
 #define ADDR_RAW_MAX 1024       /* longest input examined at all */
 #define ADDR_LOCAL_WORK 256     /* scratch for a local part (> 2 x 64 + 2) */
@@ -110,6 +121,7 @@ static const char *const addr_errtab[] = {
     [ADDR_TOO_LONG] = "address too long",
     [ADDR_BAD_DOMAIN] = "invalid domain",
     [ADDR_BAD_LOCAL] = "invalid local part",
+    [ADDR_BAD_ROUTE] = "invalid source route",
 };
 
 /* ascii_lower - lower-case ASCII letters in place, whatever the locale */
@@ -191,6 +203,38 @@ static void trim_address(const char **s, size_t *n)
         *n -= 2;
         trim_blanks(s, n);
     }
+}
+
+static enum addr_error domain_canon(const char *s, size_t n, size_t maxlen, char *dst,
+                                   size_t *dlen);
+
+/* route_skip - drop an RFC 5321 source route ("@a.example,@b.example:"); -1 when malformed */
+static int route_skip(const char **s, size_t *n)
+{
+    const char *colon;
+    size_t i = 0, rlen;
+
+    if (*n == 0 || (*s)[0] != '@' || (colon = memchr(*s, ':', *n)) == NULL)
+        return 0;           /* no route ("@example.com" is an empty local part) */
+    rlen = (size_t) (colon - *s);
+    while (i < rlen) {          /* each At-domain: "@" Domain, separated by "," */
+        char dom[ADDR_DOMAIN_MAX_LEN + 1];
+        size_t start = i + 1, dlen;
+
+        if ((*s)[i] != '@')
+            return -1;
+        for (i = start; i < rlen && (*s)[i] != ','; i++)
+            ;
+        if (domain_canon(*s + start, i - start, ADDR_DOMAIN_MAX_LEN, dom, &dlen) != ADDR_OK)
+            return -1;
+        if (i < rlen)
+            i++;                /* the comma; an At-domain must follow */
+        if (i == rlen && (*s)[i - 1] == ',')
+            return -1;
+    }
+    *s = colon + 1;
+    *n -= rlen + 1;
+    return 0;
 }
 
 /* local_unicode - NFC (and optionally lower-case) a local part into work */
@@ -330,18 +374,55 @@ static int domain_plain(const char *s, size_t n)
     return 1;
 }
 
-/* domain_literal - "[...]" kept verbatim but lower-cased */
+/* literal_ipv4 - RFC 5321 IPv4-address-literal: four Snum (1*3DIGIT, 0..255) with dots */
+static int literal_ipv4(const char *s, size_t n)
+{
+    size_t i = 0;
+
+    for (int part = 0; part < 4; part++) {
+        size_t digits = 0;
+        unsigned v = 0;
+
+        if (part > 0 && (i >= n || s[i++] != '.'))
+            return 0;
+        while (i < n && digits < 3 && s[i] >= '0' && s[i] <= '9') {
+            v = v * 10 + (unsigned) (s[i++] - '0');
+            digits++;
+        }
+        if (digits == 0 || v > 255)
+            return 0;
+    }
+    return i == n;
+}
+
+/* literal_general - RFC 5321 General-address-literal: Ldh-str ":" 1*dcontent (IPv6: must parse) */
+static int literal_general(const char *s, size_t n)
+{
+    struct net_ip ip;
+    size_t tag = 0;
+
+    while (tag < n && (s[tag] == '-' || (s[tag] >= '0' && s[tag] <= '9')
+                       || ((s[tag] | 0x20) >= 'a' && (s[tag] | 0x20) <= 'z')))
+        tag++;
+    if (tag == 0 || tag >= n || s[tag] != ':' || s[0] == '-' || s[tag - 1] == '-' || tag + 1 == n)
+        return 0;
+    if (tag == 4 && strncasecmp(s, "IPv6", 4) == 0)     /* IPv6 in IPv6 form, not mapped IPv4 text */
+        return net_ip_parse(s + 5, n - 5, &ip) == 0 && memchr(s + 5, ':', n - 5) != NULL;
+    for (size_t i = tag + 1; i < n; i++)
+        if ((unsigned char) s[i] < 33 || (unsigned char) s[i] > 126 || s[i] == '[' || s[i] == '\\'
+            || s[i] == ']')
+            return 0;
+    return 1;
+}
+
+/* domain_literal - "[...]" checked by RFC 5321 4.1.3, kept verbatim but lower-cased */
 static enum addr_error domain_literal(const char *s, size_t n, size_t maxlen,
                                       char *dst, size_t *dlen)
 {
     if (n < 3 || s[n - 1] != ']')
         return ADDR_BAD_DOMAIN;
-    for (size_t i = 1; i < n - 1; i++) {
-        unsigned char c = (unsigned char) s[i];
-
-        if (c < 33 || c > 126 || c == '[' || c == '\\' || c == ']')
-            return ADDR_BAD_DOMAIN;
-    }
+    if (!literal_ipv4(s + 1, n - 2) && !literal_general(s + 1, n - 2))
+        return ADDR_BAD_DOMAIN;
     if (n > maxlen)
         return ADDR_DOMAIN_TOO_LONG;
     memcpy(dst, s, n);
@@ -423,6 +504,8 @@ enum addr_error addr_normalize(const char *in, size_t inlen, unsigned flags,
     if ((err = check_raw(in, inlen)) != ADDR_OK)
         return err;
     trim_address(&s, &n);
+    if (route_skip(&s, &n) != 0)
+        return ADDR_BAD_ROUTE;
     if (n == 0)
         return ADDR_EMPTY;
     for (size_t i = n; i > 0 && at == NULL; i--)
@@ -476,6 +559,20 @@ enum addr_error addr_normalize_domain(const char *in, size_t inlen, char out[ADD
     }
     out[dlen] = '\0';
     return ADDR_OK;
+}
+
+/* addr_mta_form - the path as the MTA stores it from RCPT TO: no blanks, no <>, no source route */
+int addr_mta_form(const char *raw, size_t len, char *out, size_t outsz)
+{
+    const char *s = raw;
+    size_t n = len;
+
+    trim_address(&s, &n);
+    if (route_skip(&s, &n) != 0 || n >= outsz || memchr(s, '\0', n) != NULL)
+        return -1;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return 0;
 }
 
 /* addr_domain - the part after the last '@', or all of a bare domain */

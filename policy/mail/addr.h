@@ -26,6 +26,7 @@ enum addr_error {
     ADDR_TOO_LONG,         /* whole address over 254 octets */
     ADDR_BAD_DOMAIN,       /* libidn2 refused the domain, or it is not a valid host name */
     ADDR_BAD_LOCAL,        /* local part syntax (unbalanced quotes, spaces outside quotes, ...) */
+    ADDR_BAD_ROUTE,        /* a source route ("@a,@b:") that is not a list of domains */
 };
 
 /*
@@ -40,6 +41,13 @@ enum addr_error addr_normalize(const char *in, size_t inlen, unsigned flags,
 
 /* addr_normalize_domain - canonical A-label form of a bare domain (for @domain suppression). */
 enum addr_error addr_normalize_domain(const char *in, size_t inlen, char out[ADDR_BUFSZ]);
+
+/*
+ * addr_mta_form - the path of a RCPT TO argument as Postfix's smtpd stores it: surrounding
+ * blanks, one pair of <> and an RFC 5321 source route removed, nothing else changed (what
+ * smfi_delrcpt must be given to match). 0, or -1 when it does not fit out or is malformed.
+ */
+int addr_mta_form(const char *raw, size_t len, char *out, size_t outsz);
 
 /* addr_domain - pointer to the domain part of a normalized address (after the last '@'). */
 const char *addr_domain(const char *normalized);

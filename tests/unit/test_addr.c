@@ -181,6 +181,41 @@ static void test_errors(void)
     FAILS("user@[]", ADDR_BAD_DOMAIN, "empty domain literal");
 }
 
+/* test_routes_literals - RFC 5321 source routes dropped, address literals checked (4.1.3) */
+static void test_routes_literals(void)
+{
+    char out[ADDR_BUFSZ];
+
+    norm_ok("<@a.example:u5@example.org>", 0, "u5@example.org", "a source route is dropped");
+    norm_ok("<@a.example,@b.example:U20@Example.ORG>", ADDR_FOLD_LOCAL, "u20@example.org",
+            "a route of two hops is dropped");
+    FAILS("<@:u@example.org>", ADDR_BAD_ROUTE, "a route without a domain");
+    FAILS("<@a.example,:u@example.org>", ADDR_BAD_ROUTE, "a route ending in a comma");
+    FAILS("<@a example:u@example.org>", ADDR_BAD_ROUTE, "a route with a bad domain");
+    norm_ok("lit@[192.0.2.1]", 0, "lit@[192.0.2.1]", "IPv4 literal");
+    norm_ok("lit@[IPv6:::FFFF:192.0.2.1]", 0, "lit@[ipv6:::ffff:192.0.2.1]", "IPv6 literal, v4 tail");
+    norm_ok("lit@[x-tag:some.thing]", 0, "lit@[x-tag:some.thing]", "general address literal");
+    FAILS("lit@[foo]", ADDR_BAD_DOMAIN, "a literal that is neither IPv4 nor tagged");
+    FAILS("lit@[300.1.1.1]", ADDR_BAD_DOMAIN, "IPv4 literal out of range");
+    FAILS("lit@[1.2.3]", ADDR_BAD_DOMAIN, "IPv4 literal of three parts");
+    FAILS("lit@[1.2.3.4.5]", ADDR_BAD_DOMAIN, "IPv4 literal of five parts");
+    FAILS("lit@[1.2.3.1234]", ADDR_BAD_DOMAIN, "IPv4 literal part of four digits");
+    FAILS("lit@[IPv6:2001:db8::g]", ADDR_BAD_DOMAIN, "IPv6 literal that does not parse");
+    FAILS("lit@[IPv6:192.0.2.1]", ADDR_BAD_DOMAIN, "IPv6 tag on an IPv4 address");
+    FAILS("lit@[-tag:x]", ADDR_BAD_DOMAIN, "a tag that starts with a hyphen");
+    FAILS("lit@[tag-:x]", ADDR_BAD_DOMAIN, "a tag that ends with a hyphen");
+    FAILS("lit@[tag:]", ADDR_BAD_DOMAIN, "a tag without content");
+    FAILS("lit@[tag:a]b]", ADDR_BAD_DOMAIN, "']' inside the content");
+    ok(addr_mta_form(" <@a.example,@b.example:U20@Example.ORG.> ", 42, out, sizeof(out)) == 0
+       && strcmp(out, "U20@Example.ORG.") == 0, "MTA form: route and <> gone, spelling kept");
+    ok(addr_mta_form("<\"u 8\"@example.org>", 19, out, sizeof(out)) == 0
+       && strcmp(out, "\"u 8\"@example.org") == 0, "MTA form: quotes kept");
+    ok(addr_mta_form("example.org!u10@example.org", 27, out, sizeof(out)) == 0
+       && strcmp(out, "example.org!u10@example.org") == 0, "MTA form: no <>, as it is");
+    ok(addr_mta_form("<@a,:u@x>", 9, out, sizeof(out)) == -1, "MTA form: a bad route refused");
+    ok(addr_mta_form("<u@example.org>", 15, out, 5) == -1, "MTA form: too long for out");
+}
+
 /* test_lengths - limits checked on the normalized form */
 static void test_lengths(void)
 {
@@ -272,6 +307,7 @@ int main(void)
     test_local();
     test_errors();
     test_lengths();
+    test_routes_literals();
     test_domain();
     test_misc();
     return tap_done();
