@@ -162,7 +162,8 @@ static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
         return SMFIS_TEMPFAIL;
     }
     snprintf(own_id, sizeof(own_id), "optin-%lu.%u", cc->cc_id, ++cc->cc_msgs);
-    msg_init(&mc->mc_state, &mc->mc_gen->env, own_id, cc->cc_client_addr, clock_now());
+    msg_init(&mc->mc_state, &mc->mc_gen->env, &cc->cc_session, own_id, cc->cc_client_addr,
+             clock_now());
     cc->cc_msg = mc;
     msg_set_queue_id(&mc->mc_state, smfi_getsymval(ctx, "i"));
     msg_mail(&mc->mc_state, argv[0], smfi_getsymval(ctx, "{auth_authen}"),

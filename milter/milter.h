@@ -28,6 +28,7 @@ struct conn_ctx {
     int cc_noreply_hdr;            /* SMFIP_NR_HDR negotiated: header callback answers nothing */
     char cc_client_addr[64];
     char cc_daemon_name[64];
+    struct msg_session cc_session; /* what the MTA counts against the client across messages */
     struct msg_ctx *cc_msg;
 };
 

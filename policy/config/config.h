@@ -106,7 +106,9 @@ struct optin_config {
     enum bulk_action unattributed_bulk;          /* default reject */
     enum store_failure_action store_failure;     /* default tempfail */
     enum all_denied_action all_recipients_denied; /* default reject */
-    int one_recipient_per_message;     /* 452 4.5.3 for the 2nd and later recipient (default false) */
+    int one_recipient_per_message;     /* removed: only false is accepted (see config_keys.c) */
+    unsigned rcpt_refusal_limit;       /* RCPT refusals per SMTP session before removal at the end (5) */
+    int refuse_ambiguous_list_id;      /* refuse list mail whose List-Id fields disagree (true) */
     char *verdict_header;              /* header added in monitor mode (default "X-Optin-Verdict") */
 
     /* sender authorization (SPF, see spf.c): checked only when egress_ips is set */

@@ -85,6 +85,8 @@ const char *const key_names[KEY_COUNT + 1] = {
     [KEY_STORE_FAILURE] = "store_failure",
     [KEY_ALL_RECIPIENTS_DENIED] = "all_recipients_denied",
     [KEY_ONE_RECIPIENT_PER_MESSAGE] = "one_recipient_per_message",
+    [KEY_RCPT_REFUSAL_LIMIT] = "rcpt_refusal_limit",
+    [KEY_REFUSE_AMBIGUOUS_LIST_ID] = "refuse_ambiguous_list_id",
     [KEY_VERDICT_HEADER] = "verdict_header",
     [KEY_EGRESS_IPS] = "egress_ips",
     [KEY_HELO_NAME] = "helo_name",
@@ -133,6 +135,29 @@ static const char *check_readers(const char *text)
     v = strtol(text, &end, 10);
     if (errno != 0 || *end != '\0' || v < 1 || v > MAX_READERS_LIMIT)
         return "expected an integer from 1 to 32767";
+    return NULL;
+}
+
+/* check_one_recipient_removed - one_recipient_per_message = true is refused with the reason */
+static const char *check_one_recipient_removed(const char *text)
+{
+    if (strcmp(text, "true") != 0)
+        return NULL;
+    return "removed: Postfix counts every 452 as a client error and hangs up after "
+           "smtpd_hard_error_limit (20), so a message to more recipients never got through; "
+           "send one recipient per message upstream instead (see optin-milter.conf(5))";
+}
+
+/* check_refusal_limit - RCPT refusals per session: 0..1000 */
+static const char *check_refusal_limit(const char *text)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(text, &end, 10);
+    if (errno != 0 || *end != '\0' || v < 0 || v > 1000)
+        return "expected an integer from 0 to 1000 (keep it below Postfix's smtpd_soft_error_limit)";
     return NULL;
 }
 
@@ -577,7 +602,11 @@ const struct key_def global_keys[] = {
     {.key = KEY_ALL_RECIPIENTS_DENIED, .kind = KIND_ALL_DENIED, .def = "reject",
      .offset = GLOBAL(all_recipients_denied)},
     {.key = KEY_ONE_RECIPIENT_PER_MESSAGE, .kind = KIND_BOOL, .def = "false",
-     .offset = GLOBAL(one_recipient_per_message)},
+     .check = check_one_recipient_removed, .offset = GLOBAL(one_recipient_per_message)},
+    {.key = KEY_RCPT_REFUSAL_LIMIT, .kind = KIND_UINT, .def = "5", .check = check_refusal_limit,
+     .offset = GLOBAL(rcpt_refusal_limit)},
+    {.key = KEY_REFUSE_AMBIGUOUS_LIST_ID, .kind = KIND_BOOL, .def = "true",
+     .offset = GLOBAL(refuse_ambiguous_list_id)},
     {.key = KEY_VERDICT_HEADER, .kind = KIND_STRING, .def = "X-Optin-Verdict", .check = check_field_name,
      .offset = GLOBAL(verdict_header)},
     {.key = KEY_EGRESS_IPS, .kind = KIND_STRINGS, .check = check_egress_ip, .offset = GLOBAL(egress_ips)},

@@ -26,7 +26,10 @@
  *	client_addr	the SMTP client's address
  *	sender		the envelope sender
  *	list		the list id; absent for unattributed bulk mail
- *	recipient	absent for a decision about the whole message
+ *	recipient	the normalized recipient (the raw one, escaped,
+ *			when it is not a valid address); absent for a
+ *			decision about the whole message
+ *	recipient_raw	the recipient exactly as the MTA gave it
  *	verdict		accept, reject, strip, tempfail, discard,
  *			would-reject, ...
  *	reason		why, e.g. "unsubscribed"
@@ -154,6 +157,7 @@ static json_t *entry_object(const struct journal_entry *e)
         | add_string(obj, "sender", e->sender)
         | add_string(obj, "list", e->list)
         | add_string(obj, "recipient", e->recipient)
+        | add_string(obj, "recipient_raw", e->recipient_raw)
         | add_string(obj, "verdict", e->verdict)
         | add_string(obj, "reason", e->reason)
         | add_string(obj, "mode", e->mode)

@@ -15,7 +15,8 @@ struct journal_entry {
     const char *client_addr;
     const char *sender;
     const char *list;         /* NULL for unattributed bulk mail */
-    const char *recipient;    /* NULL for a message-level decision */
+    const char *recipient;    /* normalized; NULL for a message-level decision */
+    const char *recipient_raw; /* as the MTA gave it (NULL: message-level) */
     const char *verdict;      /* accept, reject, strip, tempfail, discard, would-reject, ... */
     const char *reason;       /* decision reason, e.g. "unsubscribed" */
     const char *mode;         /* enforce | monitor */

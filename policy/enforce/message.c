@@ -22,12 +22,15 @@
  *	At MAIL the list is looked for in the envelope (classify_envelope).
  *	When it is known there, each recipient is decided at RCPT: denied
  *	ones get 550 5.7.1 with the reason (enforce mode) or are only
- *	journalled (monitor mode); with one_recipient_per_message the second
- *	and later recipients that have consent get 452 4.5.3 so each comes
- *	in a transaction of its own (denied ones still get their 550 at
- *	once, so the client does not retry them). Without an envelope match, or when RCPT replies are not
- *	allowed (Postfix non_smtpd_milters), recipients wait for the end of
- *	the message.
+ *	journalled (monitor mode). The MTA counts each refusal as a client
+ *	error and hangs up after its limit (Postfix: 20, with a one-second
+ *	sleep per error after 10), so an SMTP session gets at most
+ *	rcpt_refusal_limit refusals between two messages that went through
+ *	(struct msg_session, kept by the caller per connection); further
+ *	denied recipients are accepted at RCPT and removed at end of message.
+ *	Without an envelope match, or when RCPT replies are not allowed
+ *	(Postfix non_smtpd_milters), recipients wait for the end of the
+ *	message.
  *
  *	Headers may name the list (List-Id, the marker header) or mark bulk
  *	mail (Precedence: bulk/list/junk, List-Id, List-Unsubscribe). At the
@@ -35,8 +38,19 @@
  *	untouched: the MTA sends nothing more for it.
  *
  *	At end of message the remaining recipients are decided, denied ones
- *	removed exactly as received (or only journalled in monitor mode), and
- *	a message with none left is rejected or discarded. The message gets
+ *	removed (or only journalled in monitor mode), and a message with none
+ *	left is rejected or discarded. A removal names each recipient as
+ *	received and as Postfix's smtpd stores it (addr_mta_form: no source
+ *	route), since smfi_delrcpt matches the stored spelling exactly and
+ *	says nothing when it matches none. On the sendmail(1) path Postfix
+ *	rewrites recipients (bang paths, %, trailing dots) before the milter
+ *	sees them and matches removals against the original spelling, which
+ *	the milter never sees; so there a message that would need a removal
+ *	while others keep it is refused whole (verdict reject, reason
+ *	cannot-strip for those with consent), never delivered unchecked.
+ *	Recipients are counted by normalized address, so one mailbox given
+ *	twice still gets one-click unsubscribe. List mail with List-Id fields
+ *	that name different lists is refused (refuse_ambiguous_list_id). The message gets
  *	exactly one List-Unsubscribe (HTTPS URL first, then mailto, each with
  *	a token naming list and recipient) and one List-Unsubscribe-Post:
  *	headers already there are replaced, extra copies deleted, so filtering
@@ -92,6 +106,7 @@
 #include "util/text.h"
 
 #define SHOWN_BUFSZ 300
+#define ADDR_RAW_FORM_BUFSZ 1100       /* addr_mta_form of any RCPT argument the MTA sends */
 #define SPF_TRACE_HEADER "X-Optin-SPF"
 #define SPF_NOTE_BUFSZ 400
 
@@ -107,15 +122,21 @@ static const char *msg_mode(const struct msg_state *m)
     return m->list && m->list->mode == MODE_MONITOR ? "monitor" : "enforce";
 }
 
-/* msg_record - one decision: a journal line and a log line */
-static void msg_record(struct msg_state *m, const char *rcpt, const char *verdict,
+/* rcpt_shown - the normalized recipient, or its raw form made printable when it is invalid */
+static const char *rcpt_shown(const struct decision *d, const char *raw, char buf[SHOWN_BUFSZ])
+{
+    return d->address[0] ? d->address : shown(raw, buf);
+}
+
+/* msg_record - one decision: a journal line and a log line (raw: the recipient as received) */
+static void msg_record(struct msg_state *m, const char *raw, const char *rcpt, const char *verdict,
                        const char *reason, const struct decision *d, const char *note)
 {
     struct journal_entry e = {
-        .time = m->now, .queue_id = m->id, .session_id = m->own_id, .client_addr = m->client_addr, .sender = m->sender,
-        .list = m->list ? m->list->id : NULL, .recipient = rcpt, .verdict = verdict,
-        .reason = reason, .mode = msg_mode(m), .note = note,
-        .spf = m->spf_done ? spf_result_name(m->spf.result) : NULL,
+        .time = m->now, .queue_id = m->id, .session_id = m->own_id, .client_addr = m->client_addr,
+        .sender = m->sender, .list = m->list ? m->list->id : NULL, .recipient = rcpt,
+        .recipient_raw = raw, .verdict = verdict, .reason = reason, .mode = msg_mode(m),
+        .note = note, .spf = m->spf_done ? spf_result_name(m->spf.result) : NULL,
     };
     char buf[SHOWN_BUFSZ];
 
@@ -131,11 +152,12 @@ static void msg_record(struct msg_state *m, const char *rcpt, const char *verdic
 }
 
 /* msg_init - a new message */
-void msg_init(struct msg_state *m, const struct msg_env *env, const char *own_id,
-              const char *client_addr, int64_t now)
+void msg_init(struct msg_state *m, const struct msg_env *env, struct msg_session *session,
+              const char *own_id, const char *client_addr, int64_t now)
 {
     memset(m, 0, sizeof(*m));
     m->env = env;
+    m->session = session;
     snprintf(m->own_id, sizeof(m->own_id), "%s", own_id);
     snprintf(m->id, sizeof(m->id), "%s", own_id);
     m->client_addr = client_addr;
@@ -145,8 +167,10 @@ void msg_init(struct msg_state *m, const struct msg_env *env, const char *own_id
 /* msg_free - release a message */
 void msg_free(struct msg_state *m)
 {
-    for (size_t i = 0; i < m->nrcpts; i++)
+    for (size_t i = 0; i < m->nrcpts; i++) {
         free(m->rcpts[i].raw);
+        free(m->rcpts[i].mta_form);
+    }
     free(m->rcpts);
     free(m->sender);
     m->rcpts = NULL;
@@ -177,10 +201,17 @@ void msg_mail(struct msg_state *m, const char *sender, const char *auth_user, co
     m->list_source = m->list ? LIST_BY_ENVELOPE : LIST_NONE;
 }
 
-/* msg_keep_rcpt - remember an accepted recipient; -1 when out of memory */
-static int msg_keep_rcpt(struct msg_state *m, const char *raw, size_t len,
-                         const struct decision *d)
+/* route_dropped - does the MTA's form differ from raw by more than blanks and <> (a source route)? */
+static int route_dropped(const char *raw, const char *form)
 {
+    return strncmp(raw + strspn(raw, " <"), form, strlen(form)) != 0;
+}
+
+/* msg_keep_rcpt - remember an accepted recipient (d: decided, journalled unless late); -1 on ENOMEM */
+static int msg_keep_rcpt(struct msg_state *m, const char *raw, size_t len,
+                         const struct decision *d, int late)
+{
+    char form[ADDR_RAW_FORM_BUFSZ];
     struct msg_rcpt *r;
 
     if (m->nrcpts == m->cap) {
@@ -192,9 +223,17 @@ static int msg_keep_rcpt(struct msg_state *m, const char *raw, size_t len,
         m->cap = cap;
     }
     r = &m->rcpts[m->nrcpts];
+    memset(r, 0, sizeof(*r));
     if ((r->raw = strndup(raw, len)) == NULL)
         return -1;
-    r->decided = r->journalled = d != NULL;
+    if (addr_mta_form(raw, len, form, sizeof(form)) == 0 && route_dropped(r->raw, form)
+        && (r->mta_form = strdup(form)) == NULL) {
+        free(r->raw);
+        return -1;
+    }
+    r->decided = d != NULL;
+    r->journalled = d != NULL && !late;
+    r->refusal_deferred = late;
     if (d)
         r->d = *d;
     m->nrcpts++;
@@ -280,7 +319,7 @@ static enum msg_step spf_enforce(struct msg_state *m, struct msg_reply *reply)
     spf_summary(m, note, SPF_NOTE_BUFSZ);
     if (m->spf.detail[0])
         snprintf(note + strlen(note), sizeof(note) - strlen(note), ": %s", m->spf.detail);
-    msg_record(m, NULL, verdict, spf_rules[r].reason, NULL, note);
+    msg_record(m, NULL, NULL, verdict, spf_rules[r].reason, NULL, note);
     if (action == SPF_ACT_JOURNAL || monitor)
         return MSG_CONTINUE;
     shown(m->spf.domain, buf);
@@ -307,16 +346,16 @@ enum msg_step msg_spf_mail(struct msg_state *m, struct msg_reply *reply)
 }
 
 /* store_failed - the consent store cannot answer: temp-fail, or deliver unchecked */
-static enum msg_step store_failed(struct msg_state *m, const char *rcpt, int rc,
+static enum msg_step store_failed(struct msg_state *m, const char *raw, const char *rcpt, int rc,
                                   struct msg_reply *reply)
 {
     log_warn("%s: consent lookup failed: %s", m->id, m->env->store ? optin_strerror(rc)
                                                                    : "no consent database");
     if (m->env->cfg->store_failure == STORE_FAIL_ACCEPT) {
-        msg_record(m, rcpt, "accept-unchecked", "store-failure", NULL, NULL);
+        msg_record(m, raw, rcpt, "accept-unchecked", "store-failure", NULL, NULL);
         return MSG_CONTINUE;
     }
-    msg_record(m, rcpt, "tempfail", "store-failure", NULL, NULL);
+    msg_record(m, raw, rcpt, "tempfail", "store-failure", NULL, NULL);
     set_reply(reply, "451", "4.3.0", "consent database unavailable for list %s, try again later",
               m->list ? m->list->id : "-");
     return MSG_TEMPFAIL;
@@ -344,45 +383,52 @@ static int msg_decide(struct msg_state *m, const char *raw, size_t len, struct d
                           m->env->cfg->fold_local_part ? ADDR_FOLD_LOCAL : 0, m->now, d);
 }
 
+/* refusal_allowed - may this session get one more RCPT refusal? (the MTA counts each as an error) */
+static int refusal_allowed(const struct msg_state *m)
+{
+    unsigned limit = m->env->cfg->rcpt_refusal_limit;
+
+    return m->session == NULL ? limit > 0 : m->session->rcpt_refusals < limit;
+}
+
 /* msg_rcpt - decide at RCPT when the list is known and replies are allowed */
 enum msg_step msg_rcpt(struct msg_state *m, const char *raw, size_t len, int non_smtpd,
                        struct msg_reply *reply)
 {
     struct decision d;
-    char buf[SHOWN_BUFSZ];
+    char buf[SHOWN_BUFSZ], rawz[SHOWN_BUFSZ];
     int rc, unchecked = 0;
 
+    m->non_smtpd |= non_smtpd;
     if (m->list_source != LIST_BY_ENVELOPE || non_smtpd)
-        return msg_keep_rcpt(m, raw, len, NULL) == 0 ? MSG_CONTINUE : MSG_TEMPFAIL;
+        return msg_keep_rcpt(m, raw, len, NULL, 0) == 0 ? MSG_CONTINUE : MSG_TEMPFAIL;
+    snprintf(rawz, sizeof(rawz), "%.*s", (int) (len < sizeof(rawz) ? len : sizeof(rawz) - 1), raw);
     if ((rc = msg_decide(m, raw, len, &d)) != 0) {
         enum msg_step step;
 
         unchecked_decision(raw, len, m->env->cfg, &d);   /* for store_failure = accept */
-        step = store_failed(m, d.address[0] ? d.address : shown(raw, buf), rc, reply);
+        step = store_failed(m, rawz, rcpt_shown(&d, raw, buf), rc, reply);
         if (step != MSG_CONTINUE)
             return step;
         unchecked = 1;
     }
     if (!d.allow && m->list->mode == MODE_ENFORCE) {
-        msg_record(m, d.address[0] ? d.address : shown(raw, buf), "reject",
-                   decision_reason_name(d.reason), &d, NULL);
+        if (!refusal_allowed(m))    /* past the MTA's patience: removed at end of message */
+            return msg_keep_rcpt(m, raw, len, &d, 1) == 0 ? MSG_CONTINUE : MSG_TEMPFAIL;
+        if (m->session)
+            m->session->rcpt_refusals++;
+        msg_record(m, rawz, rcpt_shown(&d, raw, buf), "reject", decision_reason_name(d.reason), &d,
+                   NULL);
         set_reply(reply, "550", "5.7.1", "<%s>: no consent for list %s (%s)",
                   shown(d.address[0] ? d.address : raw, buf), m->list->id,
                   decision_reason_name(d.reason));
         return MSG_REJECT;
     }
-    if (m->env->cfg->one_recipient_per_message && m->nrcpts >= 1) {
-        /* consent is fine, but its token needs a message of its own: the client retries */
-        log_info("%s: defer: rcpt=<%s> list=%s reason=one-recipient-per-message", m->id,
-                 d.address, m->list->id);
-        set_reply(reply, "452", "4.5.3", "one recipient per message for list %s", m->list->id);
-        return MSG_TEMPFAIL;
-    }
     if (!unchecked)     /* an unchecked recipient's line was written by store_failed */
-        msg_record(m, d.address[0] ? d.address : shown(raw, buf),
-                   d.allow ? "accept" : "would-reject", decision_reason_name(d.reason), &d, NULL);
+        msg_record(m, rawz, rcpt_shown(&d, raw, buf), d.allow ? "accept" : "would-reject",
+                   decision_reason_name(d.reason), &d, NULL);
     m->monitor_denied += !d.allow;
-    return msg_keep_rcpt(m, raw, len, &d) == 0 ? MSG_CONTINUE : MSG_TEMPFAIL;
+    return msg_keep_rcpt(m, raw, len, &d, 0) == 0 ? MSG_CONTINUE : MSG_TEMPFAIL;
 }
 
 /* msg_header - what one header says about the message */
@@ -407,8 +453,13 @@ void msg_header(struct msg_state *m, const char *name, const char *value)
         }
         return;
     }
-    if (strcasecmp(name, "List-Id") == 0 && m->list_source == LIST_NONE
-        && list_id_extract(value, id) == 0 && (l = classify_list_id(cfg, id)) != NULL) {
+    if (strcasecmp(name, "List-Id") != 0 || list_id_extract(value, id) != 0)
+        return;
+    if (m->list_id_first[0] == '\0')
+        snprintf(m->list_id_first, sizeof(m->list_id_first), "%s", id);
+    else if (strcmp(m->list_id_first, id) != 0)
+        m->list_id_conflict = 1;    /* RFC 2919 allows one: which list is this? */
+    if (m->list_source == LIST_NONE && (l = classify_list_id(cfg, id)) != NULL) {
         m->list = l;
         m->list_source = LIST_BY_HEADER;
     }
@@ -417,8 +468,10 @@ void msg_header(struct msg_state *m, const char *name, const char *value)
 /* msg_eoh - accept at once what cannot be list mail */
 enum msg_step msg_eoh(struct msg_state *m)
 {
-    if (m->list || m->bulk_signs || m->marker_count)
+    if (m->list || m->bulk_signs || m->marker_count || m->list_id_conflict)
         return MSG_CONTINUE;
+    if (m->session)
+        m->session->rcpt_refusals = 0;  /* transactional mail goes: the MTA forgives */
     return MSG_ACCEPT;
 }
 
@@ -488,7 +541,7 @@ static void plan_unsubscribe(struct msg_state *m, struct eom_plan *p, const stru
         ok = unsub_value(mailto, NULL, token, value, sizeof(value)) == 0;
     }
     if (left > 1)
-        msg_record(m, NULL, "warn", "several-recipients", NULL,
+        msg_record(m, NULL, NULL, "warn", "several-recipients", NULL,
                    ok ? "list-level mailto only, no one-click: send one recipient per message"
                       : unsub_problem(m, only, left, mailto));
     else if (!ok)
@@ -515,32 +568,105 @@ static int eom_decide_all(struct msg_state *m)
     return 0;
 }
 
+/* same_mailbox - is every recipient in left[0, n) the same valid normalized address? */
+static int same_mailbox(const struct msg_rcpt *const *left, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (left[0]->d.address[0] == '\0' || strcmp(left[i]->d.address, left[0]->d.address) != 0)
+            return 0;
+    return n > 0;
+}
+
+/* plan_delrcpt - remove r by every spelling the MTA may have stored: as received and its MTA form */
+static void plan_delrcpt(struct eom_plan *p, const struct msg_rcpt *r)
+{
+    if (p->delrcpt == NULL)
+        return;
+    p->delrcpt[p->ndelrcpt++] = r->raw;
+    if (r->mta_form)
+        p->delrcpt[p->ndelrcpt++] = r->mta_form;
+}
+
 /* eom_strip - remove (or in monitor mode only journal) the denied recipients; how many are left */
 static size_t eom_strip(struct msg_state *m, struct eom_plan *p, const struct msg_rcpt **only)
 {
     int enforce = m->list->mode == MODE_ENFORCE;
-    size_t left = 0;
+    const struct msg_rcpt **left;
+    size_t nleft = 0;
     char buf[SHOWN_BUFSZ];
 
-    if ((p->delrcpt = calloc(m->nrcpts ? m->nrcpts : 1, sizeof(char *))) == NULL)
+    left = calloc(m->nrcpts ? m->nrcpts : 1, sizeof(*left));
+    if (left == NULL || (p->delrcpt = calloc(2 * m->nrcpts + 1, sizeof(char *))) == NULL)
         p->failed = 1;          /* never deliver to someone we could not remove */
     for (size_t i = 0; i < m->nrcpts; i++) {
         struct msg_rcpt *r = &m->rcpts[i];
 
         if (r->d.allow || !enforce) {
-            left++;
-            *only = r;
-        } else if (p->delrcpt) {
-            p->delrcpt[p->ndelrcpt++] = r->raw;
+            if (left)
+                left[nleft] = r;
+            nleft++;
+        } else {
+            plan_delrcpt(p, r);
         }
         if (r->journalled)
             continue;
         m->monitor_denied += !r->d.allow && !enforce;
-        msg_record(m, r->d.address[0] ? r->d.address : shown(r->raw, buf),
+        msg_record(m, r->raw, rcpt_shown(&r->d, r->raw, buf),
                    r->d.allow ? "accept" : enforce ? "strip" : "would-strip",
-                   decision_reason_name(r->d.reason), &r->d, NULL);
+                   decision_reason_name(r->d.reason), &r->d,
+                   r->refusal_deferred ? "removed at end of message: rcpt_refusal_limit reached" : NULL);
     }
-    return left;
+    *only = nleft && left ? left[0] : NULL;
+    if (left && nleft > 1 && same_mailbox(left, nleft))
+        nleft = 1;              /* one mailbox given twice: Postfix delivers one copy */
+    free(left);
+    return nleft;
+}
+
+/* eom_unremovable - a sendmail(1) submission that would need recipients removed: refused whole */
+static int eom_unremovable(struct msg_state *m, struct eom_plan *p)
+{
+    size_t denied = 0, allowed = 0;
+    char buf[SHOWN_BUFSZ], note[200];
+
+    if (!m->non_smtpd || m->list->mode != MODE_ENFORCE)
+        return 0;
+    for (size_t i = 0; i < m->nrcpts; i++) {
+        denied += !m->rcpts[i].d.allow;
+        allowed += m->rcpts[i].d.allow;
+    }
+    if (denied == 0 || allowed == 0)
+        return 0;               /* nothing to remove, or nobody left: no removal needed */
+    snprintf(note, sizeof(note), "%zu of %zu recipients have no consent and cannot be removed from "
+             "a sendmail(1) submission", denied, denied + allowed);
+    for (size_t i = 0; i < m->nrcpts; i++) {
+        const struct msg_rcpt *r = &m->rcpts[i];
+
+        msg_record(m, r->raw, rcpt_shown(&r->d, r->raw, buf), "reject",
+                   r->d.allow ? "cannot-strip" : decision_reason_name(r->d.reason), &r->d, note);
+    }
+    p->step = MSG_REJECT;
+    set_reply(&p->reply, "550", "5.7.1", "list %s: %s (the MTA rewrites addresses before the "
+              "milter sees them): send it again without them, or one recipient per message",
+              m->list->id, note);
+    return 1;
+}
+
+/* eom_ambiguous - several List-Id fields naming different lists: refused (refuse_ambiguous_list_id) */
+static int eom_ambiguous(struct msg_state *m, struct eom_plan *p)
+{
+    int monitor = m->list->mode == MODE_MONITOR;
+
+    if (!m->list_id_conflict || !m->env->cfg->refuse_ambiguous_list_id)
+        return 0;
+    msg_record(m, NULL, NULL, monitor ? "would-reject" : "reject", "ambiguous-list-id", NULL,
+               "List-Id fields name different lists (RFC 2919 allows one)");
+    if (monitor)
+        return 0;
+    p->step = MSG_REJECT;
+    set_reply(&p->reply, "550", "5.7.1", "several List-Id fields naming different lists: "
+              "which list is this? (RFC 2919 allows one)");
+    return 1;
 }
 
 /* eom_unattributed - bulk-looking mail that matches no list */
@@ -556,7 +682,7 @@ static void eom_unattributed(struct msg_state *m, struct eom_plan *p)
     };
     enum bulk_action a = m->env->cfg->unattributed_bulk;
 
-    msg_record(m, NULL, actions[a].verdict, "unattributed-bulk", NULL,
+    msg_record(m, NULL, NULL, actions[a].verdict, "unattributed-bulk", NULL,
                m->marker_unknown ? "marker header names no configured list" : NULL);
     p->step = actions[a].step;
     if (actions[a].rcode)
@@ -571,7 +697,7 @@ static void eom_all_denied(struct msg_state *m, struct eom_plan *p)
 {
     int discard = m->env->cfg->all_recipients_denied == ALL_DENIED_DISCARD;
 
-    msg_record(m, NULL, discard ? "discard" : "reject", "no-recipient-with-consent", NULL, NULL);
+    msg_record(m, NULL, NULL, discard ? "discard" : "reject", "no-recipient-with-consent", NULL, NULL);
     p->step = discard ? MSG_DISCARD : MSG_REJECT;
     if (!discard)
         set_reply(&p->reply, "550", "5.7.1", "no recipient has consent for list %s",
@@ -602,7 +728,7 @@ static enum msg_step eom_store_failed(struct msg_state *m, struct eom_plan *p, i
     char buf[SHOWN_BUFSZ];
 
     if (m->env->cfg->store_failure != STORE_FAIL_ACCEPT)
-        return p->step = store_failed(m, NULL, rc, &p->reply);
+        return p->step = store_failed(m, NULL, NULL, rc, &p->reply);
     log_warn("%s: consent lookup failed: %s", m->id,
              m->env->store ? optin_strerror(rc) : "no consent database");
     for (size_t i = 0; i < m->nrcpts; i++) {
@@ -612,8 +738,8 @@ static enum msg_step eom_store_failed(struct msg_state *m, struct eom_plan *p, i
             continue;
         unchecked_decision(r->raw, strlen(r->raw), m->env->cfg, &r->d);
         r->decided = r->journalled = 1;
-        msg_record(m, r->d.address[0] ? r->d.address : shown(r->raw, buf), "accept-unchecked",
-                   "store-failure", NULL, NULL);
+        msg_record(m, r->raw, rcpt_shown(&r->d, r->raw, buf), "accept-unchecked", "store-failure",
+                   NULL, NULL);
     }
     return MSG_CONTINUE;
 }
@@ -651,7 +777,11 @@ void msg_eom(struct msg_state *m, struct eom_plan *p)
         if ((p->step = spf_enforce(m, &p->reply)) != MSG_CONTINUE)
             return;
     }
+    if (eom_ambiguous(m, p))
+        return;
     if ((rc = eom_decide_all(m)) != 0 && eom_store_failed(m, p, rc) != MSG_CONTINUE)
+        return;
+    if (eom_unremovable(m, p))
         return;
     left = eom_strip(m, p, &only);
     if (left == 0) {
@@ -662,6 +792,8 @@ void msg_eom(struct msg_state *m, struct eom_plan *p)
     plan_verdict(m, p, left);
     plan_spf_trace(m, p);
     plan_header(p, m->env->cfg->marker_header, m->marker_count, NULL);
+    if (m->session && !p->failed)
+        m->session->rcpt_refusals = 0;  /* the MTA forgives a client's errors once mail goes */
 }
 
 /* msg_plan_free - release a plan */

@@ -7,6 +7,7 @@
 
 #include "config/config.h"
 #include "consent/decide.h"
+#include "enforce/classify.h"
 #include "enforce/journal.h"
 #include "mail/spf.h"
 #include "consent/store.h"
@@ -51,7 +52,7 @@ struct hdr_op {
 struct eom_plan {
     enum msg_step step;
     struct msg_reply reply;
-    const char **delrcpt;      /* recipients to remove, exactly as received */
+    const char **delrcpt;      /* recipients to remove: as received, and as the MTA stores them */
     size_t ndelrcpt;
     struct hdr_op *ops;         /* as many as needed: an app may have sent 40 copies */
     size_t nops, cap;
@@ -60,9 +61,16 @@ struct eom_plan {
 
 struct msg_rcpt {
     char *raw;                 /* as received (for smfi_delrcpt) */
+    char *mta_form;            /* as the MTA stores it, when that differs (addr_mta_form), or NULL */
     int decided;
     int journalled;            /* decided and journalled at RCPT */
+    int refusal_deferred;      /* denied at RCPT, but past rcpt_refusal_limit: removed at the end */
     struct decision d;
+};
+
+/* What outlives one message of an SMTP session: refusals the MTA counts as client errors. */
+struct msg_session {
+    unsigned rcpt_refusals;    /* RCPT refusals since the last message the MTA took */
 };
 
 enum list_source {
@@ -90,11 +98,15 @@ struct msg_state {
     int spf_done;              /* the sender was checked (once per message) */
     struct spf_outcome spf;    /* and this is what came out */
     int spf_trace_count;       /* X-Optin-SPF headers the message came with */
+    int non_smtpd;             /* recipients came without RCPT replies (sendmail(1), pickup) */
+    struct msg_session *session; /* NULL: no session-wide counting */
+    char list_id_first[LIST_ID_HEADER_BUFSZ];  /* the first List-Id's id, "" before it */
+    int list_id_conflict;      /* a later List-Id named another id */
 };
 
-/* msg_init - a new message of a session; own_id names it until the MTA's queue id is known. */
-void msg_init(struct msg_state *m, const struct msg_env *env, const char *own_id,
-              const char *client_addr, int64_t now);
+/* msg_init - a new message of a session (NULL: none); own_id names it until the queue id is known. */
+void msg_init(struct msg_state *m, const struct msg_env *env, struct msg_session *session,
+              const char *own_id, const char *client_addr, int64_t now);
 /* msg_free - release everything (idempotent). */
 void msg_free(struct msg_state *m);
 /* msg_set_queue_id - the MTA's queue id once it is known (first call logs own id = queue id). */

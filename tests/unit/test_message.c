@@ -66,7 +66,7 @@ static int setup(void)
              "database = \"%s/db\";\nkeys = \"%s/keys\";\njournal = \"%s/journal\";\n"
              "unsubscribe_url = \"https://u.lists.example/u/\";\n"
              "unsubscribe_mailto = \"unsubscribe@lists.example\";\n"
-             "one_recipient_per_message = true;\n"
+             "rcpt_refusal_limit = 2;\n"
              "lists = ( { id = \"news\"; opt_in = \"single\";\n"
              "  match = { envelope_from = [\"bounce-news-*@lists.example\"];\n"
              "            list_id = [\"news.lists.example\"]; }; } );\n", dir, dir, dir);
@@ -120,48 +120,164 @@ static enum msg_step rcpt(struct msg_state *m, const char *raw, struct msg_reply
     return msg_rcpt(m, raw, strlen(raw), 0, r);
 }
 
-/* test_done_when - 3 consented and 2 unconsented, one recipient per message */
-static void test_done_when(void)
+/* list_message - MAIL with the envelope naming list news, then the recipients; replies counted */
+static void list_message(struct msg_state *m, struct msg_session *sess, const char *id,
+                         const char *const *raws, size_t n, int *refused)
 {
-    const char *consented[] = {"<c1@example.org>", "<C2@Example.ORG>", "<c3@example.org>"};
+    struct msg_reply r;
+
+    msg_init(m, &env, sess, id, "192.0.2.10", T0);
+    msg_mail(m, "<bounce-news-42@lists.example>", NULL, NULL);
+    *refused = 0;
+    for (size_t i = 0; i < n; i++)
+        *refused += rcpt(m, raws[i], &r) == MSG_REJECT;
+}
+
+/* test_refusal_limit - at most rcpt_refusal_limit (2) refusals a session, the rest stripped */
+static void test_refusal_limit(void)
+{
+    const char *raws[] = {"<c1@example.org>", "<u1@example.org>", "<u2@example.org>",
+                          "<u3@example.org>", "<c2@example.org>", "<u4@example.org>"};
+    struct msg_session sess = {0};
     struct msg_state m;
     struct msg_reply r;
     struct eom_plan p;
-    char token[TOKEN_BUFSZ], list[LIST_ID_BUFSZ], addr[ADDR_BUFSZ];
-    int good_tokens = 0, one_of_each = 0;
+    int refused;
 
-    for (int t = 0; t < 3; t++) {
-        msg_init(&m, &env, "optin-1.1", "192.0.2.10", T0);
-        msg_mail(&m, "<bounce-news-42@lists.example>", NULL, NULL);
-        ok(rcpt(&m, consented[t], &r) == MSG_CONTINUE, "transaction %d: consented accepted", t + 1);
-        if (t == 0) {
-            ok(rcpt(&m, "<u1@example.org>", &r) == MSG_REJECT && strcmp(r.rcode, "550") == 0
-               && strcmp(r.xcode, "5.7.1") == 0 && strstr(r.text, "no-record"),
-               "unconsented: 550 5.7.1 with the reason (%s)", r.text);
-            ok(rcpt(&m, "<c2@example.org>", &r) == MSG_TEMPFAIL && strcmp(r.rcode, "452") == 0
-               && strcmp(r.xcode, "4.5.3") == 0, "second consented: 452 4.5.3");
-            ok(rcpt(&m, "<u2@example.org>", &r) == MSG_REJECT, "second unconsented: 550 at once");
-            ok(rcpt(&m, "<c3@example.org>", &r) == MSG_TEMPFAIL, "third consented: 452");
-        }
-        msg_header(&m, "Subject", "news");
-        ok(msg_eoh(&m) == MSG_CONTINUE, "list mail goes on to end of message");
-        msg_eom(&m, &p);
-        const struct hdr_op *lu = find_op(&p, UNSUB_HEADER, 1);
-        const struct hdr_op *post = find_op(&p, UNSUB_POST_HEADER, 1);
-        one_of_each += p.step == MSG_CONTINUE && p.ndelrcpt == 0 && lu && lu->add && post
-            && post->add && strcmp(post->value, UNSUB_POST_VALUE) == 0 && p.nops == 2;
-        if (lu && sscanf(lu->value, "<https://u.lists.example/u/%511[A-Za-z0-9_-]>", token) == 1
-            && token_open(env.keys, token, strlen(token), list, addr) == 0
-            && strcmp(list, "news") == 0 && strncasecmp(addr, consented[t] + 1, 2) == 0)
-            good_tokens++;
-        msg_plan_free(&p);
-        msg_free(&m);
-    }
-    ok(one_of_each == 3, "each message: one List-Unsubscribe and one List-Unsubscribe-Post");
-    ok(good_tokens == 3, "each URL token names the list and its own recipient");
-    ok(count_journal("\"verdict\":\"reject\"") == 2, "two journal lines explain the two rejects");
-    ok(count_journal("\"verdict\":\"accept\"") == 3, "three accept lines with their consent");
-    ok(count_journal("\"method\":\"single\"") == 3, "accepted lines name the consent relied on");
+    list_message(&m, &sess, "optin-1.1", raws, 6, &refused);
+    ok(refused == 2 && sess.rcpt_refusals == 2, "two refusals at RCPT (the limit), then none");
+    msg_eom(&m, &p);
+    ok(p.step == MSG_CONTINUE && p.ndelrcpt == 2 && strcmp(p.delrcpt[0], "<u3@example.org>") == 0
+       && strcmp(p.delrcpt[1], "<u4@example.org>") == 0, "the others are removed at the end");
+    ok(count_journal("\"recipient\":\"u3@example.org\",\"recipient_raw\":\"<u3@example.org>\","
+                     "\"verdict\":\"strip\"") == 1, "journal: u3 strip, raw and normalized");
+    ok(count_journal("rcpt_refusal_limit reached") == 2, "journal: why they were not refused");
+    ok(sess.rcpt_refusals == 0, "a message that goes resets the session's count");
+    msg_plan_free(&p);
+    msg_free(&m);
+    list_message(&m, &sess, "optin-1.2", raws + 1, 1, &refused);
+    ok(refused == 1, "the next message gets its refusal again");
+    memset(&r, 0, sizeof(r));
+    msg_free(&m);
+    list_message(&m, NULL, "optin-1.3", raws, 6, &refused);
+    ok(refused == 4, "without a session (no MTA counting): every denied recipient refused");
+    msg_free(&m);
+}
+
+/* test_routes - a source-routed recipient is removed by the spelling Postfix stores */
+static void test_routes(void)
+{
+    const char *raws[] = {"<@a.example,@b.example:U20@Example.ORG>", "<c1@example.org>"};
+    struct msg_state m;
+    struct msg_reply r;
+    struct eom_plan p;
+
+    msg_init(&m, &env, NULL, "optin-5.1", "192.0.2.10", T0);
+    msg_mail(&m, "<app@shop.example>", NULL, NULL);
+    rcpt(&m, raws[0], &r);
+    rcpt(&m, raws[1], &r);
+    msg_header(&m, "List-Id", "<news.lists.example>");
+    msg_eom(&m, &p);
+    ok(p.step == MSG_CONTINUE && p.ndelrcpt == 2 && strcmp(p.delrcpt[0], raws[0]) == 0
+       && strcmp(p.delrcpt[1], "U20@Example.ORG") == 0,
+       "removed as received and without its route (as smtpd stores it)");
+    ok(count_journal("\"recipient\":\"u20@example.org\",\"recipient_raw\":"
+                     "\"<@a.example,@b.example:U20@Example.ORG>\"") == 1,
+       "journal: normalized u20@example.org beside the raw form");
+    msg_plan_free(&p);
+    msg_free(&m);
+}
+
+/* nonsmtpd - a sendmail(1) message to raws, list by List-Id; the plan */
+static void nonsmtpd(const char *id, const char *const *raws, size_t n, struct eom_plan *p)
+{
+    struct msg_state m;
+    struct msg_reply r;
+
+    msg_init(&m, &env, NULL, id, "127.0.0.1", T0);
+    msg_mail(&m, "<app@shop.example>", NULL, NULL);
+    for (size_t i = 0; i < n; i++)
+        msg_rcpt(&m, raws[i], strlen(raws[i]), 1, &r);
+    msg_header(&m, "List-Id", "<news.lists.example>");
+    msg_eom(&m, p);
+    msg_free(&m);
+}
+
+/* test_nonsmtpd - sendmail(1): no removal the milter cannot see through */
+static void test_nonsmtpd(void)
+{
+    const char *mixed[] = {"c1@example.org", "u14@example.org", "c2@example.org"};
+    const char *denied[] = {"u14@example.org", "u17@example.org"};
+    struct eom_plan p;
+
+    nonsmtpd("optin-6.1", mixed, 3, &p);
+    ok(p.step == MSG_REJECT && p.ndelrcpt == 0 && strcmp(p.reply.rcode, "550") == 0
+       && strstr(p.reply.text, "1 of 3 recipients have no consent"),
+       "some without consent: refused whole, nothing removed (%s)", p.reply.text);
+    ok(count_journal("\"recipient\":\"c1@example.org\",\"recipient_raw\":\"c1@example.org\","
+                     "\"verdict\":\"reject\",\"reason\":\"cannot-strip\"") == 1,
+       "journal: the one with consent is not recorded as sent");
+    msg_plan_free(&p);
+    nonsmtpd("optin-6.2", denied, 2, &p);
+    ok(p.step == MSG_REJECT && p.ndelrcpt == 0, "nobody with consent: rejected as before");
+    msg_plan_free(&p);
+    nonsmtpd("optin-6.3", mixed, 1, &p);
+    ok(p.step == MSG_CONTINUE && p.ndelrcpt == 0, "everybody with consent: delivered");
+    msg_plan_free(&p);
+}
+
+/* test_duplicates - one mailbox given twice is one recipient: one-click stays */
+static void test_duplicates(void)
+{
+    const char *raws[] = {"<c1@example.org>", "<C1@Example.ORG>", "<u1@example.org>"};
+    struct msg_state m;
+    struct msg_reply r;
+    struct eom_plan p;
+    int warnings = count_journal("several-recipients");
+
+    msg_init(&m, &env, NULL, "optin-7.1", "192.0.2.10", T0);
+    msg_mail(&m, "<app@shop.example>", NULL, NULL);
+    for (int i = 0; i < 3; i++)
+        rcpt(&m, raws[i], &r);
+    msg_header(&m, "List-Id", "<news.lists.example>");
+    msg_eom(&m, &p);
+    ok(p.step == MSG_CONTINUE && find_op(&p, UNSUB_POST_HEADER, 1) != NULL
+       && strncmp(find_op(&p, UNSUB_HEADER, 1)->value, "<https://", 9) == 0,
+       "c1 twice: one-click List-Unsubscribe for c1");
+    ok(count_journal("several-recipients") == warnings, "no several-recipients warning");
+    msg_plan_free(&p);
+    msg_free(&m);
+}
+
+/* test_ambiguous - two List-Id fields naming different lists: refused */
+static void test_ambiguous(void)
+{
+    struct msg_state m;
+    struct msg_reply r;
+    struct eom_plan p;
+
+    msg_init(&m, &env, NULL, "optin-8.1", "192.0.2.10", T0);
+    msg_mail(&m, "<app@shop.example>", NULL, NULL);
+    rcpt(&m, "<c1@example.org>", &r);
+    msg_header(&m, "List-Id", "<news.lists.example>");
+    msg_header(&m, "List-Id", "Other <offers.lists.example>");
+    ok(msg_eoh(&m) == MSG_CONTINUE, "goes on to end of message");
+    msg_eom(&m, &p);
+    ok(p.step == MSG_REJECT && strstr(p.reply.text, "several List-Id fields"),
+       "refused: %s", p.reply.text);
+    ok(count_journal("\"verdict\":\"reject\",\"reason\":\"ambiguous-list-id\"") == 1,
+       "journal: reject ambiguous-list-id");
+    msg_plan_free(&p);
+    msg_free(&m);
+    msg_init(&m, &env, NULL, "optin-8.2", "192.0.2.10", T0);
+    msg_mail(&m, "<app@shop.example>", NULL, NULL);
+    rcpt(&m, "<c1@example.org>", &r);
+    msg_header(&m, "List-Id", "<news.lists.example>");
+    msg_header(&m, "List-Id", "Same, other phrase <NEWS.lists.example>");
+    msg_eom(&m, &p);
+    ok(p.step == MSG_CONTINUE, "the same list-id twice is not ambiguous");
+    msg_plan_free(&p);
+    msg_free(&m);
 }
 
 /* test_strip - list known from List-Id: strip at end, several left */
@@ -172,9 +288,9 @@ static void test_strip(void)
     struct msg_state m;
     struct msg_reply r;
     struct eom_plan p;
-    int all_continue = 1;
+    int all_continue = 1, warnings = count_journal("several-recipients");
 
-    msg_init(&m, &env, "optin-2.1", "192.0.2.10", T0);
+    msg_init(&m, &env, NULL, "optin-2.1", "192.0.2.10", T0);
     msg_mail(&m, "<app@shop.example>", NULL, NULL);
     for (int i = 0; i < 5; i++)
         all_continue &= rcpt(&m, raws[i], &r) == MSG_CONTINUE;
@@ -189,7 +305,7 @@ static void test_strip(void)
     ok(lu && !lu->add && lu->index == 1 && strncmp(lu->value, "<mailto:", 8) == 0
        && !strstr(lu->value, "https"), "the app's header is replaced by a list-level mailto");
     ok(find_op(&p, UNSUB_POST_HEADER, 1) == NULL, "no one-click with several recipients");
-    ok(count_journal("several-recipients") == 1, "journal warns about several recipients");
+    ok(count_journal("several-recipients") == warnings + 1, "journal warns about several recipients");
     msg_plan_free(&p);
     msg_free(&m);
 }
@@ -201,13 +317,13 @@ static void test_transactional(void)
     struct msg_reply r;
     struct eom_plan p;
 
-    msg_init(&m, &env, "optin-3.1", "192.0.2.10", T0);
+    msg_init(&m, &env, NULL, "optin-3.1", "192.0.2.10", T0);
     msg_mail(&m, "<orders@shop.example>", NULL, NULL);
     ok(rcpt(&m, "<u1@example.org>", &r) == MSG_CONTINUE, "transactional recipient continues");
     msg_header(&m, "Subject", "your order");
     ok(msg_eoh(&m) == MSG_ACCEPT, "transactional: accepted at end of headers");
     msg_free(&m);
-    msg_init(&m, &env, "optin-3.2", "192.0.2.10", T0);
+    msg_init(&m, &env, NULL, "optin-3.2", "192.0.2.10", T0);
     msg_mail(&m, "<orders@shop.example>", NULL, NULL);
     rcpt(&m, "<u1@example.org>", &r);
     msg_header(&m, "Precedence", " bulk");
@@ -227,7 +343,7 @@ static void test_store_failure(void)
     struct msg_reply r;
 
     broken.store = NULL;
-    msg_init(&m, &broken, "optin-4.1", "192.0.2.10", T0);
+    msg_init(&m, &broken, NULL, "optin-4.1", "192.0.2.10", T0);
     msg_mail(&m, "<bounce-news-1@lists.example>", NULL, NULL);
     ok(rcpt(&m, "<c1@example.org>", &r) == MSG_TEMPFAIL && strcmp(r.rcode, "451") == 0
        && strcmp(r.xcode, "4.3.0") == 0, "store unavailable: 451 4.3.0, never accepted unchecked");
@@ -242,7 +358,11 @@ int main(void)
         printf("Bail out! setup failed\n");
         return 1;
     }
-    test_done_when();
+    test_refusal_limit();
+    test_routes();
+    test_nonsmtpd();
+    test_duplicates();
+    test_ambiguous();
     test_strip();
     test_transactional();
     test_store_failure();

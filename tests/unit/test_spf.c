@@ -501,7 +501,7 @@ static void test_config(void)
 static enum msg_step mail(struct msg_state *m, const struct msg_env *env, const char *sender,
                           struct msg_reply *r)
 {
-    msg_init(m, env, "optin-1.1", "192.0.2.10", NOW);
+    msg_init(m, env, NULL, "optin-1.1", "192.0.2.10", NOW);
     msg_mail(m, sender, NULL, NULL);
     memset(r, 0, sizeof(*r));
     return msg_spf_mail(m, r);
