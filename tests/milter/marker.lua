@@ -66,15 +66,16 @@ for i, order in ipairs({"List-Id first", "marker first"}) do
     T.check(mt.eom_check(c, MT_HDRDELETE, MH, 1), order .. ": marker deleted (monitor mode too)")
 end
 
--- 6: the first List-Id that names a list decides; one naming no list does not count
+-- 6: two List-Id fields naming different lists (RFC 2919 allows one): which list is it?
+-- Refused (refuse_ambiguous_list_id), even when only the second names a configured list
 T.mail(c, "<app@shop.example>", {"i", "QMKL"})
 T.rcpt(c, "<c1@example.org>", "CONTINUE")
 T.rcpt(c, "<u2@example.org>", "CONTINUE")
 T.headers(c, {{"List-Id", "<other.lists.example>"}, {"List-Id", "<news.lists.example>"}})
 T.eoh(c, "CONTINUE")
-T.eom(c, "CONTINUE")
-T.deleted(c, "<u2@example.org>")
-T.one_click(c, "c1@example.org", "news", "second List-Id")
+T.eom(c, "REPLYCODE")
+T.deleted(c, "<u2@example.org>", false)
+T.jis({queue_id = "QMKL", verdict = "reject", reason = "ambiguous-list-id", list = "news"}, 1)
 
 -- 7: an unknown marker next to a known List-Id: the List-Id names the list, marker removed
 T.mail(c, "<app@shop.example>", {"i", "QMK5"})
