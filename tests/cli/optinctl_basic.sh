@@ -340,4 +340,10 @@ done
 is "no token of 300 begins with '-'" "$dash" 0
 expect "the last of them confirms" 0 "confirmed dash299@example.com list=offers" confirm "$out"
 
+# --- an address that begins with "-": after --, as optinctl(1) says; without it, a hint ---
+expect_err "check news -foo@example.com: EX_USAGE with a hint" 64 \
+    "-foo@example.com looks like an address: put it after --" check news -foo@example.com
+expect "optinctl check news -- -foo@example.com (the man page's example)" 1 "no-record" \
+    check news -- -foo@example.com
+
 done_testing

@@ -597,6 +597,19 @@ static int command_is_pipe(const struct command *cmd)
     return strcmp(cmd->name, "mailto") == 0 || strcmp(cmd->name, "feedback") == 0;
 }
 
+/* dash_address_hint - after a usage error: an address that begins with '-' reads as options */
+static void dash_address_hint(const struct optinctl *ctl, int argc, char **argv)
+{
+    char shown[CTL_PRINTABLE_BUFSZ];
+
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (argv[i][0] == '-' && argv[i][1] != '-' && strchr(argv[i], '@') != NULL) {
+            ctl_error(ctl, "%s: %s looks like an address: put it after -- (optinctl %s ... -- %s)",
+                      argv[0], ctl_printable(argv[i], shown), argv[0], shown);
+            return;
+        }
+}
+
 /* usage - the global usage on stderr (or stdout for -h) */
 static int usage(int asked)
 {
@@ -657,7 +670,7 @@ int main(int argc, char **argv)
                            .source = "cli", .now = clock_now()};
     const struct command *cmd;
     char err[8192];
-    int rc;
+    int rc, first;
 
     log_open(ctl.progname, LOG_TO_STDERR | LOG_UNLABELLED, log_facility("mail"));
     ctl.actor = default_actor();
@@ -677,7 +690,10 @@ int main(int argc, char **argv)
     }
     log_set_level(log_level_parse(ctl.cfg->log_level));
     ctl.addr_flags = ctl.cfg->fold_local_part ? ADDR_FOLD_LOCAL : 0;
-    rc = cmd->run(&ctl, argc - optind, argv + optind);
+    first = optind;     /* the command's own getopt moves optind */
+    rc = cmd->run(&ctl, argc - first, argv + first);
+    if (rc == EX_USAGE)
+        dash_address_hint(&ctl, argc - first, argv + first);
     if (rc == EX_USAGE && command_is_pipe(cmd))
         rc = EX_TEMPFAIL;   /* a master.cf typo must keep the mail queued, not bounce it */
     store_close(ctl.store);
