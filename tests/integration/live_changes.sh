@@ -36,9 +36,9 @@ is "after: c2 refused at RCPT (suppressed)" "$(reply_text_of c2@example.org)" \
     "5.7.1 <c2@example.org>: no consent for list news (suppressed-manual)"
 is "after: c3 still accepted" "$(reply_of c3@example.org) $(reply_of DATA)" "250 250"
 
-# after, sendmail(1) with List-Id: removed at end of message
+# after, with List-Id: decided at end of message, removed there
 list_message news@lists.example "Subscribers <news@lists.example>" "After 2" news.lists.example \
-    | mail_submit mta news@lists.example c1@example.org c2@example.org c4@example.org
+    | mail_send mta news@lists.example c1@example.org c2@example.org c4@example.org
 check "after: delivered" queue_wait mta
 check "after: two messages arrived" sink_wait 2
 is "after: only c3 and c4 arrived" "$(arrived_list)" "c3@example.org c4@example.org"

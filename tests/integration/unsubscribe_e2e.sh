@@ -83,9 +83,9 @@ ok "4: journal: reject c1 (unsubscribed)" journal_has list=news recipient=c1@exa
     verdict=reject reason=unsubscribed
 sink_clear
 
-# 5. the same through sendmail(1) with only a List-Id: c1 stripped at end of message
+# 5. the same with only a List-Id: c1 stripped at end of message
 list_message news@lists.example "Subscribers <news@lists.example>" "Issue 3" news.lists.example \
-    | mail_submit mta news@lists.example c1@example.org c3@example.org
+    | mail_send mta news@lists.example c1@example.org c3@example.org
 check "5: delivered" queue_wait mta
 check "5: arrived" sink_wait 1
 is "5: c1 stripped, c3 arrived" "$(arrived_list)" "c3@example.org"

@@ -231,7 +231,9 @@ static void test_defaults(struct fixture *fx)
     ok(cfg->unattributed_bulk == BULK_REJECT, "default unattributed_bulk reject");
     ok(cfg->store_failure == STORE_FAIL_TEMPFAIL, "default store_failure tempfail");
     ok(cfg->all_recipients_denied == ALL_DENIED_REJECT, "default all_recipients_denied reject");
-    ok(cfg->one_recipient_per_message == 0, "default one_recipient_per_message false");
+    ok(cfg->one_recipient_per_message == 0 && cfg->rcpt_refusal_limit == 5
+       && cfg->refuse_ambiguous_list_id == 1,
+       "defaults: one_recipient_per_message false, rcpt_refusal_limit 5, refuse_ambiguous_list_id");
     ok(str_is(cfg->verdict_header, "X-Optin-Verdict"), "default verdict_header X-Optin-Verdict");
     ok(cfg->lists == NULL && cfg->list_count == 0, "no lists by default");
     config_free(cfg);
@@ -321,7 +323,8 @@ static void test_enforcement_keys(struct fixture *fx)
                                          "unattributed_bulk = \"tempfail\";\n"
                                          "store_failure = \"accept\";\n"
                                          "all_recipients_denied = \"discard\";\n"
-                                         "one_recipient_per_message = true;\n"
+                                         "rcpt_refusal_limit = 0;\n"
+                                         "refuse_ambiguous_list_id = false;\n"
                                          "verdict_header = \"X-Test-Verdict\";\n"
                                          "lists = ( { id = \"a\"; unsubscribe_url = \"https://a.example/\";\n"
                                          "  unsubscribe_mailto = \"leave-a@a.example\"; } );\n");
@@ -334,7 +337,8 @@ static void test_enforcement_keys(struct fixture *fx)
         ok(cfg->unattributed_bulk == BULK_TEMPFAIL, "unattributed_bulk tempfail");
         ok(cfg->store_failure == STORE_FAIL_ACCEPT, "store_failure accept");
         ok(cfg->all_recipients_denied == ALL_DENIED_DISCARD, "all_recipients_denied discard");
-        ok(cfg->one_recipient_per_message == 1, "one_recipient_per_message true");
+        ok(cfg->rcpt_refusal_limit == 0 && cfg->refuse_ambiguous_list_id == 0,
+           "rcpt_refusal_limit 0, refuse_ambiguous_list_id false");
         ok(str_is(cfg->verdict_header, "X-Test-Verdict"), "verdict_header");
         ok(cfg->list_count == 1 && str_is(cfg->lists[0].unsubscribe_url, "https://a.example/")
            && str_is(cfg->lists[0].unsubscribe_mailto, "leave-a@a.example"),
@@ -429,6 +433,10 @@ static void test_errors_enforcement(struct fixture *fx)
          "all_recipients_denied: expected \"reject\" or \"discard\" (got \"accept\")"},
         {"conf_one_rcpt.conf", "one_recipient_per_message = \"yes\";\n", 1,
          "one_recipient_per_message: expected true or false, not a string"},
+        {"conf_one_rcpt2.conf", "one_recipient_per_message = true;\n", 1,
+         "one_recipient_per_message: removed: Postfix counts every 452 as a client error"},
+        {"conf_refusals.conf", "rcpt_refusal_limit = 1001;\n", 1,
+         "rcpt_refusal_limit: expected an integer from 0 to 1000"},
         {"conf_verdict.conf", "verdict_header = \"X Verdict\";\n", 1, "verdict_header: expected a header field name"},
         {"conf_verdict_colon.conf", "verdict_header = \"X-Verdict:\";\n", 1, "verdict_header: expected a header field name"},
         {"conf_verdict_empty.conf", "verdict_header = \"\";\n", 1, "verdict_header: expected a header field name"},
@@ -563,7 +571,7 @@ static void test_api(void)
     for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++)
             dups += strcmp(names[i], names[j]) == 0;
-    ok(n == 41 && dups == 0, "config_key_names: 41 distinct names (got %zu, %zu repeated)", n, dups);
+    ok(n == 43 && dups == 0, "config_key_names: 43 distinct names (got %zu, %zu repeated)", n, dups);
     ok(strcmp(names[0], "database") == 0 && strcmp(names[n - 1], "daemon_name") == 0,
        "config_key_names: database first, daemon_name last");
     config_free(NULL);
