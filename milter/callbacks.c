@@ -113,7 +113,8 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
                   "recipient removal): check milter_protocol");
         return SMFIS_REJECT;
     }
-    *pf0 = WANT_ACTIONS;
+    *pf0 = WANT_ACTIONS | (f0 & SMFIF_CHGFROM);    /* the VERP sender, when the MTA offers it */
+    cc->cc_chgfrom = (f0 & SMFIF_CHGFROM) != 0;
     *pf1 = (f1 & SKIP_STEPS) | (f1 & SMFIP_NR_HDR);
     *pf2 = *pf3 = 0;
     cc->cc_noreply_hdr = (f1 & SMFIP_NR_HDR) != 0;
@@ -218,9 +219,14 @@ static sfsistat mlfi_eoh(SMFICTX *ctx)
 }
 
 /* apply_plan - carry out the end-of-message edits; -1 when the MTA refused one */
-static int apply_plan(SMFICTX *ctx, const struct eom_plan *plan)
+static int apply_plan(SMFICTX *ctx, const struct conn_ctx *cc, const struct eom_plan *plan)
 {
     int rc = MI_SUCCESS;
+
+    if (plan->new_sender && cc->cc_chgfrom)
+        rc = smfi_chgfrom(ctx, (char *) plan->new_sender, NULL);
+    else if (plan->new_sender)
+        log_warn("the MTA does not let the milter change the envelope sender: no VERP return path");
 
     for (size_t i = 0; i < plan->ndelrcpt && rc == MI_SUCCESS; i++)
         rc = smfi_delrcpt(ctx, (char *) plan->delrcpt[i]);
@@ -248,7 +254,7 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
     callback_enter();
     msg_eom(&cc->cc_msg->mc_state, &plan);
     callback_leave();
-    if (plan.failed || (plan.step == MSG_CONTINUE && apply_plan(ctx, &plan) != 0)) {
+    if (plan.failed || (plan.step == MSG_CONTINUE && apply_plan(ctx, cc, &plan) != 0)) {
         log_error("%s: %s: message temp-failed", cc->cc_msg->mc_state.id,
                   plan.failed ? "out of memory" : "the MTA refused a header or recipient change");
         plan.step = MSG_TEMPFAIL;
@@ -285,7 +291,7 @@ static sfsistat mlfi_close(SMFICTX *ctx)
 struct smfiDesc optin_filter = {
     .xxfi_name = "optin-milter",
     .xxfi_version = SMFI_VERSION,
-    .xxfi_flags = WANT_ACTIONS,
+    .xxfi_flags = WANT_ACTIONS | SMFIF_CHGFROM,
     .xxfi_connect = mlfi_connect,
     .xxfi_envfrom = mlfi_envfrom,
     .xxfi_envrcpt = mlfi_envrcpt,

@@ -51,6 +51,7 @@ struct list_def {
     struct string_list match_daemon_name;   /* Postfix {daemon_name} values */
     char *unsubscribe_url;             /* overrides the global one (NULL: use it) */
     char *unsubscribe_mailto;          /* overrides the global one (NULL: use it) */
+    char *verp_return_path;            /* overrides the global one (NULL: use it) */
     enum spf_action spf_fail;          /* SPF fail (default: the global spf_fail) */
     enum spf_action spf_softfail;      /* SPF softfail (default: the global spf_softfail) */
     enum spf_action spf_error;         /* SPF temperror/permerror (default: the global spf_error) */
@@ -103,6 +104,7 @@ struct optin_config {
     char *keys;                        /* token key file (default SYSCONFDIR/optin-milter.keys) */
     char *unsubscribe_url;             /* https base URL; the token is appended (default: none) */
     char *unsubscribe_mailto;          /* mailbox for mailto unsubscribe (default: none) */
+    char *verp_return_path;            /* "bounce+%s@lists.example": signed VERP sender (default: none) */
     enum bulk_action unattributed_bulk;          /* default reject */
     enum store_failure_action store_failure;     /* default tempfail */
     enum all_denied_action all_recipients_denied; /* default reject */

@@ -45,6 +45,7 @@
 #include "consent/consent.h"
 #include "util/timeutil.h"
 #include "unsubscribe/unsubscribe.h"
+#include "unsubscribe/verp.h"
 #include "util/log.h"
 #include "util/netaddr.h"
 
@@ -87,6 +88,7 @@ const char *const key_names[KEY_COUNT + 1] = {
     [KEY_ONE_RECIPIENT_PER_MESSAGE] = "one_recipient_per_message",
     [KEY_RCPT_REFUSAL_LIMIT] = "rcpt_refusal_limit",
     [KEY_REFUSE_AMBIGUOUS_LIST_ID] = "refuse_ambiguous_list_id",
+    [KEY_VERP_RETURN_PATH] = "verp_return_path",
     [KEY_VERDICT_HEADER] = "verdict_header",
     [KEY_EGRESS_IPS] = "egress_ips",
     [KEY_HELO_NAME] = "helo_name",
@@ -594,6 +596,8 @@ const struct key_def global_keys[] = {
      .offset = GLOBAL(keys)},
     {.key = KEY_UNSUBSCRIBE_URL, .kind = KIND_STRING, .check = check_unsubscribe_url,
      .offset = GLOBAL(unsubscribe_url)},
+    {.key = KEY_VERP_RETURN_PATH, .kind = KIND_STRING, .check = verp_pattern_check,
+     .offset = GLOBAL(verp_return_path)},
     {.key = KEY_UNSUBSCRIBE_MAILTO, .kind = KIND_STRING, .check = check_unsubscribe_mailto,
      .offset = GLOBAL(unsubscribe_mailto)},
     {.key = KEY_UNATTRIBUTED_BULK, .kind = KIND_BULK, .def = "reject", .offset = GLOBAL(unattributed_bulk)},
@@ -633,6 +637,8 @@ const struct key_def list_keys[] = {
      .offset = LIST(unsubscribe_url)},
     {.key = KEY_UNSUBSCRIBE_MAILTO, .kind = KIND_STRING, .check = check_unsubscribe_mailto,
      .offset = LIST(unsubscribe_mailto)},
+    {.key = KEY_VERP_RETURN_PATH, .kind = KIND_STRING, .check = verp_pattern_check,
+     .offset = LIST(verp_return_path)},
     /* no defaults: the global ones, set by inherit_list_defaults() */
     {.key = KEY_SPF_FAIL, .kind = KIND_SPF_ACTION, .offset = LIST(spf_fail)},
     {.key = KEY_SPF_SOFTFAIL, .kind = KIND_SPF_ACTION, .offset = LIST(spf_softfail)},

@@ -103,6 +103,7 @@
 #include "enforce/message.h"
 #include "util/timeutil.h"
 #include "unsubscribe/unsubscribe.h"
+#include "unsubscribe/verp.h"
 #include "util/text.h"
 
 #define SHOWN_BUFSZ 300
@@ -669,6 +670,29 @@ static int eom_ambiguous(struct msg_state *m, struct eom_plan *p)
     return 1;
 }
 
+/* plan_verp - one recipient left: a signed VERP return path, so its bounces name it (verp(3)) */
+static void plan_verp(struct msg_state *m, struct eom_plan *p, const struct msg_rcpt *only,
+                      size_t left)
+{
+    const char *pattern = m->list->verp_return_path ? m->list->verp_return_path
+                                                    : m->env->cfg->verp_return_path;
+    char path[VERP_PATH_BUFSZ];
+
+    if (pattern == NULL || left != 1 || only == NULL || only->d.address[0] == '\0'
+        || m->list->mode != MODE_ENFORCE)
+        return;
+    if (m->env->keys == NULL
+        || verp_return_path(m->env->keys, pattern, m->list->id, only->d.address, path) != 0) {
+        log_warn("%s: no VERP return path for rcpt=<%s>: %s", m->id, only->d.address,
+                 m->env->keys ? "it could not be made" : "no token key file loaded");
+        return;
+    }
+    if ((p->new_sender = strdup(path)) == NULL)
+        p->failed = 1;
+    log_debug("%s: return path %s for rcpt=<%s> list=%s", m->id, path, only->d.address,
+              m->list->id);
+}
+
 /* eom_unattributed - bulk-looking mail that matches no list */
 static void eom_unattributed(struct msg_state *m, struct eom_plan *p)
 {
@@ -789,6 +813,7 @@ void msg_eom(struct msg_state *m, struct eom_plan *p)
         return;
     }
     plan_unsubscribe(m, p, only, left);
+    plan_verp(m, p, only, left);
     plan_verdict(m, p, left);
     plan_spf_trace(m, p);
     plan_header(p, m->env->cfg->marker_header, m->marker_count, NULL);
@@ -803,5 +828,6 @@ void msg_plan_free(struct eom_plan *p)
         free(p->ops[i].value);
     free(p->ops);
     free(p->delrcpt);
+    free(p->new_sender);
     memset(p, 0, sizeof(*p));
 }

@@ -57,6 +57,7 @@ struct eom_plan {
     struct hdr_op *ops;         /* as many as needed: an app may have sent 40 copies */
     size_t nops, cap;
     int failed;                 /* out of memory while planning: the caller temp-fails */
+    char *new_sender;           /* a signed VERP return path for the envelope sender, or NULL */
 };
 
 struct msg_rcpt {

@@ -36,9 +36,10 @@
  *	so a key is rotated by putting a new one first (token_keys_generate,
  *	optinctl keygen) and retired by deleting its line once no mail that
  *	carries its tokens is worth honouring. The file must not be open
- *	to group or others. Each master key yields two subkeys through
+ *	to group or others. Each master key yields three subkeys through
  *	crypto_kdf_derive_from_key, context "optinTok": 1 encrypts, 2 makes
- *	the nonce. Subkeys live in sodium_malloc() memory, read-only once
+ *	the nonce, 3 authenticates VERP return paths (token_keys_mac,
+ *	verp(3)). Subkeys live in sodium_malloc() memory, read-only once
  *	loaded (so token_open() is thread-safe) and wiped by
  *	token_keys_free(); master keys and file text are wiped after use.
  *
@@ -92,6 +93,7 @@ _Static_assert(sodium_base64_ENCODED_LEN(TOKEN_BIN_MAX, B64URL) <= TOKEN_BUFSZ,
 #define KDF_CONTEXT "optinTok"
 #define SUBKEY_ENCRYPT 1
 #define SUBKEY_NONCE 2
+#define SUBKEY_VERP 3                                 /* the MAC of VERP return paths */
 #define KEY_ID_MAX 255
 #define KEYFILE_MAX (256 * 1024)                      /* 255 keys need about 12 KiB */
 #define KEYFILE_HEADER "# optin-milter token keys: the first signs, all verify (optinctl keygen)"
@@ -103,6 +105,7 @@ struct token_key {
     unsigned char id;
     unsigned char enc[crypto_aead_chacha20poly1305_ietf_KEYBYTES];
     unsigned char nonce[crypto_generichash_KEYBYTES];
+    unsigned char verp[crypto_generichash_KEYBYTES];
 };
 
 struct token_keys {
@@ -271,6 +274,7 @@ static void key_derive(struct token_key *k, int id, const unsigned char master[K
     k->id = (unsigned char) id;
     crypto_kdf_derive_from_key(k->enc, sizeof(k->enc), SUBKEY_ENCRYPT, KDF_CONTEXT, master);
     crypto_kdf_derive_from_key(k->nonce, sizeof(k->nonce), SUBKEY_NONCE, KDF_CONTEXT, master);
+    crypto_kdf_derive_from_key(k->verp, sizeof(k->verp), SUBKEY_VERP, KDF_CONTEXT, master);
 }
 
 /*
@@ -606,5 +610,25 @@ int token_open(const struct token_keys *keys, const char *token, size_t len,
     list[llen] = '\0';
     memcpy(addr, nul + 1, alen);
     addr[alen] = '\0';
+    return 0;
+}
+
+/* token_keys_mac - a MAC of data with the VERP subkey of key id (0: the signing key) */
+int token_keys_mac(const struct token_keys *keys, int id, const void *data, size_t len,
+                   unsigned char *out, size_t outlen, int *used_id)
+{
+    const struct token_key *k = NULL;
+
+    if (keys == NULL || keys->count == 0 || outlen < crypto_generichash_BYTES_MIN
+        || outlen > crypto_generichash_BYTES_MAX)
+        return -1;
+    for (size_t i = 0; i < keys->count && k == NULL; i++)
+        if (id == 0 ? i == 0 : keys->key[i].id == id)
+            k = &keys->key[i];
+    if (k == NULL)
+        return OPTIN_ETOKENKEY;
+    crypto_generichash(out, outlen, data, len, k->verp, sizeof(k->verp));
+    if (used_id)
+        *used_id = k->id;
     return 0;
 }

@@ -36,6 +36,13 @@ int token_keys_generate(const char *path, int *new_id, char *err, size_t errsz);
  */
 int token_make(const struct token_keys *keys, const char *list, const char *addr,
                char out[TOKEN_BUFSZ]);
+/*
+ * token_keys_mac - keyed BLAKE2b (outlen 16..64 octets) of data with the VERP subkey of key
+ * id, or of the signing key when id is 0 (*used_id gets its id). 0, OPTIN_ETOKENKEY for an
+ * id the file does not hold, -1 for no keys or a bad length.
+ */
+int token_keys_mac(const struct token_keys *keys, int id, const void *data, size_t len,
+                   unsigned char *out, size_t outlen, int *used_id);
 /* token_open - verify in constant time and decode; 0 or OPTIN_ETOKEN* (status.h). */
 int token_open(const struct token_keys *keys, const char *token, size_t len,
                char list[LIST_ID_BUFSZ], char addr[ADDR_BUFSZ]);
