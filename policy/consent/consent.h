@@ -30,7 +30,9 @@ enum suppress_reason {
     SUPPRESS_COMPLAINT,       /* feedback-loop complaint */
     SUPPRESS_GLOBAL_UNSUB,    /* unsubscribed from everything */
     SUPPRESS_MANUAL,          /* put there by an operator */
+    SUPPRESS_SOFT_BOUNCE,     /* soft bounces on many distinct days: until it expires */
 };
+#define SUPPRESS_REASON_LAST SUPPRESS_SOFT_BOUNCE
 
 /* A list id: [A-Za-z0-9._-]{1,63}, so that "address\0list" keys fit LMDB's 511-octet limit. */
 #define LIST_ID_MAX 63
@@ -56,6 +58,7 @@ struct consent_record {
 struct suppress_record {
     enum suppress_reason reason;
     int64_t since;
+    int64_t until;          /* when it expires (0: never; soft bounces only) */
     char source[CONSENT_SOURCE_MAX];
 };
 
@@ -104,6 +107,10 @@ int consent_decode(const void *val, size_t vlen, struct consent_record *out);
 int suppress_decode(const void *val, size_t vlen, struct suppress_record *out);
 /* consent_get - record of (address, list); OPTIN_NOTFOUND when none. */
 int consent_get(struct store_txn *txn, const char *addr, const char *list, struct consent_record *out);
+/* suppress_active - is the suppression in force at now (not expired)? */
+int suppress_active(const struct suppress_record *sup, int64_t now);
+/* suppress_lookup_at - the first suppression covering addr that is in force at now; OPTIN_NOTFOUND when none. */
+int suppress_lookup_at(struct store_txn *txn, const char *addr, int64_t now, struct suppress_record *out);
 /* suppress_lookup - suppression covering addr (erased-hash, address, then @domain); OPTIN_NOTFOUND when none. */
 int suppress_lookup(struct store_txn *txn, const char *addr, struct suppress_record *out);
 /* Where a suppression covering an address is kept, in lookup order. */
@@ -203,6 +210,15 @@ int consent_feedback_unsubscribe(struct store_txn *txn, const char *list, const 
                                  enum suppress_reason all_reason, const struct feedback_note *note,
                                  const struct change_ctx *ctx, enum feedback_outcome *outcome);
 
+/*
+ * consent_softbounce_suppress - suppress addr for soft bounces until a time (it then expires):
+ * written unless the address is erased or another suppression of it stands (a hard bounce or
+ * an opt-out always replaces this one, consent_feedback_suppress).
+ */
+int consent_softbounce_suppress(struct store_txn *txn, const char *addr, int64_t until,
+                                const struct feedback_note *note, const struct change_ctx *ctx,
+                                enum feedback_outcome *outcome);
+
 #define SOFTBOUNCE_KEEP 64   /* soft bounces remembered per address (the newest) */
 /*
  * consent_softbounce_add - count one soft bounce of addr at now: the ones older than window
@@ -212,6 +228,15 @@ int consent_feedback_unsubscribe(struct store_txn *txn, const char *list, const 
  */
 int consent_softbounce_add(struct store_txn *txn, const char *addr, uint64_t fingerprint,
                            int64_t now, int64_t window, unsigned *count);
+/* What the soft bounces of an address in a window add up to. */
+struct softbounce_tally {
+    unsigned count;            /* soft bounces */
+    unsigned days;             /* distinct UTC days with one */
+    int64_t first, last;       /* the oldest and newest (0 when none) */
+};
+/* consent_softbounce_tally - read-only: addr's soft bounces newer than now - window. */
+int consent_softbounce_tally(struct store_txn *txn, const char *addr, int64_t now, int64_t window,
+                             struct softbounce_tally *t);
 /* consent_softbounce_clear - forget addr's soft bounces (once it is suppressed); 0 also when none. */
 int consent_softbounce_clear(struct store_txn *txn, const char *addr);
 

@@ -11,6 +11,7 @@
 #include "mail/addr.h"
 
 #define RECORD_VERSION 1
+#define SUPPRESS_VERSION_UNTIL 2       /* a suppression record with an expiry */
 #define KEY_MAX (ADDR_BUFSZ + CONSENT_SOURCE_MAX + 8)
 
 /* record.c */
@@ -21,7 +22,7 @@ int consent_put(struct store_txn *txn, const char *addr, const char *list,
                 const struct consent_record *r);
 /* suppress_put - write a suppression of an address, "@domain" or "#hash" */
 int suppress_put(struct store_txn *txn, const char *target, enum suppress_reason reason,
-                 int64_t since, const char *source);
+                 int64_t since, int64_t until, const char *source);
 /* suppress_del - remove the suppression stored under exactly target; OPTIN_NOTFOUND if none */
 int suppress_del(struct store_txn *txn, const char *target);
 /* record_from_ctx - source, IP and policy version of a new record from the change */

@@ -60,6 +60,7 @@ static const char *const reason_names[REASON_COUNT] = {
     [REASON_SUPPRESSED_MANUAL] = "suppressed-manual",
     [REASON_GLOBAL_UNSUBSCRIBE] = "global-unsubscribe",
     [REASON_INVALID_ADDRESS] = "invalid-address",
+    [REASON_SUPPRESSED_SOFT_BOUNCE] = "suppressed-soft-bounce",
 };
 
 static const enum decision_reason suppress_reasons[] = {
@@ -68,6 +69,7 @@ static const enum decision_reason suppress_reasons[] = {
     [SUPPRESS_COMPLAINT] = REASON_SUPPRESSED_COMPLAINT,
     [SUPPRESS_GLOBAL_UNSUB] = REASON_GLOBAL_UNSUBSCRIBE,
     [SUPPRESS_MANUAL] = REASON_SUPPRESSED_MANUAL,
+    [SUPPRESS_SOFT_BOUNCE] = REASON_SUPPRESSED_SOFT_BOUNCE,
 };
 
 static const enum decision_reason state_reasons[] = {
@@ -91,10 +93,10 @@ int decide(const struct list_def *list, const struct consent_record *rec,
     out->method = METHOD_NONE;
     out->consent_time = 0;
     out->reason = REASON_NO_RECORD;
-    if ((sup && (unsigned) sup->reason > SUPPRESS_MANUAL)
+    if ((sup && (unsigned) sup->reason > SUPPRESS_REASON_LAST)
         || (rec && (rec->state == CONSENT_NONE || (unsigned) rec->state > CONSENT_UNSUBSCRIBED)))
         return -EBADMSG;
-    if (sup && sup->reason != SUPPRESS_NONE) {
+    if (sup && sup->reason != SUPPRESS_NONE && suppress_active(sup, now)) {
         out->reason = suppress_reasons[sup->reason];
         return 0;
     }
@@ -138,7 +140,7 @@ int decide_address(struct store *st, const struct list_def *list, const char *ra
     }
     if ((rc = store_read_begin(st, &txn)) != 0)
         return rc;
-    rc_sup = suppress_lookup(txn, out->address, &sup);
+    rc_sup = suppress_lookup_at(txn, out->address, now, &sup);
     rc_rec = rc_sup < 0 ? 0 : consent_get(txn, out->address, list->id, &rec);
     store_read_end(txn);
     if (rc_sup < 0 || rc_rec < 0)

@@ -31,6 +31,7 @@
 
 #include "consent/consent.h"
 #include "consent/consent_int.h"
+#include "util/timeutil.h"
 
 static const char *const feedback_outcome_names[] = {
     [FEEDBACK_APPLIED] = "applied",
@@ -64,19 +65,21 @@ int consent_feedback_suppress(struct store_txn *txn, const char *addr, enum supp
             *outcome = FEEDBACK_ERASED;
         return rc > 0 ? 0 : rc;
     }
-    /* an own suppression stands, unless a bounce is now known to be an opt-out */
+    /* an own suppression stands, unless a bounce is now known to be an opt-out, or a soft
+     * bounce suppression (which expires) meets a lasting one */
     if ((rc = suppress_get(txn, addr, &old)) != 0 && rc != OPTIN_NOTFOUND)
         return rc;
-    upgrade = rc == 0 && old.reason == SUPPRESS_BOUNCE && reason != SUPPRESS_BOUNCE;
+    upgrade = rc == 0 && ((old.reason == SUPPRESS_BOUNCE && reason != SUPPRESS_BOUNCE)
+                          || old.reason == SUPPRESS_SOFT_BOUNCE);
     if (rc == 0 && !upgrade)
         return 0;
-    if ((rc = suppress_put(txn, addr, reason, ctx->now, ctx->source)) != 0)
+    if ((rc = suppress_put(txn, addr, reason, ctx->now, 0, ctx->source)) != 0)
         return rc;
     ev = json_object();
     json_object_set_new(ev, "event", json_string("suppress"));
     json_object_set_new(ev, "reason", json_string(suppress_reason_name(reason)));
     if (upgrade)
-        json_object_set_new(ev, "replaces", json_string(suppress_reason_name(SUPPRESS_BOUNCE)));
+        json_object_set_new(ev, "replaces", json_string(suppress_reason_name(old.reason)));
     *outcome = upgrade ? FEEDBACK_UPGRADED : FEEDBACK_APPLIED;
     return history_append(txn, addr, feedback_event(ev, note), ctx);
 }
@@ -109,4 +112,36 @@ int consent_feedback_unsubscribe(struct store_txn *txn, const char *list, const 
     if (written && *outcome == FEEDBACK_UNCHANGED)
         *outcome = FEEDBACK_APPLIED;
     return 0;
+}
+
+/* consent_softbounce_suppress - suppress addr until a time, unless anything else suppresses it */
+int consent_softbounce_suppress(struct store_txn *txn, const char *addr, int64_t until,
+                                const struct feedback_note *note, const struct change_ctx *ctx,
+                                enum feedback_outcome *outcome)
+{
+    struct suppress_record old;
+    char when[TIME_BUFSZ];
+    json_t *ev;
+    int rc;
+
+    *outcome = FEEDBACK_UNCHANGED;
+    if (addr[0] == '@' || addr[0] == '#' || until <= ctx->now)
+        return OPTIN_EFIELD;
+    if ((rc = address_erased(txn, addr)) != 0) {
+        if (rc > 0)
+            *outcome = FEEDBACK_ERASED;
+        return rc > 0 ? 0 : rc;
+    }
+    if ((rc = suppress_get(txn, addr, &old)) != 0 && rc != OPTIN_NOTFOUND)
+        return rc;
+    if (rc == 0 && (old.reason != SUPPRESS_SOFT_BOUNCE || suppress_active(&old, ctx->now)))
+        return 0;               /* a lasting suppression, or a soft one still in force */
+    if ((rc = suppress_put(txn, addr, SUPPRESS_SOFT_BOUNCE, ctx->now, until, ctx->source)) != 0)
+        return rc;
+    ev = json_object();
+    json_object_set_new(ev, "event", json_string("suppress"));
+    json_object_set_new(ev, "reason", json_string(suppress_reason_name(SUPPRESS_SOFT_BOUNCE)));
+    json_object_set_new(ev, "until", json_string(time_format(until, when)));
+    *outcome = FEEDBACK_APPLIED;
+    return history_append(txn, addr, feedback_event(ev, note), ctx);
 }

@@ -161,7 +161,7 @@ int consent_suppress(struct store_txn *txn, const char *target, enum suppress_re
     if (reason == SUPPRESS_BOUNCE && suppress_get(txn, target, &old) == 0
         && old.reason != SUPPRESS_BOUNCE)
         reason = old.reason;
-    if ((rc = suppress_put(txn, target, reason, ctx->now, ctx->source)) != 0)
+    if ((rc = suppress_put(txn, target, reason, ctx->now, 0, ctx->source)) != 0)
         return rc;
     ev = json_object();
     json_object_set_new(ev, "event", json_string("suppress"));
@@ -197,8 +197,8 @@ int consent_forget(struct store_txn *txn, const char *addr, const struct change_
     json_t *ev;
     int rc;
 
-    if ((rc = suppress_get(txn, addr, &sup)) == 0)
-        reason = sup.reason;
+    if ((rc = suppress_get(txn, addr, &sup)) == 0 && sup.reason != SUPPRESS_SOFT_BOUNCE)
+        reason = sup.reason;    /* an erased address stays suppressed for good: soft bounces too */
     else if (rc != OPTIN_NOTFOUND)
         return rc;
     if ((rc = store_del_prefix(txn, STORE_DB_CONSENT, prefix, address_prefix(prefix, addr), &lists))
@@ -210,7 +210,7 @@ int consent_forget(struct store_txn *txn, const char *addr, const struct change_
         return rc;
     hashkey[0] = '#';
     store_address_hash(store_txn_store(txn), addr, hashkey + 1);
-    if ((rc = suppress_put(txn, hashkey, reason, ctx->now, "forget")) != 0)
+    if ((rc = suppress_put(txn, hashkey, reason, ctx->now, 0, "forget")) != 0)
         return rc;
     ev = json_object();
     json_object_set_new(ev, "event", json_string("forget"));

@@ -67,6 +67,7 @@ static const char *const reason_names[] = {
     [SUPPRESS_COMPLAINT] = "complaint",
     [SUPPRESS_GLOBAL_UNSUB] = "global-unsubscribe",
     [SUPPRESS_MANUAL] = "manual",
+    [SUPPRESS_SOFT_BOUNCE] = "soft-bounce",
 };
 
 #define TABLE_LEN(t) (sizeof(t) / sizeof((t)[0]))
@@ -238,19 +239,33 @@ int consent_put(struct store_txn *txn, const char *addr, const char *list,
                      record_encode(r, buf));
 }
 
-/* suppress_decode - suppression record from its binary form */
+/* suppress_decode - suppression record from its binary form (version 2 adds an expiry) */
 int suppress_decode(const void *val, size_t vlen, struct suppress_record *out)
 {
     const unsigned char *v = val;
     size_t pos = 10;
 
-    if (vlen < 10 || v[0] != RECORD_VERSION || v[1] == 0 || v[1] > SUPPRESS_MANUAL)
+    if (vlen < 10 || (v[0] != RECORD_VERSION && v[0] != SUPPRESS_VERSION_UNTIL) || v[1] == 0
+        || v[1] > SUPPRESS_REASON_LAST)
         return -EBADMSG;
     out->reason = v[1];
     out->since = bytes_get_i64(v + 2);
+    out->until = 0;
+    if (v[0] == SUPPRESS_VERSION_UNTIL) {
+        if (vlen < 18)
+            return -EBADMSG;
+        out->until = bytes_get_i64(v + 10);
+        pos = 18;
+    }
     if (get_str(v, vlen, &pos, out->source, sizeof(out->source)) < 0)
         return -EBADMSG;
     return 0;
+}
+
+/* suppress_active - in force at now */
+int suppress_active(const struct suppress_record *sup, int64_t now)
+{
+    return sup->until == 0 || now < sup->until;
 }
 
 /* suppress_db - where a suppression key lives: "#hash" keys in the erased database */
@@ -313,6 +328,29 @@ static int suppress_first(enum suppress_scope scope, const struct suppress_recor
     return 1;
 }
 
+/* suppress_first_active - suppress_each callback: keep the first in force at the time given */
+static int suppress_first_active(enum suppress_scope scope, const struct suppress_record *sup,
+                                 void *arg)
+{
+    struct { int64_t now; struct suppress_record *out; } *want = arg;
+
+    (void) scope;
+    if (!suppress_active(sup, want->now))
+        return 0;
+    *want->out = *sup;
+    return 1;
+}
+
+/* suppress_lookup_at - the suppression that governs an address at now: expired ones skipped */
+int suppress_lookup_at(struct store_txn *txn, const char *addr, int64_t now,
+                       struct suppress_record *out)
+{
+    struct { int64_t now; struct suppress_record *out; } want = {now, out};
+    int rc = suppress_each(txn, addr, suppress_first_active, &want);
+
+    return rc == 1 ? 0 : rc == 0 ? OPTIN_NOTFOUND : rc;
+}
+
 /* suppress_lookup - the suppression that governs an address: the first in lookup order */
 int suppress_lookup(struct store_txn *txn, const char *addr, struct suppress_record *out)
 {
@@ -323,18 +361,22 @@ int suppress_lookup(struct store_txn *txn, const char *addr, struct suppress_rec
 
 /* suppress_put - write a suppression record */
 int suppress_put(struct store_txn *txn, const char *target, enum suppress_reason reason,
-                        int64_t since, const char *source)
+                 int64_t since, int64_t until, const char *source)
 {
-    unsigned char buf[10 + 1 + CONSENT_SOURCE_MAX];
+    unsigned char buf[18 + 1 + CONSENT_SOURCE_MAX];
     char src[CONSENT_SOURCE_MAX];
-    size_t len;
+    size_t len = 10;
 
     if (copy_field(src, sizeof(src), source) < 0)
         return OPTIN_EFIELD;
-    buf[0] = RECORD_VERSION;
+    buf[0] = until ? SUPPRESS_VERSION_UNTIL : RECORD_VERSION;   /* version 1 when it never expires */
     buf[1] = (unsigned char) reason;
     bytes_put_i64(buf + 2, since);
-    len = put_str(buf, 10, src);
+    if (until) {
+        bytes_put_i64(buf + 10, until);
+        len = 18;
+    }
+    len = put_str(buf, len, src);
     return store_put(txn, suppress_db(target), target, strlen(target), buf, len);
 }
 

@@ -8,12 +8,15 @@
  *
  *	int	consent_softbounce_add(txn, addr, fingerprint, now, window, &count)
  *	int	consent_softbounce_clear(txn, addr)
+ *	int	consent_softbounce_tally(txn, addr, now, window, &tally)
  * DESCRIPTION
  *	The newest SOFTBOUNCE_KEEP soft bounces of an address (time and a
  *	report fingerprint), under the address's keyed hash rather than the
  *	address. Entries older than the window are dropped on each add; a
  *	report already counted (same non-zero fingerprint) counts once. A
- *	damaged value counts as none.
+ *	damaged value counts as none. consent_softbounce_tally() says how
+ *	many there are in the window and on how many distinct UTC days: a
+ *	sustained pattern, not one bad afternoon, is what may suppress.
  * DIAGNOSTICS
  *	0 on success, OPTIN_NOTFOUND, an OPTIN_E* code for the caller's
  *	mistakes, or a negative store error (-EBADMSG for a damaged record);
@@ -22,6 +25,7 @@
  *	consent.h, store(3), history(3), optinctl(1)
  */
 
+#include <stdint.h>
 #include <string.h>
 
 #include "consent/consent.h"
@@ -79,4 +83,39 @@ int consent_softbounce_clear(struct store_txn *txn, const char *addr)
     store_address_hash(store_txn_store(txn), addr, key);
     rc = store_del(txn, STORE_DB_SOFTBOUNCE, key, strlen(key));
     return rc == OPTIN_NOTFOUND ? 0 : rc;
+}
+
+/* consent_softbounce_tally - count, distinct UTC days, first and last of the soft bounces in window */
+int consent_softbounce_tally(struct store_txn *txn, const char *addr, int64_t now, int64_t window,
+                             struct softbounce_tally *t)
+{
+    char key[STORE_HASH_HEXSZ];
+    const unsigned char *v;
+    const void *val;
+    size_t vlen;
+    int64_t last_day = INT64_MIN;
+    int rc;
+
+    memset(t, 0, sizeof(*t));
+    store_address_hash(store_txn_store(txn), addr, key);
+    rc = store_get(txn, STORE_DB_SOFTBOUNCE, key, strlen(key), &val, &vlen);
+    if (rc == OPTIN_NOTFOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    v = val;
+    if (vlen < 1 || v[0] != SOFTBOUNCE_VERSION || (vlen - 1) % SOFTBOUNCE_ENTRY != 0)
+        return 0;               /* damaged: counts as none, as in consent_softbounce_add */
+    for (size_t i = 1; i < vlen; i += SOFTBOUNCE_ENTRY) {   /* oldest first */
+        int64_t when = bytes_get_i64(v + i), day = when >= 0 ? when / 86400 : (when - 86399) / 86400;
+
+        if (when <= now - window)
+            continue;
+        if (t->count++ == 0)
+            t->first = when;
+        t->last = when;
+        t->days += day != last_day;
+        last_day = day;
+    }
+    return 0;
 }

@@ -287,7 +287,7 @@ is "stats: counts per list and state" "$(echo "$out" | sed -n 1,3p | tr -s ' ')"
 news 0 9 0
 offers 1 2 2"
 ok "stats: suppressions" \
-    has_line '^suppressions: bounce=1 complaint=0 global-unsubscribe=2 manual=0 \(addresses=1 domains=0 erased=2\)$'
+    has_line '^suppressions: bounce=1 complaint=0 global-unsubscribe=2 manual=0 soft-bounce=0 \(addresses=1 domains=0 erased=2\)$'
 # Tokens stay until confirmed or forgotten: bob's (expired) and dave's (unsubscribed since).
 ok "stats: confirmation codes not used" has_line '^pending confirmation codes: 2$'
 run stats --json

@@ -93,6 +93,13 @@ static int softbounce(struct store_txn *txn, struct change *c)
     return consent_softbounce_add(txn, c->addr, c->fingerprint, c->cc.now, c->window, &c->count);
 }
 
+/* soft_suppress - consent_softbounce_suppress of the change, until c->window seconds from now */
+static int soft_suppress(struct store_txn *txn, struct change *c)
+{
+    return consent_softbounce_suppress(txn, c->addr, c->cc.now + c->window, &c->note, &c->cc,
+                                       &c->outcome);
+}
+
 /* softbounce_clear - consent_softbounce_clear of the change */
 static int softbounce_clear(struct store_txn *txn, struct change *c)
 {
@@ -215,6 +222,75 @@ static void test_softbounce(struct store *st)
     ok(apply(st, &c, T0 + 10 * DAY) == 0, "clearing again: still 0");
     c.fn = softbounce;
     ok(apply(st, &c, T0 + 10 * DAY) == 0 && c.count == 1, "counting starts again");
+}
+
+/* tally - consent_softbounce_tally of addr in a read snapshot */
+static struct softbounce_tally tally(struct store *st, const char *addr, int64_t now, int64_t window)
+{
+    struct softbounce_tally t = {0};
+    struct store_txn *txn;
+
+    if (store_read_begin(st, &txn) == 0) {
+        consent_softbounce_tally(txn, addr, now, window, &t);
+        store_read_end(txn);
+    }
+    return t;
+}
+
+/* verdict_at - decide_address's reason for addr on list news at now */
+static enum decision_reason verdict_at(struct store *st, const char *addr, int64_t now)
+{
+    static const struct list_def news = {.id = "news", .opt_in = OPT_IN_SINGLE};
+    struct decision d;
+
+    return decide_address(st, &news, addr, strlen(addr), 0, now, &d) == 0 ? d.reason : REASON_COUNT;
+}
+
+/* test_soft_days - distinct days, and a soft-bounce suppression that expires */
+static void test_soft_days(struct store *st)
+{
+    struct change c = {.fn = softbounce, .addr = "d@example.org", .window = 30 * DAY};
+    struct change sub = {.fn = subscribe, .list = "news", .addr = "d@example.org",
+                         .method = METHOD_SINGLE};
+    struct softbounce_tally t;
+
+    apply(st, &sub, T0);
+    for (int i = 0; i < 6; i++)
+        apply(st, &c, T0 + i * 3600);           /* six in one afternoon */
+    t = tally(st, "d@example.org", T0 + 6 * 3600, 30 * DAY);
+    ok(t.count == 6 && t.days == 1 && t.first == T0 && t.last == T0 + 5 * 3600,
+       "six soft bounces in one afternoon: one day (%u on %u)", t.count, t.days);
+    for (int i = 1; i < 5; i++)
+        apply(st, &c, T0 + i * DAY);
+    t = tally(st, "d@example.org", T0 + 5 * DAY, 30 * DAY);
+    ok(t.days == 5, "then one on each of four more days: five distinct days");
+    t = tally(st, "d@example.org", T0 + 30 * DAY + DAY / 2, 30 * DAY);
+    ok(t.count == 4 && t.days == 4, "a month later the first day is out of the window");
+    c.fn = soft_suppress;
+    c.window = 30 * DAY;
+    ok(apply(st, &c, T0 + 5 * DAY) == 0 && c.outcome == FEEDBACK_APPLIED
+       && verdict_at(st, "d@example.org", T0 + 5 * DAY) == REASON_SUPPRESSED_SOFT_BOUNCE,
+       "suppressed for soft bounces: suppressed-soft-bounce");
+    ok(apply(st, &c, T0 + 6 * DAY) == 0 && c.outcome == FEEDBACK_UNCHANGED,
+       "again while in force: unchanged");
+    ok(verdict_at(st, "d@example.org", T0 + 36 * DAY) == REASON_CONSENT,
+       "after it expires: consent again");
+    ok(apply(st, &c, T0 + 40 * DAY) == 0 && c.outcome == FEEDBACK_APPLIED,
+       "an expired one is replaced by a new one");
+    c.fn = fb_suppress;
+    c.reason = SUPPRESS_BOUNCE;
+    ok(apply(st, &c, T0 + 41 * DAY) == 0 && c.outcome == FEEDBACK_UPGRADED
+       && verdict_at(st, "d@example.org", T0 + 400 * DAY) == REASON_SUPPRESSED_BOUNCE,
+       "a hard bounce replaces it, for good");
+    c = (struct change){.fn = soft_suppress, .addr = "b@example.org", .window = 30 * DAY};
+    ok(apply(st, &c, T0 + 42 * DAY) == 0 && c.outcome == FEEDBACK_UNCHANGED,
+       "never over an opt-out");
+    c = (struct change){.fn = suppress, .addr = "@softdomain.example", .reason = SUPPRESS_MANUAL};
+    apply(st, &c, T0);
+    c = (struct change){.fn = soft_suppress, .addr = "x@softdomain.example", .window = DAY};
+    apply(st, &c, T0);
+    ok(verdict_at(st, "x@softdomain.example", T0 + 2 * DAY) == REASON_SUPPRESSED_MANUAL,
+       "an expired one hides nothing: the domain's suppression governs");
 }
 
 /* Suppressions seen by suppress_each, in order. */
@@ -357,6 +433,7 @@ int main(void)
     test_feedback_suppress(st);
     test_feedback_unsubscribe(st);
     test_softbounce(st);
+    test_soft_days(st);
     test_lookup_order(st);
     test_codes(st);
     test_revoked(st);

@@ -37,6 +37,7 @@
 #include "mail/addr.h"
 #include "consent/consent.h"
 #include "consent/decide.h"
+#include "feedback/rules.h"
 #include "optinctl.h"
 #include "util/timeutil.h"
 
@@ -95,6 +96,7 @@ static int show_event(uint64_t seq, const char *json, size_t len, void *arg)
 /* What show collects of the suppressions: the JSON list and the one that governs. */
 struct show_sups {
     const char *target;
+    int64_t now;
     json_t *out;
     struct suppress_record first;
     int have_first;
@@ -106,8 +108,8 @@ static int show_suppression(enum suppress_scope scope, const struct suppress_rec
     struct show_sups *ss = arg;
     char key[ADDR_BUFSZ + 2];
 
-    if (!ss->have_first) {
-        ss->first = *sup;
+    if (!ss->have_first && suppress_active(sup, ss->now)) {
+        ss->first = *sup;       /* the one that governs: the first still in force */
         ss->have_first = 1;
     }
     if (scope == SUPPRESS_SCOPE_DOMAIN)
@@ -115,9 +117,11 @@ static int show_suppression(enum suppress_scope scope, const struct suppress_rec
     else
         snprintf(key, sizeof(key), "%s", scope == SUPPRESS_SCOPE_ERASED ? "erased-address hash"
                  : ss->target);
-    json_array_append_new(ss->out, json_pack("{s:s, s:s, s:o, s:s}", "key", key, "reason",
+    json_array_append_new(ss->out, json_pack("{s:s, s:s, s:o, s:o, s:b, s:s}", "key", key, "reason",
                                              suppress_reason_name(sup->reason), "since",
-                                             json_time(sup->since), "source", sup->source));
+                                             json_time(sup->since), "until", json_time(sup->until),
+                                             "active", suppress_active(sup, ss->now), "source",
+                                             sup->source));
     return 0;
 }
 
@@ -157,7 +161,8 @@ static void show_records(struct optinctl *ctl, const struct show_state *ss,
 static int show_collect(struct optinctl *ctl, const char *target, json_t **out)
 {
     struct show_state ss = {.addr = target};
-    struct show_sups sups = {.target = target, .out = json_array()};
+    struct show_sups sups = {.target = target, .now = ctl->now, .out = json_array()};
+    struct softbounce_tally tally = {0};
     struct store_txn *txn;
     json_t *lists = json_array(), *verdicts = json_object();
     int rc;
@@ -174,12 +179,17 @@ static int show_collect(struct optinctl *ctl, const char *target, json_t **out)
         rc = store_scan(txn, STORE_DB_CONSENT, target, strlen(target) + 1, show_list, &ss);
     if (rc == 0)
         rc = ss.failed ? ss.failed : history_scan(txn, target, show_event, &ss);
+    if (rc == 0 && target[0] != '@')
+        rc = consent_softbounce_tally(txn, target, ctl->now, FB_SOFT_WINDOW, &tally);
     store_read_end(txn);
     if (rc != 0)
         goto free_json;
     show_records(ctl, &ss, sups.have_first ? &sups.first : NULL, lists, verdicts);
-    *out = json_pack("{s:s, s:o, s:o, s:o, s:o}", "address", target, "suppressions", sups.out,
-                     "lists", lists, "decisions_now", verdicts, "history", ss.history);
+    *out = json_pack("{s:s, s:o, s:{s:i, s:i, s:o, s:o, s:s}, s:o, s:o, s:o}", "address", target,
+                     "suppressions", sups.out, "soft_bounces", "in_window", (int) tally.count,
+                     "distinct_days", (int) tally.days, "first", json_time(tally.first), "last",
+                     json_time(tally.last), "window", FB_SOFT_WINDOW_TEXT, "lists", lists,
+                     "decisions_now", verdicts, "history", ss.history);
     free(ss.recs);
     return 0;
 
@@ -228,8 +238,19 @@ static void print_show(const json_t *doc)
     printf("address: %s\n", str_or_dash(doc, "address"));
     printf("suppressions:%s\n", json_array_size(json_object_get(doc, "suppressions")) ? "" : " none");
     json_array_foreach(json_object_get(doc, "suppressions"), i, item)
-        printf("  %s reason=%s since=%s source=%s\n", str_or_dash(item, "key"),
-               str_or_dash(item, "reason"), str_or_dash(item, "since"), str_or_dash(item, "source"));
+        printf("  %s reason=%s since=%s%s%s%s source=%s\n", str_or_dash(item, "key"),
+               str_or_dash(item, "reason"), str_or_dash(item, "since"),
+               json_is_string(json_object_get(item, "until")) ? " until=" : "",
+               json_is_string(json_object_get(item, "until")) ? str_or_dash(item, "until") : "",
+               json_is_false(json_object_get(item, "active")) ? " (expired)" : "",
+               str_or_dash(item, "source"));
+    item = json_object_get(doc, "soft_bounces");
+    if (json_integer_value(json_object_get(item, "in_window")) > 0)
+        printf("soft bounces: %" JSON_INTEGER_FORMAT " in the last %s, on %" JSON_INTEGER_FORMAT
+               " distinct days, first %s, last %s\n",
+               json_integer_value(json_object_get(item, "in_window")), str_or_dash(item, "window"),
+               json_integer_value(json_object_get(item, "distinct_days")), str_or_dash(item, "first"),
+               str_or_dash(item, "last"));
     printf("lists:%s\n", json_array_size(json_object_get(doc, "lists")) ? "" : " none");
     json_array_foreach(json_object_get(doc, "lists"), i, item)
         printf("  %s state=%s method=%s consented_at=%s confirmed_at=%s changed_at=%s source=%s "
@@ -305,7 +326,7 @@ struct list_count {
 struct stats_state {
     struct list_count *lists;
     size_t nlists;
-    uint64_t suppress_by_reason[SUPPRESS_MANUAL + 1];
+    uint64_t suppress_by_reason[SUPPRESS_REASON_LAST + 1];
     uint64_t suppress_by_kind[3];    /* address, domain, erased */
     uint64_t damaged;
 };
@@ -367,7 +388,7 @@ static json_t *stats_json(const struct stats_state *st, const struct store_stats
                                 json_integer((json_int_t) st->lists[i].by_state[s]));
         json_object_set_new(lists, st->lists[i].list, states);
     }
-    for (int r = SUPPRESS_BOUNCE; r <= SUPPRESS_MANUAL; r++)
+    for (int r = SUPPRESS_BOUNCE; r <= SUPPRESS_REASON_LAST; r++)
         json_object_set_new(reasons, suppress_reason_name(r),
                             json_integer((json_int_t) st->suppress_by_reason[r]));
     return json_pack("{s:o, s:{s:o, s:I, s:I, s:I}, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:i, s:i}}",
@@ -394,7 +415,7 @@ static void print_stats(const struct stats_state *st, const struct store_stats *
                (unsigned long long) st->lists[i].by_state[CONSENT_CONFIRMED],
                (unsigned long long) st->lists[i].by_state[CONSENT_UNSUBSCRIBED]);
     printf("suppressions:");
-    for (int r = SUPPRESS_BOUNCE; r <= SUPPRESS_MANUAL; r++)
+    for (int r = SUPPRESS_BOUNCE; r <= SUPPRESS_REASON_LAST; r++)
         printf(" %s=%llu", suppress_reason_name(r), (unsigned long long) st->suppress_by_reason[r]);
     printf(" (addresses=%llu domains=%llu erased=%llu)\n",
            (unsigned long long) st->suppress_by_kind[0], (unsigned long long) st->suppress_by_kind[1],
