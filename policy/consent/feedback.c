@@ -48,30 +48,48 @@ const char *feedback_outcome_name(enum feedback_outcome o)
     return (unsigned) o < TABLE_LEN(feedback_outcome_names) ? feedback_outcome_names[o] : "?";
 }
 
+/*
+ * feedback_start - the checks every feedback write starts with: a plain address, not erased
+ * (*outcome FEEDBACK_ERASED, 1: nothing to write), and its own suppression in *old (*have_old);
+ * 0 to go on, or a negative error
+ */
+static int feedback_start(struct store_txn *txn, const char *addr, struct suppress_record *old,
+                          int *have_old, enum feedback_outcome *outcome)
+{
+    int rc;
+
+    *outcome = FEEDBACK_UNCHANGED;
+    if (addr[0] == '@' || addr[0] == '#')
+        return OPTIN_EFIELD;
+    if ((rc = address_erased(txn, addr)) != 0) {
+        if (rc > 0)
+            *outcome = FEEDBACK_ERASED;
+        return rc > 0 ? 1 : rc;
+    }
+    if ((rc = suppress_get(txn, addr, old)) != 0 && rc != OPTIN_NOTFOUND)
+        return rc;
+    *have_old = rc == 0;
+    return 0;
+}
+
 /* consent_feedback_suppress - suppress an address without weakening an opt-out */
 int consent_feedback_suppress(struct store_txn *txn, const char *addr, enum suppress_reason reason,
                               const struct feedback_note *note, const struct change_ctx *ctx,
                               enum feedback_outcome *outcome)
 {
     struct suppress_record old;
-    int rc, upgrade;
+    int rc, upgrade, have_old = 0;
     json_t *ev;
 
-    *outcome = FEEDBACK_UNCHANGED;
-    if (addr[0] == '@' || addr[0] == '#' || reason == SUPPRESS_NONE)
+    if (reason == SUPPRESS_NONE)
         return OPTIN_EFIELD;
-    if ((rc = address_erased(txn, addr)) != 0) {
-        if (rc > 0)
-            *outcome = FEEDBACK_ERASED;
+    if ((rc = feedback_start(txn, addr, &old, &have_old, outcome)) != 0)
         return rc > 0 ? 0 : rc;
-    }
     /* an own suppression stands, unless a bounce is now known to be an opt-out, or a soft
      * bounce suppression (which expires) meets a lasting one */
-    if ((rc = suppress_get(txn, addr, &old)) != 0 && rc != OPTIN_NOTFOUND)
-        return rc;
-    upgrade = rc == 0 && ((old.reason == SUPPRESS_BOUNCE && reason != SUPPRESS_BOUNCE)
-                          || old.reason == SUPPRESS_SOFT_BOUNCE);
-    if (rc == 0 && !upgrade)
+    upgrade = have_old && ((old.reason == SUPPRESS_BOUNCE && reason != SUPPRESS_BOUNCE)
+                           || old.reason == SUPPRESS_SOFT_BOUNCE);
+    if (have_old && !upgrade)
         return 0;
     if ((rc = suppress_put(txn, addr, reason, ctx->now, 0, ctx->source)) != 0)
         return rc;
@@ -121,20 +139,14 @@ int consent_softbounce_suppress(struct store_txn *txn, const char *addr, int64_t
 {
     struct suppress_record old;
     char when[TIME_BUFSZ];
+    int rc, have_old = 0;
     json_t *ev;
-    int rc;
 
-    *outcome = FEEDBACK_UNCHANGED;
-    if (addr[0] == '@' || addr[0] == '#' || until <= ctx->now)
+    if (until <= ctx->now)
         return OPTIN_EFIELD;
-    if ((rc = address_erased(txn, addr)) != 0) {
-        if (rc > 0)
-            *outcome = FEEDBACK_ERASED;
+    if ((rc = feedback_start(txn, addr, &old, &have_old, outcome)) != 0)
         return rc > 0 ? 0 : rc;
-    }
-    if ((rc = suppress_get(txn, addr, &old)) != 0 && rc != OPTIN_NOTFOUND)
-        return rc;
-    if (rc == 0 && (old.reason != SUPPRESS_SOFT_BOUNCE || suppress_active(&old, ctx->now)))
+    if (have_old && (old.reason != SUPPRESS_SOFT_BOUNCE || suppress_active(&old, ctx->now)))
         return 0;               /* a lasting suppression, or a soft one still in force */
     if ((rc = suppress_put(txn, addr, SUPPRESS_SOFT_BOUNCE, ctx->now, until, ctx->source)) != 0)
         return rc;
