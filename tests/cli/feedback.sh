@@ -228,7 +228,7 @@ NOW=@$T0
 T_FLAKY=$(token news flaky@example.net)
 feed delayed "$T_FLAKY" flaky@example.net late1 -- --soft-limit 2 --soft-window 7d
 status "delayed DSN (Action: delayed, 4.4.1)" 0
-ok "delayed: counted as a soft bounce" says "1 within 7d, suppressed at 2"
+ok "delayed: ignored, not counted (nothing has failed yet)" says "ignored: 1 recipient(s) delayed"
 feed soft_full "$T_FLAKY" flaky@example.net late1 -- --soft-limit 2 --soft-window 7d
 ok "delayed, then failed, same message: counted once" says "1 within 7d"
 is "... not suppressed" "$(verdict news flaky@example.net)" consent
@@ -287,10 +287,11 @@ ok "... says why" says "no recipient"
 
 # --- feedback: what is not a report, and trouble ---
 feed not_report "" x@example.org ooo1
-status "out-of-office reply: not a report (data error)" 65
-ok "... says what was expected" says "RFC 3464"
+status "out-of-office reply: acknowledged, never returned to its sender" 0
+ok "... says it is an automatic reply, ignored" says "ignored: an automatic reply"
 run feedback < /dev/null
-status "empty input: data error" 65
+status "empty input: acknowledged (nothing to return it to)" 0
+ok "... says why" says "not a delivery status notification"
 ctl forget --yes dan@example.org > /dev/null
 feed postfix_hard "$(token news dan@example.org)" dan@example.org hard8
 status "bounce of an erased address" 0

@@ -7,6 +7,7 @@
  *	#include "pipe.h"
  *
  *	void	pipe_log_open(const struct optinctl *ctl)
+ *	GByteArray *pipe_read_bytes(const char *what, int *rc)
  *	GMimeMessage *pipe_read_message(const char *what, int *rc)
  *	struct token_keys *pipe_keys(const struct optinctl *ctl, const char *what, int *rc)
  *	int	pipe_store_write(struct optinctl *ctl, const char *what, store_write_fn fn, void *arg)
@@ -21,8 +22,9 @@
  *	with the configured facility when log_target is "syslog"; the lines
  *	carry no severity word, like optinctl's other diagnostics.
  *
- *	pipe_read_message() reads standard input (up to 256 MiB) and parses
- *	it with GMime (g_mime_init() is called here). pipe_keys() loads the
+ *	pipe_read_bytes() reads standard input (up to 256 MiB);
+ *	pipe_read_message() reads it and parses it with GMime (g_mime_init()
+ *	is called there). pipe_keys() loads the
  *	token key file of the configuration. pipe_store_write() opens the
  *	consent store and runs fn in one write transaction.
  *
@@ -57,8 +59,8 @@ void pipe_log_open(const struct optinctl *ctl)
     log_open(ctl->progname, targets, log_facility(ctl->cfg->syslog_facility));
 }
 
-/* pipe_read_input - standard input into a new byte array; NULL and *rc on failure */
-static GByteArray *pipe_read_input(const char *what, int *rc)
+/* pipe_read_bytes - standard input into a new byte array; NULL and *rc on failure */
+GByteArray *pipe_read_bytes(const char *what, int *rc)
 {
     GByteArray *buf = g_byte_array_new();
     unsigned char chunk[65536];
@@ -88,7 +90,7 @@ GMimeMessage *pipe_read_message(const char *what, int *rc)
     GByteArray *buf;
 
     g_mime_init();
-    if ((buf = pipe_read_input(what, rc)) == NULL)
+    if ((buf = pipe_read_bytes(what, rc)) == NULL)
         return NULL;
     stream = g_mime_stream_mem_new_with_byte_array(buf);   /* takes buf */
     parser = g_mime_parser_new_with_stream(stream);
