@@ -111,6 +111,11 @@ static void ses_recipients(json_t *list, struct ses_report *out)
 
         if (out->n == SES_RCPT_MAX)
             break;
+        if (json_is_string(r)) {           /* delivery.recipients: the addresses alone */
+            snprintf(rc->addr, sizeof(rc->addr), "%s", json_string_value(r));
+            out->n += rc->addr[0] != '\0';
+            continue;
+        }
         ses_copy(r, "emailAddress", rc->addr, sizeof(rc->addr));
         ses_copy(r, "action", rc->action, sizeof(rc->action));
         ses_copy(r, "status", rc->status, sizeof(rc->status));

@@ -36,12 +36,12 @@
  *	"------ This is a copy of the message", "----- Original message
  *	-----", "Original message headers:", ... in several languages, or a
  *	Return-Path:, Received: or DKIM-Signature: line after an empty one), then
- *	reads it line by line: every address that is not skipped, not a
- *	mailer daemon's and not on a header line (From:, Return-Path:,
- *	Message-ID:, ...) opens a recipient, and the rest of its line and the
- *	following lines, until another recipient is named, are its
- *	diagnostic (a recipient named twice, as Exchange and Sendmail do,
- *	collects both). A notice that says delivery is only delayed and
+ *	reads it line by line: the first address of a line that is not
+ *	skipped, not a mailer daemon's and not on a header line (From:,
+ *	Return-Path:, Message-ID:, ...) opens a recipient, and the rest of
+ *	its line and the following lines, until another recipient is named,
+ *	are its diagnostic (a recipient named again, as Exchange and Sendmail
+ *	do, collects the whole line). A notice that says delivery is only delayed and
  *	nothing is permanent sets delayed.
  *
  *	tb_html_text() makes text of an HTML-only notice.
@@ -316,11 +316,10 @@ static struct tb_recipient *tb_recipient(struct tb_result *out, const char *a, s
     return &out->rcpt[out->n++];
 }
 
-/* tb_line_anchor - the last recipient a line names (its text after the address in *rest) */
+/* tb_line_anchor - the first recipient a line names (its text after the address in *rest) */
 static struct tb_recipient *tb_line_anchor(const struct tb_input *in, struct tb_result *out,
                                            const char *line, const char *end, const char **rest)
 {
-    struct tb_recipient *found = NULL;
     char addr[ADDR_BUFSZ];
     const char *a, *b;
 
@@ -328,20 +327,17 @@ static struct tb_recipient *tb_line_anchor(const struct tb_input *in, struct tb_
         if (strncasecmp(line, *h, strlen(*h)) == 0)
             return NULL;                   /* a header of the returned message, not a recipient */
     for (const char *p = memchr(line, '@', (size_t) (end - line)); p != NULL && p < end;
-         p = memchr(p + 1, '@', (size_t) (end - p - 1))) {
+         p = p + 1 < end ? memchr(p + 1, '@', (size_t) (end - p - 1)) : NULL) {
         if (!tb_addr_at(line, end, p, &a, &b))
             continue;
         memcpy(addr, a, (size_t) (b - a));
         addr[b - a] = '\0';
         if (tb_skipped(in, addr))
             continue;
-        if ((found = tb_recipient(out, a, (size_t) (b - a))) != NULL)
-            *rest = b;
-        p = b - 1;
-        if (p + 1 >= end)
-            break;
+        *rest = b;
+        return tb_recipient(out, a, (size_t) (b - a));
     }
-    return found;
+    return NULL;
 }
 
 /* tb_delayed - a warning that nothing has failed yet */
@@ -371,7 +367,9 @@ int tb_scan(const struct tb_input *in, struct tb_result *out)
     for (line = notice; *line; line = *end ? end + 1 : end) {
         end = tb_line_end(line);
         rest = line;
-        if ((named = tb_line_anchor(in, out, line, end, &rest)) != NULL)
+        if ((named = tb_line_anchor(in, out, line, end, &rest)) != NULL && named == cur)
+            rest = line;                   /* named again: the whole line is about it */
+        if (named != NULL)
             cur = named;
         if (cur != NULL)
             tb_append(cur, rest, end);
