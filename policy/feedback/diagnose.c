@@ -17,7 +17,8 @@
  *	notification): FB_HARD only on evidence that the address or its
  *	domain does not exist or that the mailbox is disabled; FB_SOFT for
  *	every other failure; FB_IGNORED for an Action other than failed
- *	(delayed, delivered, relayed, expanded, unknown: no final failure).
+ *	(delayed, delivered, relayed, expanded, unknown: no final failure;
+ *	"failure", "error" and "failed (reason)" of older MTAs are failed).
  *	Every decision names the rule that made it and keeps the status and
  *	the start of the diagnostic as evidence.
  *
@@ -28,11 +29,12 @@
  *	of a reply code alone ("550 Rejected"), else the first enhanced code
  *	in it. A code quoted later in a reply that opens with a bare reply
  *	code is not taken. A report with no code at all is a permanent
- *	failure (5.0.0, shown as "").
+ *	failure (5.0.0, shown as ""). A Status that is no code at all
+ *	("553 Exceeded maximum inbound message size") is read as diagnostic.
  *
  *	The text then decides, through the table fb_evidence: the soft rules
- *	first (our sender rejected, authentication, blocklists, rate limits,
- *	spam, content, reputation, relaying denied, loops, greylisting,
+ *	first (our sender rejected, authentication, blocklists, loops, rate limits,
+ *	spam, content, reputation, relaying denied, greylisting,
  *	mailbox full, message too large, temporary DNS and network trouble,
  *	forwarding, policy), so that a block wins over a quoted "user
  *	unknown" and a 5.1.1 or 5.2.1 used for a block is soft; then the
@@ -53,8 +55,8 @@
  * DIAGNOSTICS
  *	None: every function answers; nothing here logs.
  * BUGS
- *	Phrases in other scripts match as written (no case folding outside
- *	ASCII). A provider that writes a nonexistent user as a bare 5.5.0
+ *	Phrases in other scripts match as written (case is folded in ASCII
+ *	and Cyrillic only). A provider that writes a nonexistent user as a bare 5.5.0
  *	"mailbox unavailable" is counted soft.
  * SEE ALSO
  *	rules(3), textbounce(3), RFC 3463, RFC 3464, RFC 3834, RFC 5321
@@ -96,6 +98,9 @@ static const struct fb_evidence fb_evidence[] = {
         "blacklist", "blacklisted", "blocklist", "blocklisted", "block list", "black list",
         "blocked", "dnsbl", "rbl", "spamhaus", "spamcop", "sorbs", "barracudacentral",
         "banned", "denylist", "denylisted", "listed on", "is listed", "blacklisted ip")},
+    {.name = "loop", .kind = FB_SOFT, .phrases = PHRASES(
+        "loop", "loops", "looping", "too many hops", "hop count", "loops back to myself",
+        "maximum hop")},
     {.name = "rate-limit", .kind = FB_SOFT, .phrases = PHRASES(
         "rate limit", "rate limited", "rate limiting", "ratelimit", "ratelimited", "too many",
         "throttled", "throttling", "slow down", "sending rate", "limit exceeded",
@@ -112,9 +117,6 @@ static const struct fb_evidence fb_evidence[] = {
         "relay access denied", "relaying denied", "relay not permitted", "unable to relay",
         "relaying not allowed", "relay denied", "we do not relay", "not permitted to relay",
         "relay not allowed", "relaying disallowed")},
-    {.name = "loop", .kind = FB_SOFT, .phrases = PHRASES(
-        "loop", "loops", "looping", "too many hops", "hop count", "loops back to myself",
-        "maximum hop")},
     {.name = "greylisting", .kind = FB_SOFT, .phrases = PHRASES(
         "greylisted", "greylisting", "graylisted", "graylisting", "grey listed",
         "gray listed", "greylist", "graylist")},
@@ -250,6 +252,12 @@ static char *fb_norm(const char *text)
             if (out[o - 1] != ' ')
                 out[o++] = ' ';
             i += quote ? 2 : c == 0xc2;
+        } else if (c == 0xd0 && i + 1 < len && (unsigned char) text[i + 1] >= 0x90
+                   && (unsigned char) text[i + 1] <= 0xaf) {   /* Cyrillic capitals */
+            unsigned char n = (unsigned char) text[++i];
+
+            out[o++] = (char) (n < 0xa0 ? 0xd0 : 0xd1);
+            out[o++] = (char) (n < 0xa0 ? n + 0x20 : n - 0x20);
         } else {
             out[o++] = c < 0x80 ? (char) tolower(c) : (char) c;
         }
@@ -353,13 +361,21 @@ static const char *fb_status_decides(const struct fb_status *st)
     return NULL;
 }
 
+/* Action words that mean failed: RFC 3464's, and what older MTAs write ("failed (reason)") */
+static const char *const fb_failed_actions[] = {"failed", "failure", "error"};
+
 /*
  * fb_ignored_action - an Action that reports no final failure (RFC 3464 section 2.3.3:
  * delayed, delivered, relayed, expanded; an unknown one is nothing to act on either)
  */
 static int fb_ignored_action(const char *action)
 {
-    return action != NULL && strcasecmp(action, "failed") != 0;
+    size_t n = action != NULL ? strcspn(action, " \t(;") : 0;
+
+    for (size_t i = 0; action != NULL && i < COUNT(fb_failed_actions); i++)
+        if (n == strlen(fb_failed_actions[i]) && strncasecmp(action, fb_failed_actions[i], n) == 0)
+            return 0;
+    return action != NULL;
 }
 
 /* fb_diagnose - what one recipient of a failure report means (see DESCRIPTION) */
@@ -368,10 +384,16 @@ enum fb_kind fb_diagnose(const char *action, const char *status, const char *dia
 {
     const struct fb_evidence *ev;
     const char *phrase = NULL, *by_status;
-    char *norm;
+    struct fb_status st;
+    char *norm, *both = NULL;
 
     memset(d, 0, sizeof(*d));
     diag = diag != NULL ? diag : "";
+    if (status != NULL && *status && !fb_status_at(status, &st)
+        && (both = malloc(strlen(status) + strlen(diag) + 2)) != NULL) {
+        sprintf(both, "%s %s", status, diag);   /* "Status: 553 Exceeded ...": read it too */
+        diag = both;
+    }
     text_escape(diag, strlen(diag), FB_EXCERPT_CHARS, TEXT_FOLD_BLANKS, d->excerpt,
                 sizeof(d->excerpt));
     if (fb_ignored_action(action)) {
@@ -379,12 +401,14 @@ enum fb_kind fb_diagnose(const char *action, const char *status, const char *dia
         d->rule = "not-a-failure";
         if (fb_status_at(status != NULL ? status : "", &d->st))
             fb_status_text(&d->st, d->status);
+        free(both);
         return d->kind;
     }
     fb_resolve_status(status, diag, d);
     norm = fb_norm(diag);
     ev = fb_evidence_find(norm, &phrase);
     free(norm);
+    free(both);
     if (d->st.cls == 5 && ev != NULL) {
         d->kind = ev->kind;
         d->rule = ev->name;
