@@ -78,20 +78,23 @@ static void maildir_name(int64_t now, char *name, size_t namesz)
              (long) getpid(), ++count, host);
 }
 
-/* maildir_write - all of data to fd, synced; 0 or -errno */
-static int maildir_write(int fd, const unsigned char *data, size_t len)
+/* maildir_write - all of data to fd through stdio, synced, mode 0640; fd closed; 0 or -errno */
+static int maildir_write(int fd, const void *data, size_t len)
 {
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
+    FILE *f = fdopen(fd, "wb");
+    int rc = 0;
 
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        data += n;
-        len -= (size_t) n;
+    if (f == NULL) {
+        rc = -errno;
+        close(fd);
+        return rc;
     }
-    return fsync(fd) == 0 && fchmod(fd, 0640) == 0 ? 0 : -errno;
+    errno = EIO;
+    if (fwrite(data, 1, len, f) != len || fflush(f) != 0 || fsync(fd) != 0 || fchmod(fd, 0640) != 0)
+        rc = -errno;
+    if (fclose(f) != 0 && rc == 0)
+        rc = -errno;
+    return rc;
 }
 
 /* maildir_deliver - tmp/NAME written and synced, then renamed to new/NAME */
@@ -112,8 +115,6 @@ int maildir_deliver(const char *dir, const void *data, size_t len, int64_t now,
     if (fd < 0)
         return maildir_fail(EEXIST, tmp, err, errsz);
     rc = maildir_write(fd, data, len);
-    if (close(fd) != 0 && rc == 0)
-        rc = -errno;
     snprintf(dst, sizeof(dst), "%s/new/%s", dir, name);
     if (rc == 0 && rename(tmp, dst) != 0)
         rc = -errno;

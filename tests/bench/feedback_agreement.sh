@@ -24,9 +24,7 @@ perl -MSisimai -e 1 2> /dev/null || { echo "feedback_agreement: install libsisim
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/optin-bench.XXXXXX") || exit 99
 trap 'rm -rf "$TMP"' EXIT
 cat > "$TMP/conf" <<CONF
-database = "$TMP/no-store";
-keys = "$TMP/keys";
-log_target = "stderr";
+database = "$TMP/no-store"; keys = "$TMP/keys"; log_target = "stderr";
 unsubscribe_url = "https://u.lists.example/u/";
 lists = ( { id = "news"; opt_in = "single"; match = { list_id = [ "news.lists.example" ]; }; } );
 CONF

@@ -307,6 +307,58 @@ status "feedback: --soft-limit 0: usage error kept queued (75)" 75
 run feedback --complaint-scope some < "$TMP/msg"
 status "feedback: --complaint-scope some: usage error kept queued (75)" 75
 
+# --- feedback: unusable reports kept, opt-out, auth-failure, --dry-run and --json ---
+{ cat "$CONF"; echo "feedback_maildir = \"$TMP/unread\";"; } > "$TMP/conf.md"
+sample not_report "" x@example.org ooo2 | sed -e '/^Auto-Submitted/d' -e 's/^Subject:.*/Subject: question/' \
+    > "$TMP/msg"
+"$OPTINCTL" -c "$TMP/conf.md" -t "$NOW" feedback < "$TMP/msg" > /dev/null 2> "$TMP/err"
+rc=$?; err=$(cat "$TMP/err")
+status "a mail that is no report: acknowledged (exit 0), not returned" 0
+ok "... kept in feedback_maildir/new" sh -c "ls '$TMP/unread/new/' | grep -q ."
+ok "... mode 0640" sh -c "[ \"\$(stat -c %a '$TMP/unread/new/'*)\" = 640 ]"
+ok "... tmp/ empty" sh -c "[ -z \"\$(ls '$TMP/unread/tmp')\" ]"
+ok "... says where" says "kept in $TMP/unread/new/"
+chmod 0500 "$TMP/unread/tmp"
+if [ "$(id -u)" != 0 ]; then
+    "$OPTINCTL" -c "$TMP/conf.md" -t "$NOW" feedback < "$TMP/msg" > /dev/null 2> "$TMP/err"
+    rc=$?; err=$(cat "$TMP/err")
+    status "feedback_maildir not writable: temporary failure (Postfix retries)" 75
+else
+    ok "feedback_maildir not writable: not testable as root # SKIP" true
+fi
+chmod 0700 "$TMP/unread/tmp"
+
+ctl subscribe news olive@example.org > /dev/null
+ctl subscribe offers olive@example.org > /dev/null
+sample arf_yahoo "$(token news olive@example.org)" olive@example.org oo1 \
+    | sed 's/^Feedback-Type: abuse/Feedback-Type: opt-out/' > "$TMP/msg"
+run feedback --dry-run --json < "$TMP/msg"
+status "ARF opt-out, dry run" 0
+ok "... the JSON says opt-out, unsubscribe from news, verified" sh -c "printf '%s' '$out' \
+    | grep -q '\"kind\":\"opt-out\",\"rule\":\"feedback-type\",\"verified\":true,\"action\":\"unsubscribe\",\"list\":\"news\"'"
+is "... the dry run changes nothing" "$(verdict news olive@example.org)" consent
+run feedback --json < "$TMP/msg"
+status "ARF opt-out" 0
+is "opt-out: unsubscribed from news" "$(verdict news olive@example.org)" unsubscribed
+is "opt-out: offers stays" "$(verdict offers olive@example.org)" consent
+ok "opt-out: history source opt-out" shows olive@example.org "source=opt-out"
+ok "--json without --dry-run: the outcome" sh -c "printf '%s' '$out' | grep -q '\"outcome\":\"applied\"'"
+
+sample arf_yahoo "$(token news carol@example.org)" carol@example.org af1 \
+    | sed 's/^Feedback-Type: abuse/Feedback-Type: auth-failure\nReported-Domain: lists.example/' > "$TMP/msg"
+{ cat "$CONF"; echo "journal = \"$TMP/journal\";"; } > "$TMP/conf.j"
+"$OPTINCTL" -c "$TMP/conf.j" -t "$NOW" feedback < "$TMP/msg" > /dev/null 2> "$TMP/err"
+rc=$?; err=$(cat "$TMP/err")
+status "ARF auth-failure" 0
+ok "... logged against the sending domain" says "auth-failure reported for the sending domain lists.example"
+ok "... a journal line naming the domain" grep -q '"sender":"lists.example","verdict":"auth-failure"' "$TMP/journal"
+is "... the recipient is not touched" "$(verdict offers carol@example.org)" consent
+
+feed postfix_hard "$(token news dry@example.org)" dry@example.org dry1 -- --dry-run
+status "--dry-run of a hard bounce" 0
+ok "... says what it would do" says "(dry run)"
+is "... and changes nothing" "$(verdict news dry@example.org)" no-record
+
 # --- import-suppressions ---
 ctl subscribe news unsub.pm@example.com > /dev/null
 ctl subscribe news optout@example.com > /dev/null

@@ -17,11 +17,8 @@ command -v python3 > /dev/null || { echo "1..0 # SKIP python3 is not installed";
 mk_tmpdir
 CORPUS=$top_srcdir/tests/data/feedback/corpus
 cat > "$TMP/conf" <<EOF
-database = "$TMP/no-such-store";
-keys = "$TMP/keys";
-log_target = "stderr";
-unsubscribe_url = "https://u.lists.example/u/";
-unsubscribe_mailto = "unsubscribe@lists.example";
+database = "$TMP/no-such-store"; keys = "$TMP/keys"; log_target = "stderr";
+unsubscribe_url = "https://u.lists.example/u/"; unsubscribe_mailto = "unsubscribe@lists.example";
 lists = ( { id = "news"; opt_in = "single"; match = { list_id = [ "news.lists.example" ]; }; } );
 EOF
 "$OPTINCTL" -c "$TMP/conf" keygen "$TMP/keys" > /dev/null 2>&1 || { echo "Bail out! keygen"; exit 1; }

@@ -36,12 +36,9 @@
 
 /* The action a kind leads to, by what is done and whether a list is named. */
 static const char *const fb_actions[] = {
-    [FB_HARD] = "suppress",
-    [FB_SOFT] = "count-soft",
-    [FB_COMPLAINT] = "unsubscribe",
-    [FB_OPTOUT] = "unsubscribe",
-    [FB_IGNORED] = "none",
-    [FB_AUTH_FAILURE] = "none",
+    [FB_HARD] = "suppress", [FB_SOFT] = "count-soft",
+    [FB_COMPLAINT] = "unsubscribe", [FB_OPTOUT] = "unsubscribe",
+    [FB_IGNORED] = "none", [FB_AUTH_FAILURE] = "none",
 };
 
 /* fb_json_str - a string value, or null for NULL, "" or what is not UTF-8 */

@@ -15,7 +15,8 @@
  *	Both commands read one message on standard input, as a Postfix
  *	pipe(8) transport hands it over, and answer with an exit status that
  *	Postfix acts on: 0 delivered, 65 (EX_DATAERR) bounce it with the
- *	stderr text, 75 (EX_TEMPFAIL) keep it queued and retry.
+ *	stderr text (mailto only: feedback never returns a report), 75
+ *	(EX_TEMPFAIL) keep it queued and retry.
  *
  *	pipe_log_open() sends the log lines (log_msg) to stderr, where
  *	Postfix takes them for the bounce or its own log, and also to syslog
