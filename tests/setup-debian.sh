@@ -5,7 +5,8 @@ pkgs="build-essential autoconf automake autoconf-archive pkg-config
       libmilter-dev liblmdb-dev lmdb-utils libconfig-dev libidn2-dev libunistring-dev
       libcsv-dev libjansson-dev libsodium-dev libspf2-dev miltertest python3
       libmicrohttpd-dev libgmime-3.0-dev curl
-      postfix opendkim opendkim-tools python3-dkim"
+      postfix opendkim opendkim-tools python3-dkim
+      libsisimai-perl python3-flufl.bounce"
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive

@@ -97,6 +97,7 @@ struct optin_config {
     char *syslog_facility;             /* default "mail" */
     char *log_level;                   /* lowest severity logged: "debug" ... "error" (default "info") */
     char *journal;                     /* decision journal file (default: none) */
+    char *feedback_maildir;            /* optinctl feedback keeps unusable reports here (default: none) */
     enum enforce_mode mode;            /* default mode for lists (default enforce) */
     char *marker_header;               /* header naming the list, removed before delivery (default "X-Optin-List") */
 

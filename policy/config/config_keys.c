@@ -77,6 +77,7 @@ const char *const key_names[KEY_COUNT + 1] = {
     [KEY_SYSLOG_FACILITY] = "syslog_facility",
     [KEY_LOG_LEVEL] = "log_level",
     [KEY_JOURNAL] = "journal",
+    [KEY_FEEDBACK_MAILDIR] = "feedback_maildir",
     [KEY_MODE] = "mode",
     [KEY_MARKER_HEADER] = "marker_header",
     [KEY_KEYS] = "keys",
@@ -186,6 +187,12 @@ static const char *check_log_level(const char *text)
 {
     return log_level_parse(text) < 0
         ? "expected \"debug\", \"info\", \"notice\", \"warning\" or \"error\"" : NULL;
+}
+
+/* check_absolute_path - a path from the root: "/var/lib/optin-milter/feedback-unread" */
+static const char *check_absolute_path(const char *text)
+{
+    return text[0] == '/' ? NULL : "expected an absolute path";
 }
 
 /* check_log_target - "syslog" or "stderr" */
@@ -589,6 +596,8 @@ const struct key_def global_keys[] = {
     {.key = KEY_LOG_LEVEL, .kind = KIND_STRING, .def = "info", .check = check_log_level,
      .offset = GLOBAL(log_level)},
     {.key = KEY_JOURNAL, .kind = KIND_STRING, .check = cfg_check_nonempty, .offset = GLOBAL(journal)},
+    {.key = KEY_FEEDBACK_MAILDIR, .kind = KIND_STRING, .check = check_absolute_path,
+     .offset = GLOBAL(feedback_maildir)},
     {.key = KEY_MODE, .kind = KIND_MODE, .def = "enforce", .offset = GLOBAL(mode)},
     {.key = KEY_MARKER_HEADER, .kind = KIND_STRING, .def = "X-Optin-List",
      .check = check_field_name, .offset = GLOBAL(marker_header)},

@@ -7,7 +7,6 @@
  *	#include "feedback/rules.h"
  *
  *	enum fb_kind fb_classify(action, status, diag, struct fb_status *st)
- *	enum fb_kind fb_bounce_kind(action, status, diag, tok, st)
  *	int	fb_status_at(s, st), fb_status_find(text, cls, st)
  *	int	fb_verified(tok)
  *	const char *fb_dsn_address(recipients, tok)
@@ -19,6 +18,7 @@
  *	enum fb_kind fb_complaint(feedback_type, scope, report_list, &list)
  *	const char *fb_complaint_address(tok, rcpt_to, returned_rcpt)
  *	const struct fb_kind_rule *fb_kind_rule(kind)
+ *	const char *fb_kind_name(kind)
  * DESCRIPTION
  *	The rules only: no MIME, no store, no command line. optinctl
  *	feedback reads a delivery status notification (RFC 3464) or a
@@ -26,23 +26,19 @@
  *	writes that to the store with consent_feedback_suppress(),
  *	consent_feedback_unsubscribe() and consent_softbounce_add().
  *
- *	Bounces. fb_classify() reads one recipient block. Action delivered,
- *	relayed and expanded (and unknown actions) are ignored; delayed is
- *	a soft bounce. For failed, the Status decides; when it is missing,
- *	malformed or X.0.0 (Exim writes 5.0.0 and the real code in the
- *	text), the first code of the same class in the Diagnostic-Code is
- *	taken instead (of class 5, then 4, when there was no Status at all).
- *	A permanent failure (5.x.x) is hard when it says the address is bad:
- *	5.0.0, 5.1.x but 5.1.7 and 5.1.8 (those are about our sender), 5.2.0,
- *	5.2.1, 5.4.1 and 5.4.4; every other failure is soft: mailbox full
- *	(5.2.2), message too big, policy and spam blocks (5.7.x) say nothing
- *	final about the address. The table fb_hard_subjects holds this.
+ *	Bounces. fb_classify() reads one recipient block through
+ *	fb_diagnose() of diagnose(3): hard only on evidence that the address
+ *	or its domain does not exist or the mailbox is disabled, soft for
+ *	every other failure, ignored for delayed, delivered, relayed,
+ *	expanded and unknown actions.
  *
- *	Anyone can send us a bounce, so fb_bounce_kind() lets a hard bounce
- *	stand only when fb_verified(): the returned message carries one of
- *	our tokens that opens and names a recipient; otherwise it counts as
- *	soft. With one recipient block and such a token, fb_dsn_address()
- *	gives the token's address: the DSN may name a forwarding target.
+ *	Anyone can send us a report, so what a report may change is decided
+ *	apart, recipient by recipient (binding(3)): these rules only say what
+ *	a report means. fb_verified() says the returned message carries one
+ *	of our tokens that opens and names a recipient. With one recipient
+ *	block and such a token, fb_dsn_address() gives the token's address:
+ *	the DSN may name a forwarding target, and binding(3) then binds the
+ *	token's own address.
  *	fb_report_list() is the token's list (its configured id), else the
  *	list whose match.list_id is the returned List-Id.
  *
@@ -54,28 +50,31 @@
  *	(0, counted each time, when there is neither).
  *
  *	Complaints. fb_complaint() looks the Feedback-Type up in the table
- *	fb_feedback_types: only abuse is a complaint; fraud, virus, other,
- *	not-spam, auth-failure and unknown types are ignored. A complaint
+ *	fb_feedback_types: abuse, fraud and virus are complaints; opt-out is
+ *	the recipient asking to leave the list (FB_OPTOUT); auth-failure is
+ *	about the sending domain (FB_AUTH_FAILURE, never the recipient);
+ *	not-spam, other and unknown types are ignored. A complaint
  *	unsubscribes from the report's list; with scope all, or when the
- *	list is not known, from every list with a complaint suppression.
+ *	list is not known, from every list with a complaint suppression. An
+ *	opt-out unsubscribes from the report's list whatever the scope, or
+ *	when it is not known from every list with a global unsubscribe.
  *	fb_complaint_address() names the recipient: our token's, else the
  *	report's Original-Rcpt-To, else the returned message's
  *	X-HmXmrOriginalRecipient.
  * DIAGNOSTICS
  *	None: every function answers; nothing here logs.
  * BUGS
- *	These rules carry known weaknesses, left as they are for now; see
- *	the comments at fb_classify() and fb_complaint().
+ *	A complaint is taken at its word (no token needed); see fb_complaint().
  * SEE ALSO
- *	optinctl(1), consent(3), unsubscribe(3), RFC 3463, RFC 3464, RFC 5965
+ *	optinctl(1), diagnose(3), consent(3), unsubscribe(3), RFC 3463, RFC 3464, RFC 5965
  */
 
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "enforce/classify.h"
+#include "feedback/diagnose.h"
 #include "feedback/rules.h"
 
 #define FB_COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -84,35 +83,12 @@ static const struct fb_kind_rule fb_kinds[] = {
     [FB_HARD] = {.name = "hard bounce", .source = "bounce", .reason = SUPPRESS_BOUNCE},
     [FB_SOFT] = {.name = "soft bounce", .source = "bounce", .reason = SUPPRESS_BOUNCE},
     [FB_COMPLAINT] = {.name = "complaint", .source = "complaint", .reason = SUPPRESS_COMPLAINT},
+    [FB_OPTOUT] = {.name = "opt-out", .source = "opt-out", .reason = SUPPRESS_GLOBAL_UNSUB},
 };
 
-/* RFC 3464 section 2.3.3: what an Action says before the Status is read */
-static const struct fb_action_rule {
-    const char *name;
-    enum fb_kind kind;
-    int by_status;           /* failed: hard or soft as the status says */
-} fb_actions[] = {
-    {.name = "failed", .by_status = 1},
-    {.name = "delayed", .kind = FB_SOFT},
-    {.name = "delivered", .kind = FB_IGNORED},
-    {.name = "relayed", .kind = FB_IGNORED},
-    {.name = "expanded", .kind = FB_IGNORED},
-};
-
-/*
- * Per subject of a 5.s.d status (RFC 3463 section 3), the details that say the address is bad.
- * The ranges are open-ended as the rule always was ("5.2.d with d <= 1"); sscanf reads a sign.
- */
-static const struct fb_hard_subject {
-    size_t n;
-    struct fb_range {
-        int lo, hi;
-    } hard[2];
-} fb_hard_subjects[] = {
-    [0] = {.n = 1, .hard = {{0, 0}}},                           /* 5.0.0 undefined */
-    [1] = {.n = 2, .hard = {{INT_MIN, 6}, {9, INT_MAX}}},       /* addressing, but 5.1.7, 5.1.8 */
-    [2] = {.n = 1, .hard = {{INT_MIN, 1}}},                     /* 5.2.0, 5.2.1 disabled */
-    [4] = {.n = 2, .hard = {{1, 1}, {4, 4}}},                   /* no answer, unroutable */
+static const char *const fb_kind_names[] = {
+    [FB_HARD] = "hard", [FB_SOFT] = "soft", [FB_COMPLAINT] = "complaint",
+    [FB_OPTOUT] = "opt-out", [FB_IGNORED] = "ignored", [FB_AUTH_FAILURE] = "auth-failure",
 };
 
 /* RFC 5965 section 7.3 and its registry: what each Feedback-Type does */
@@ -121,11 +97,12 @@ static const struct fb_feedback_type {
     enum fb_kind kind;
 } fb_feedback_types[] = {
     {.name = "abuse", .kind = FB_COMPLAINT},
-    {.name = "fraud", .kind = FB_IGNORED},
-    {.name = "virus", .kind = FB_IGNORED},
+    {.name = "fraud", .kind = FB_COMPLAINT},
+    {.name = "virus", .kind = FB_COMPLAINT},
+    {.name = "opt-out", .kind = FB_OPTOUT},
+    {.name = "auth-failure", .kind = FB_AUTH_FAILURE},
     {.name = "other", .kind = FB_IGNORED},
     {.name = "not-spam", .kind = FB_IGNORED},
-    {.name = "auth-failure", .kind = FB_IGNORED},
 };
 
 static const char *const fb_scopes[] = {
@@ -137,6 +114,12 @@ static const char *const fb_scopes[] = {
 const struct fb_kind_rule *fb_kind_rule(enum fb_kind kind)
 {
     return (unsigned) kind < FB_COUNT(fb_kinds) ? &fb_kinds[kind] : NULL;
+}
+
+/* fb_kind_name - one word for any kind, "?" for none */
+const char *fb_kind_name(enum fb_kind kind)
+{
+    return (unsigned) kind < FB_COUNT(fb_kind_names) ? fb_kind_names[kind] : "?";
 }
 
 /* fb_status_at - a status code at s ("5.1.1", "4.2.2", "5.1.10"), not part of a longer number */
@@ -162,70 +145,21 @@ int fb_status_find(const char *text, int cls, struct fb_status *st)
     return 0;
 }
 
-/* fb_action - the rule of an Action value, NULL when unknown */
-static const struct fb_action_rule *fb_action(const char *action)
-{
-    for (size_t i = 0; i < FB_COUNT(fb_actions); i++)
-        if (strcasecmp(action, fb_actions[i].name) == 0)
-            return &fb_actions[i];
-    return NULL;
-}
-
-/* fb_hard - does a permanent failure with this status say the address is bad? */
-static int fb_hard(const struct fb_status *st)
-{
-    const struct fb_hard_subject *h;
-
-    if (st->cls != 5 || st->subj < 0 || (size_t) st->subj >= FB_COUNT(fb_hard_subjects))
-        return 0;
-    h = &fb_hard_subjects[st->subj];
-    for (size_t i = 0; i < h->n; i++)
-        if (st->detail >= h->hard[i].lo && st->detail <= h->hard[i].hi)
-            return 1;
-    return 0;
-}
-
-/*
- * fb_classify - what one recipient block means (see DESCRIPTION). Known weaknesses, kept:
- * any 5.0.0 without a better code is hard, and so is 5.4.1/5.4.4 (often the receiver's
- * trouble); the code in the diagnostic is taken even when it only quotes another message.
- */
+/* fb_classify - what one recipient block means: fb_diagnose() of diagnose(3) */
 enum fb_kind fb_classify(const char *action, const char *status, const char *diag,
                          struct fb_status *st)
 {
-    const struct fb_action_rule *rule = fb_action(action);
-    int known = fb_status_at(status, st);
-    struct fb_status d;
+    struct fb_decision d;
 
-    if (rule == NULL || (!rule->by_status && rule->kind == FB_IGNORED))
-        return FB_IGNORED;
-    if (!rule->by_status) {                /* delayed */
-        if (!known)
-            *st = (struct fb_status) {4, 0, 0};
-        return rule->kind;
-    }
-    if (!known || (st->subj == 0 && st->detail == 0)) {   /* Exim: 5.0.0, the code in the text */
-        if (fb_status_find(diag, known ? st->cls : 5, &d) || (!known && fb_status_find(diag, 4, &d)))
-            *st = d;
-        else if (!known)
-            *st = (struct fb_status) {4, 0, 0};
-    }
-    return fb_hard(st) ? FB_HARD : FB_SOFT;
+    fb_diagnose(action, status, diag, &d);
+    *st = d.st;
+    return d.kind;
 }
 
 /* fb_verified - does the returned message carry one of our tokens naming a recipient? */
 int fb_verified(const struct unsub_found *tok)
 {
     return tok != NULL && tok->rc == 0 && tok->addr[0] != '\0';
-}
-
-/* fb_bounce_kind - fb_classify; anyone can forge a report, so a hard bounce needs our token */
-enum fb_kind fb_bounce_kind(const char *action, const char *status, const char *diag,
-                            const struct unsub_found *tok, struct fb_status *st)
-{
-    enum fb_kind kind = fb_classify(action, status, diag, st);
-
-    return kind == FB_HARD && !fb_verified(tok) ? FB_SOFT : kind;
 }
 
 /* fb_dsn_address - one recipient and a token naming the address we sent to: the token wins */
@@ -293,8 +227,8 @@ int fb_scope_parse(const char *name)
 
 /*
  * fb_complaint - what a Feedback-Type does, and from which list (NULL: every list). Known
- * weakness, kept: an abuse report about a list message we cannot place unsubscribes from
- * every list, and a complaint is taken at its word (no token needed, unlike a hard bounce).
+ * weakness, kept: a complaint about a list message we cannot place unsubscribes from every
+ * list, and a complaint is taken at its word (no token needed, unlike a hard bounce).
  */
 enum fb_kind fb_complaint(const char *feedback_type, enum fb_scope scope, const char *report_list,
                           const char **list)
@@ -304,7 +238,8 @@ enum fb_kind fb_complaint(const char *feedback_type, enum fb_scope scope, const 
     for (size_t i = 0; feedback_type != NULL && i < FB_COUNT(fb_feedback_types); i++)
         if (strcasecmp(feedback_type, fb_feedback_types[i].name) == 0)
             kind = fb_feedback_types[i].kind;
-    *list = kind == FB_COMPLAINT && scope == FB_SCOPE_LIST ? report_list : NULL;
+    *list = (kind == FB_COMPLAINT && scope == FB_SCOPE_LIST) || kind == FB_OPTOUT ? report_list
+            : NULL;
     return kind;
 }
 

@@ -28,6 +28,7 @@ keys = "$3";
 log_target = "stderr";
 unsubscribe_url = "https://u.lists.example/u/";
 unsubscribe_mailto = "unsubscribe@lists.example";
+verp_return_path = "bounce+%s@lists.example";
 lists = (
   { id = "news"; opt_in = "single"; match = { list_id = [ "news.lists.example" ]; }; },
   { id = "offers"; opt_in = "single"; match = { list_id = [ "offers.lists.example" ]; }; }
@@ -176,13 +177,13 @@ ok "Exim: the code from Diagnostic-Code (5.1.1), not 5.0.0" \
 
 feed exim_plain "" unrouted@exim.example hard2b
 status "Exim plain-text bounce (X-Failed-Recipients, no report)" 0
-ok "Exim plain: without our token it only counts as a soft bounce (reports can be forged)" \
-    says "soft bounce"
+ok "Exim plain: without our token or VERP tag it changes nothing (reports can be forged)" \
+    says "unverified hard bounce unrouted@exim.example"
 is "... so the address is not suppressed by one such mail" "$(verdict news unrouted@exim.example)" no-record
 
 feed gmail_hard "" nobody@gmail.example hard3
 status "Gmail-style DSN (HTML notice, no token, List-Id only)" 0
-ok "Gmail: Final-Recipient without our token counts as a soft bounce" says "soft bounce"
+ok "Gmail: Final-Recipient without our token changes nothing" says "unverified hard bounce"
 is "... not suppressed by one report" "$(verdict news nobody@gmail.example)" consent
 
 feed microsoft_ndr "$(token news missing@contoso.example)" missing@contoso.example hard4
@@ -199,46 +200,56 @@ ok "forwarded: the forwarding target is not" sh -c "! '$OPTINCTL' -c '$CONF' sho
     erin.forwarded@example.net > /dev/null 2>&1"
 
 ctl unsubscribe --all optout@example.net > /dev/null
-feed postfix_hard "" optout@example.net hard6
+feed postfix_hard "$(token news optout@example.net)" optout@example.net hard6
 status "bounce of an address that unsubscribed from all" 0
 is "the opt-out stays (not weakened to bounce)" "$(verdict news optout@example.net)" \
     global-unsubscribe
 
 # --- feedback: soft bounces ---
 T_FULL=$(token news full@example.net)
-for i in 1 2 3 4; do
+feed soft_full "$T_FULL" full@example.net soft0
+feed soft_full "$T_FULL" full@example.net soft0b
+ok "soft: two soft bounces the same day are one day" says "on 1 day(s) within 30d"
+for i in 1 2 3; do
+    NOW=@$((T0 + i * DAY))
     feed soft_full "$T_FULL" full@example.net "soft$i"
 done
-status "soft bounce 4.2.2 (the 4th)" 0
-ok "soft: ... counted 4 within 30d" says "4 within 30d, suppressed at 5"
-is "soft: 4 of 5: still consent" "$(verdict news full@example.net)" consent
-feed soft_full "$T_FULL" full@example.net soft4
-ok "soft: the same message again counts once" says "4 within 30d"
+status "soft bounce 4.2.2 (the 4th day)" 0
+ok "soft: ... counted on 4 days within 30d" says "on 4 day(s) within 30d, suppressed at 5 days"
+is "soft: 4 days of 5: still consent" "$(verdict news full@example.net)" consent
+feed soft_full "$T_FULL" full@example.net soft3
+ok "soft: the same message again counts once" says "on 4 day(s) within 30d"
+NOW=@$((T0 + 4 * DAY))
 feed soft_full "$T_FULL" full@example.net soft5
-status "soft bounce, the 5th within the window" 0
-is "soft: suppressed as a bounce" "$(verdict news full@example.net)" suppressed-bounce
-ok "soft: history says why" shows full@example.net "detail=5 soft bounces within 30d, the last 4.2.2"
+status "soft bounce, the 5th day within the window" 0
+is "soft: suppressed until it expires" "$(verdict news full@example.net)" suppressed-soft-bounce
+ok "soft: history says why" shows full@example.net "detail=soft bounces on 5 days within 30d, the last 4.2.2"
+NOW=@$((T0 + 40 * DAY))
+is "soft: 30 days after, the suppression has expired" "$(verdict news full@example.net)" consent
+NOW=@$T0
 ctl subscribe news window@example.net > /dev/null
 feed soft_full "$(token news window@example.net)" window@example.net w1
 NOW=@$((T0 + 31 * DAY))
 feed soft_full "$(token news window@example.net)" window@example.net w2
-ok "soft: 31 days later the first has left the window" says "1 within 30d"
+ok "soft: 31 days later the first has left the window" says "on 1 day(s) within 30d"
 NOW=@$T0
 
 T_FLAKY=$(token news flaky@example.net)
 feed delayed "$T_FLAKY" flaky@example.net late1 -- --soft-limit 2 --soft-window 7d
 status "delayed DSN (Action: delayed, 4.4.1)" 0
-ok "delayed: counted as a soft bounce" says "1 within 7d, suppressed at 2"
+ok "delayed: ignored, not counted (nothing has failed yet)" says "ignored: 1 recipient(s) delayed"
 feed soft_full "$T_FLAKY" flaky@example.net late1 -- --soft-limit 2 --soft-window 7d
-ok "delayed, then failed, same message: counted once" says "1 within 7d"
+ok "delayed, then failed, same message: counted once" says "on 1 day(s) within 7d"
 is "... not suppressed" "$(verdict news flaky@example.net)" consent
+NOW=@$((T0 + DAY))
 feed soft_full "$T_FLAKY" flaky@example.net late2 -- --soft-limit 2 --soft-window 7d
-is "--soft-limit 2: the second message suppresses" "$(verdict news flaky@example.net)" \
-    suppressed-bounce
+is "--soft-limit 2: the second day suppresses" "$(verdict news flaky@example.net)" \
+    suppressed-soft-bounce
+NOW=@$T0
 
 feed policy_block "$(token news blocked@example.org)" blocked@example.org block1
 status "5.7.1 policy block" 0
-ok "5.7.1: counted as soft, not a hard bounce" says "1 within 30d"
+ok "5.7.1: counted as soft, not a hard bounce" says "on 1 day(s) within 30d"
 is "5.7.1: not suppressed" "$(verdict news blocked@example.org)" consent
 
 feed relayed "" blocked@example.org ok1
@@ -256,20 +267,35 @@ feed arf_yahoo "$(token news yvonne@example.org)" yvonne@example.org arf1
 is "Yahoo: the same report again writes nothing" "$(events yvonne@example.org)" "$n"
 
 feed arf_jmrp "" jim@example.org arf2
+status "ARF complaint without token or VERP tag" 0
+ok "... changes nothing (anyone can write one)" says "unverified complaint jim@example.org"
+is "... jim keeps offers" "$(verdict offers jim@example.org)" consent
+feed arf_jmrp "" jim@example.org arf2 -- -r "$(ctl token --verp news jim@example.org)"
+status "ARF complaint to the VERP address of jim on news, List-Id offers" 0
+ok "... the tag binds jim, but to news: the tag's list wins" says "binding=verp"
+is "... unsubscribed from news" "$(verdict news jim@example.org)" unsubscribed
+ctl subscribe news jim@example.org > /dev/null
+feed arf_jmrp "" jim@example.org arf2 -- -r "$(ctl token --verp news jim@example.org | sed -e 's/+a/+b/;t' -e 's/+./+a/')"
+ok "a tag with one character changed binds nothing" says "unverified complaint"
+feed arf_jmrp "" jim@example.org arf2 -- -r "$(ctl token --verp news someone@example.org)"
+ok "the tag of another recipient binds nothing" says "unverified complaint"
+feed arf_jmrp "" jim@example.org arf2 -- -r "$(ctl token --verp offers jim@example.org)"
 status "ARF complaint, JMRP-style (Original-Rcpt-To, List-Id offers)" 0
 is "JMRP: unsubscribed from offers" "$(verdict offers jim@example.org)" unsubscribed
 is "JMRP: news stays" "$(verdict news jim@example.org)" consent
 
-feed arf_jmrp "" jim@example.org arf3 -- --complaint-scope all
+feed arf_jmrp "" jim@example.org arf3 -- --complaint-scope all \
+    -r "$(ctl token --verp offers jim@example.org)"
 status "--complaint-scope all" 0
 is "scope all: every list, complaint suppression" "$(verdict news jim@example.org)" \
     suppressed-complaint
 
-feed arf_jmrp "" gone@example.net arf4 -- --complaint-scope all
+feed arf_jmrp "" gone@example.net arf4 -- --complaint-scope all \
+    -r "$(ctl token --verp news gone@example.net)"
 is "complaint about a bounced address: the bounce becomes a complaint" \
     "$(verdict news gone@example.net)" suppressed-complaint
 ok "... history says it replaces the bounce" shows gone@example.net "reason=complaint replaces=bounce"
-feed postfix_hard "" gone@example.net hard7
+feed postfix_hard "$(token news gone@example.net)" gone@example.net hard7
 is "a later bounce does not weaken the complaint" "$(verdict news gone@example.net)" \
     suppressed-complaint
 
@@ -287,17 +313,18 @@ ok "... says why" says "no recipient"
 
 # --- feedback: what is not a report, and trouble ---
 feed not_report "" x@example.org ooo1
-status "out-of-office reply: not a report (data error)" 65
-ok "... says what was expected" says "RFC 3464"
+status "out-of-office reply: acknowledged, never returned to its sender" 0
+ok "... says it is an automatic reply, ignored" says "ignored: an automatic reply"
 run feedback < /dev/null
-status "empty input: data error" 65
+status "empty input: acknowledged (nothing to return it to)" 0
+ok "... says why" says "not a delivery status notification"
 ctl forget --yes dan@example.org > /dev/null
 feed postfix_hard "$(token news dan@example.org)" dan@example.org hard8
 status "bounce of an erased address" 0
 ok "erased: nothing written again" says "suppressed (erased)"
 ok "erased: no plain record of it" sh -c "! '$OPTINCTL' -c '$CONF' show dan@example.org \
     | grep -q 'dan@example.org reason='"
-sample postfix_hard "" frank@example.org hard9 > "$TMP/msg"
+sample postfix_hard "$(token news frank@example.org)" frank@example.org hard9 > "$TMP/msg"
 "$OPTINCTL" -c "$TMP/conf.nodb" -t "$NOW" feedback < "$TMP/msg" > /dev/null 2> "$TMP/err"
 rc=$?; err=$(cat "$TMP/err")
 status "feedback: store missing: temporary failure" 75
@@ -305,6 +332,58 @@ run feedback --soft-limit 0 < "$TMP/msg"
 status "feedback: --soft-limit 0: usage error kept queued (75)" 75
 run feedback --complaint-scope some < "$TMP/msg"
 status "feedback: --complaint-scope some: usage error kept queued (75)" 75
+
+# --- feedback: unusable reports kept, opt-out, auth-failure, --dry-run and --json ---
+{ cat "$CONF"; echo "feedback_maildir = \"$TMP/unread\";"; } > "$TMP/conf.md"
+sample not_report "" x@example.org ooo2 | sed -e '/^Auto-Submitted/d' -e 's/^Subject:.*/Subject: question/' \
+    > "$TMP/msg"
+"$OPTINCTL" -c "$TMP/conf.md" -t "$NOW" feedback < "$TMP/msg" > /dev/null 2> "$TMP/err"
+rc=$?; err=$(cat "$TMP/err")
+status "a mail that is no report: acknowledged (exit 0), not returned" 0
+ok "... kept in feedback_maildir/new" sh -c "ls '$TMP/unread/new/' | grep -q ."
+ok "... mode 0640" sh -c "[ \"\$(stat -c %a '$TMP/unread/new/'*)\" = 640 ]"
+ok "... tmp/ empty" sh -c "[ -z \"\$(ls '$TMP/unread/tmp')\" ]"
+ok "... says where" says "kept in $TMP/unread/new/"
+chmod 0500 "$TMP/unread/tmp"
+if [ "$(id -u)" != 0 ]; then
+    "$OPTINCTL" -c "$TMP/conf.md" -t "$NOW" feedback < "$TMP/msg" > /dev/null 2> "$TMP/err"
+    rc=$?; err=$(cat "$TMP/err")
+    status "feedback_maildir not writable: temporary failure (Postfix retries)" 75
+else
+    ok "feedback_maildir not writable: not testable as root # SKIP" true
+fi
+chmod 0700 "$TMP/unread/tmp"
+
+ctl subscribe news olive@example.org > /dev/null
+ctl subscribe offers olive@example.org > /dev/null
+sample arf_yahoo "$(token news olive@example.org)" olive@example.org oo1 \
+    | sed 's/^Feedback-Type: abuse/Feedback-Type: opt-out/' > "$TMP/msg"
+run feedback --dry-run --json < "$TMP/msg"
+status "ARF opt-out, dry run" 0
+ok "... the JSON says opt-out, unsubscribe from news, verified" sh -c "printf '%s' '$out' \
+    | grep -q '\"kind\":\"opt-out\",\"rule\":\"feedback-type\",\"verified\":true,\"binding\":\"token\",\"action\":\"unsubscribe\",\"list\":\"news\"'"
+is "... the dry run changes nothing" "$(verdict news olive@example.org)" consent
+run feedback --json < "$TMP/msg"
+status "ARF opt-out" 0
+is "opt-out: unsubscribed from news" "$(verdict news olive@example.org)" unsubscribed
+is "opt-out: offers stays" "$(verdict offers olive@example.org)" consent
+ok "opt-out: history source opt-out" shows olive@example.org "source=opt-out"
+ok "--json without --dry-run: the outcome" sh -c "printf '%s' '$out' | grep -q '\"outcome\":\"applied\"'"
+
+sample arf_yahoo "$(token news carol@example.org)" carol@example.org af1 \
+    | sed 's/^Feedback-Type: abuse/Feedback-Type: auth-failure\nReported-Domain: lists.example/' > "$TMP/msg"
+{ cat "$CONF"; echo "journal = \"$TMP/journal\";"; } > "$TMP/conf.j"
+"$OPTINCTL" -c "$TMP/conf.j" -t "$NOW" feedback < "$TMP/msg" > /dev/null 2> "$TMP/err"
+rc=$?; err=$(cat "$TMP/err")
+status "ARF auth-failure" 0
+ok "... logged against the sending domain" says "auth-failure reported for the sending domain lists.example"
+ok "... a journal line naming the domain" grep -q '"sender":"lists.example","verdict":"auth-failure"' "$TMP/journal"
+is "... the recipient is not touched" "$(verdict offers carol@example.org)" consent
+
+feed postfix_hard "$(token news dry@example.org)" dry@example.org dry1 -- --dry-run
+status "--dry-run of a hard bounce" 0
+ok "... says what it would do" says "(dry run)"
+is "... and changes nothing" "$(verdict news dry@example.org)" no-record
 
 # --- import-suppressions ---
 ctl subscribe news unsub.pm@example.com > /dev/null

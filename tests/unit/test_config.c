@@ -218,6 +218,7 @@ static void test_defaults(struct fixture *fx)
     ok(str_is(cfg->database, OPTIN_DEFAULT_DATABASE), "default database is OPTIN_DEFAULT_DATABASE");
     ok(cfg->map_size == UINT64_C(4) << 30 && cfg->max_readers == 512, "default map_size 4G, max_readers 512");
     ok(cfg->fold_local_part == 1 && cfg->confirm_ttl == 7 * DAY, "default fold_local_part, confirm_ttl");
+    ok(cfg->feedback_maildir == NULL, "default feedback_maildir: none");
     ok(str_is(cfg->socket, "unix:/run/optin-milter/optin-milter.sock") && cfg->socket_mode == 0660,
        "default socket and socket_mode");
     ok(cfg->user == NULL && cfg->group == NULL && cfg->pidfile == NULL && cfg->journal == NULL,
@@ -392,6 +393,8 @@ static void test_errors_enforcement(struct fixture *fx)
     static const char mailto_msg[] = "unsubscribe_mailto: expected a plain address local@domain";
     static const struct bad_case cases[] = {
         {"conf_keys_empty.conf", "\nkeys = \"\";\n", 2, "keys: expected a non-empty string"},
+        {"conf_fb_maildir.conf", "feedback_maildir = \"unread\";\n", 1,
+         "feedback_maildir: expected an absolute path"},
         {"conf_keys_int.conf", "keys = 1;\n", 1, "keys: expected a string, not an integer"},
         {"conf_url_http.conf", "unsubscribe_url = \"http://u.example/\";\n", 1,
          "unsubscribe_url: expected a URL starting with https:// (got \"http://u.example/\")"},
@@ -571,7 +574,7 @@ static void test_api(void)
     for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++)
             dups += strcmp(names[i], names[j]) == 0;
-    ok(n == 43 && dups == 0, "config_key_names: 43 distinct names (got %zu, %zu repeated)", n, dups);
+    ok(n == 44 && dups == 0, "config_key_names: 44 distinct names (got %zu, %zu repeated)", n, dups);
     ok(strcmp(names[0], "database") == 0 && strcmp(names[n - 1], "daemon_name") == 0,
        "config_key_names: database first, daemon_name last");
     config_free(NULL);

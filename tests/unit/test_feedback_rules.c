@@ -3,15 +3,15 @@
  *	test_feedback_rules - TAP tests of policy/feedback/rules.c
  * DESCRIPTION
  *	What optinctl feedback decides, without MIME or a store: RFC 3463
- *	status codes read from a Status field or a diagnostic, the bounce
- *	classifier for every class and branch (5.1.1, 5.1.10, 5.2.1, 5.4.x,
- *	5.7.x, 5.0.0, 4.x.x, malformed codes, a code only in the diagnostic,
- *	actions failed, delayed, delivered, relayed, expanded), the token
- *	rule for hard bounces and forwarded DSNs, the soft-bounce rule, the
- *	complaint scope per Feedback-Type, the list a report is about and
- *	the report fingerprint. Tokens are not opened here: a found token is
- *	written as token_open() would leave it.
- *	These pin the rules as they are, weaknesses included (marked "kept").
+ *	status codes read from a Status field or a diagnostic, fb_classify()
+ *	for every class and branch (5.1.1, 5.1.10, 5.1.2, 5.2.1, 5.4.x, 5.7.x,
+ *	5.0.0, 4.x.x, malformed codes, a code only in the diagnostic, a code
+ *	quoted after a bare reply, actions failed, delayed, delivered,
+ *	relayed, expanded), the token rule for hard bounces and forwarded
+ *	DSNs, the soft-bounce rule, what each Feedback-Type does and from
+ *	which list, the list a report is about and the report fingerprint.
+ *	Tokens are not opened here: a found token is written as token_open()
+ *	would leave it. The evidence rules one by one are test_feedback_diagnose's.
  * DIAGNOSTICS
  *	TAP on standard output; a failing point is followed by a comment
  *	with what was obtained.
@@ -29,12 +29,7 @@
 /* kind_text - a kind as a word, for comments */
 static const char *kind_text(enum fb_kind k)
 {
-    static const char *const names[] = {
-        [FB_HARD] = "hard", [FB_SOFT] = "soft", [FB_COMPLAINT] = "complaint",
-        [FB_IGNORED] = "ignored",
-    };
-
-    return (unsigned) k <= FB_IGNORED ? names[k] : "?";
+    return fb_kind_name(k);
 }
 
 /* One case of fb_classify: the fields of a recipient block, and what they must give. */
@@ -82,20 +77,26 @@ static const struct status_case status_cases[] = {
 
 static const struct classify_case classify_cases[] = {
     /* failures that say the address is bad */
-    {"failed", "5.1.1", "smtp; 550 5.1.1 user unknown", FB_HARD, "5.1.1", "5.1.1 bad mailbox: hard"},
+    {"failed", "5.1.1", "smtp; 550 5.1.1 user unknown", FB_HARD, "5.1.1", "5.1.1 user unknown: hard"},
+    {"failed", "5.1.1", "", FB_HARD, "5.1.1", "5.1.1 alone: hard (the code is evidence)"},
     {"failed", "5.1.10", "smtp;550 5.1.10 RESOLVER.ADR.RecipientNotFound", FB_HARD, "5.1.10",
      "5.1.10 (Microsoft): hard, the detail kept"},
-    {"failed", "5.1.2", "", FB_HARD, "5.1.2", "5.1.2 bad system: hard"},
+    {"failed", "5.1.2", "smtp; 550 5.1.2 Host unknown (Name server: example.invalid: host not found)",
+     FB_HARD, "5.1.2", "5.1.2 with no-such-domain wording: hard"},
     {"failed", "5.1.6", "", FB_HARD, "5.1.6", "5.1.6 mailbox moved: hard"},
-    {"failed", "5.1.0", "", FB_HARD, "5.1.0", "5.1.0 other address status: hard"},
-    {"failed", "5.2.1", "", FB_HARD, "5.2.1", "5.2.1 mailbox disabled: hard"},
-    {"failed", "5.2.0", "", FB_HARD, "5.2.0", "5.2.0 other mailbox status: hard"},
-    {"failed", "5.4.1", "", FB_HARD, "5.4.1", "5.4.1 no answer from host: hard"},
-    {"failed", "5.4.4", "", FB_HARD, "5.4.4", "5.4.4 unable to route: hard"},
-    {"failed", "5.0.0", "", FB_HARD, "5.0.0", "5.0.0 and nothing better: hard (kept)"},
+    {"failed", "5.2.1", "smtp; 550 5.2.1 The email account that you tried to reach is disabled",
+     FB_HARD, "5.2.1", "5.2.1 with disabled wording: hard"},
+    {"failed", "5.4.4", "Unrouteable address", FB_HARD, "5.4.4", "5.4.4 unrouteable address: hard"},
     {"FAILED", "5.1.1", "", FB_HARD, "5.1.1", "the action in any case"},
-    {"failed", "5.2.-1", "", FB_HARD, "5.2.-1", "5.2.-1 read with its sign: hard (kept)"},
     /* failures that say nothing final about the address */
+    {"failed", "5.1.2", "", FB_SOFT, "5.1.2", "5.1.2 alone: soft (no domain wording)"},
+    {"failed", "5.1.0", "", FB_SOFT, "5.1.0", "5.1.0 alone: soft"},
+    {"failed", "5.2.1", "", FB_SOFT, "5.2.1", "5.2.1 alone: soft (misused for blocks)"},
+    {"failed", "5.2.0", "", FB_SOFT, "5.2.0", "5.2.0 alone: soft"},
+    {"failed", "5.4.1", "", FB_SOFT, "5.4.1", "5.4.1 no answer: soft"},
+    {"failed", "5.4.4", "", FB_SOFT, "5.4.4", "5.4.4 alone: soft"},
+    {"failed", "5.0.0", "", FB_SOFT, "5.0.0", "5.0.0 and nothing better: soft"},
+    {"failed", "5.2.-1", "", FB_SOFT, "5.2.-1", "5.2.-1 read with its sign: soft"},
     {"failed", "5.1.7", "", FB_SOFT, "5.1.7", "5.1.7 bad sender address: soft"},
     {"failed", "5.1.8", "", FB_SOFT, "5.1.8", "5.1.8 bad sender system: soft"},
     {"failed", "5.2.2", "", FB_SOFT, "5.2.2", "5.2.2 mailbox full: soft"},
@@ -112,6 +113,8 @@ static const struct classify_case classify_cases[] = {
     {"failed", "5.100.1", "", FB_SOFT, "5.100.1", "a subject past the table: soft"},
     {"failed", "4.2.2", "smtp; 452 4.2.2 over quota", FB_SOFT, "4.2.2",
      "4.2.2 after the queue lifetime: soft"},
+    {"failed", "4.1.1", "smtp; 450 4.1.1 user unknown", FB_SOFT, "4.1.1",
+     "4.x.x is soft whatever the text says"},
     {"failed", "4.4.7", "", FB_SOFT, "4.4.7", "4.4.7: soft"},
     {"failed", "2.0.0", "", FB_SOFT, "2.0.0", "failed with a success code: soft"},
     /* a Status that is missing, malformed or X.0.0: the diagnostic */
@@ -119,27 +122,30 @@ static const struct classify_case classify_cases[] = {
      "Exim 5.0.0: the code of the diagnostic (5.1.1): hard"},
     {"failed", "5.0.0", "smtp; 550 5.7.1 rejected as spam", FB_SOFT, "5.7.1",
      "Exim 5.0.0: the code of the diagnostic (5.7.1): soft"},
-    {"failed", "5.0.0", "smtp; 452 4.2.2 over quota", FB_HARD, "5.0.0",
-     "5.0.0: a 4.x.x diagnostic is not read, 5.0.0 stays: hard (kept)"},
+    {"failed", "5.0.0", "smtp; 452 4.2.2 over quota", FB_SOFT, "5.0.0",
+     "5.0.0: a 4.x.x diagnostic is not taken, 5.0.0 stays: soft"},
+    {"failed", "5.0.0", "smtp; 550 Rejected: it quotes \"550 5.1.1 User unknown\" of another host",
+     FB_SOFT, "5.0.0", "a code and words quoted after a bare reply code are not taken: soft"},
     {"failed", "4.0.0", "smtp; 452 4.2.2 over quota", FB_SOFT, "4.2.2",
      "4.0.0: the 4.x.x of the diagnostic"},
     {"failed", "", "smtp; 550 5.1.1 user unknown", FB_HARD, "5.1.1",
      "no Status: the code only in the diagnostic: hard"},
     {"failed", "", "smtp; 452 4.2.2 over quota", FB_SOFT, "4.2.2",
      "no Status: a 4.x.x in the diagnostic: soft"},
-    {"failed", "", "smtp; 550 user unknown", FB_SOFT, "4.0.0",
-     "no Status, no code anywhere: soft as 4.0.0"},
-    {"failed", "5.1", "", FB_SOFT, "4.0.0", "malformed Status 5.1: soft as 4.0.0"},
+    {"failed", "", "smtp; 550 user unknown", FB_HARD, "5.0.0",
+     "no Status, a bare 550 with user unknown: hard on the wording"},
+    {"failed", "", "smtp; 550 Requested action not taken: mailbox unavailable", FB_SOFT, "5.0.0",
+     "a bare 550 without evidence: soft"},
+    {"failed", "5.1", "", FB_SOFT, "5.0.0", "malformed Status 5.1, no code: a failure, soft"},
     {"failed", "user unknown", "smtp; 550 5.1.1 unknown", FB_HARD, "5.1.1",
      "malformed Status, code in the diagnostic: hard"},
-    {"failed", "6.1.1", "", FB_SOFT, "4.0.0", "class 6: malformed, soft as 4.0.0"},
-    {"failed", "5.1.1", "smtp; 550 5.7.1 spam", FB_HARD, "5.1.1",
-     "a full Status wins over the diagnostic"},
+    {"failed", "6.1.1", "", FB_SOFT, "5.0.0", "class 6: malformed, soft"},
+    {"failed", "5.1.1", "smtp; 550 5.7.1 spam", FB_SOFT, "5.1.1",
+     "a 5.1.1 Status whose text says spam: soft"},
     /* delayed, and the actions that need nothing */
-    {"delayed", "4.4.1", "", FB_SOFT, "4.4.1", "delayed 4.4.1: soft"},
-    {"delayed", "", "", FB_SOFT, "4.0.0", "delayed without Status: soft as 4.0.0"},
-    {"delayed", "5.1.1", "", FB_SOFT, "5.1.1", "delayed is never hard, even 5.1.1"},
-    {"Delayed", "4.4.1", "", FB_SOFT, "4.4.1", "Delayed in another case"},
+    {"delayed", "4.4.1", "", FB_IGNORED, NULL, "delayed 4.4.1: ignored (not a failure yet)"},
+    {"delayed", "", "", FB_IGNORED, NULL, "delayed without Status: ignored"},
+    {"delayed", "5.1.1", "", FB_IGNORED, NULL, "delayed is never a bounce, even 5.1.1"},
     {"delivered", "2.0.0", "", FB_IGNORED, NULL, "delivered: ignored"},
     {"relayed", "2.0.0", "", FB_IGNORED, NULL, "relayed: ignored"},
     {"expanded", "2.0.0", "", FB_IGNORED, NULL, "expanded: ignored"},
@@ -210,14 +216,9 @@ static void test_token_rules(void)
     ok(!fb_verified(&forged), "not verified: a forged token");
     ok(!fb_verified(&none), "not verified: no token");
     ok(!fb_verified(NULL), "not verified: nothing");
-    ok(fb_bounce_kind("failed", "5.1.1", "", &ours, &st) == FB_HARD, "5.1.1 with our token: hard");
-    ok(fb_bounce_kind("failed", "5.1.1", "", &none, &st) == FB_SOFT,
-       "5.1.1 without a token: soft (anyone can forge a report)");
-    ok(fb_bounce_kind("failed", "5.1.1", "", &list_level, &st) == FB_SOFT,
-       "5.1.1 with a list-level token: soft");
-    ok(fb_bounce_kind("failed", "4.2.2", "", &ours, &st) == FB_SOFT, "4.2.2 with a token: soft");
-    ok(fb_bounce_kind("relayed", "2.0.0", "", &ours, &st) == FB_IGNORED, "relayed: ignored");
-    ok(FB_PLAIN_BOUNCE == FB_SOFT, "a plain X-Failed-Recipients bounce is soft");
+    ok(fb_classify("failed", "5.1.1", "", &st) == FB_HARD, "5.1.1: hard (binding(3) decides who)");
+    ok(fb_classify("failed", "4.2.2", "", &st) == FB_SOFT, "4.2.2: soft");
+    ok(fb_classify("relayed", "2.0.0", "", &st) == FB_IGNORED, "relayed: ignored");
 
     ok(fb_dsn_address(1, &ours) != NULL && strcmp(fb_dsn_address(1, &ours), "a@example.org") == 0,
        "one recipient and our token: the token's address (forwarding)");
@@ -272,12 +273,19 @@ static void test_complaints(void)
                  "abuse, scope all: every list");
     complaint_is("abuse", FB_SCOPE_LIST, NULL, FB_COMPLAINT, NULL,
                  "abuse, list not known: every list (kept)");
-    complaint_is("fraud", FB_SCOPE_LIST, "news", FB_IGNORED, NULL, "fraud: ignored");
-    complaint_is("virus", FB_SCOPE_LIST, "news", FB_IGNORED, NULL, "virus: ignored");
+    complaint_is("fraud", FB_SCOPE_LIST, "news", FB_COMPLAINT, "news", "fraud: a complaint");
+    complaint_is("virus", FB_SCOPE_ALL, "news", FB_COMPLAINT, NULL, "virus: a complaint (scope all)");
+    complaint_is("opt-out", FB_SCOPE_LIST, "news", FB_OPTOUT, "news",
+                 "opt-out: unsubscribe from the report's list");
+    complaint_is("opt-out", FB_SCOPE_ALL, "news", FB_OPTOUT, "news",
+                 "opt-out: the report's list whatever the complaint scope");
+    complaint_is("opt-out", FB_SCOPE_LIST, NULL, FB_OPTOUT, NULL,
+                 "opt-out, list not known: every list");
+    complaint_is("auth-failure", FB_SCOPE_LIST, "news", FB_AUTH_FAILURE, NULL,
+                 "auth-failure: the sending domain's, no list");
     complaint_is("other", FB_SCOPE_ALL, "news", FB_IGNORED, NULL, "other: ignored");
     complaint_is("not-spam", FB_SCOPE_LIST, "news", FB_IGNORED, NULL, "not-spam: ignored");
-    complaint_is("auth-failure", FB_SCOPE_LIST, "news", FB_IGNORED, NULL, "auth-failure: ignored");
-    complaint_is("opt-out", FB_SCOPE_LIST, "news", FB_IGNORED, NULL, "an unknown type: ignored");
+    complaint_is("dislike", FB_SCOPE_LIST, "news", FB_IGNORED, NULL, "an unknown type: ignored");
     complaint_is("", FB_SCOPE_LIST, "news", FB_IGNORED, NULL, "a missing type: ignored");
     r = fb_kind_rule(FB_COMPLAINT);
     ok(r && r->reason == SUPPRESS_COMPLAINT && !strcmp(r->source, "complaint")
@@ -288,7 +296,13 @@ static void test_complaints(void)
     r = fb_kind_rule(FB_SOFT);
     ok(r && r->reason == SUPPRESS_BOUNCE && !strcmp(r->source, "bounce")
        && !strcmp(r->name, "soft bounce"), "soft bounces: bounce suppression, source bounce");
-    ok(fb_kind_rule(FB_IGNORED) == NULL, "ignored has no rule");
+    r = fb_kind_rule(FB_OPTOUT);
+    ok(r && r->reason == SUPPRESS_GLOBAL_UNSUB && !strcmp(r->source, "opt-out"),
+       "an opt-out: source opt-out, a global unsubscribe when the list is not known");
+    ok(fb_kind_rule(FB_IGNORED) == NULL && fb_kind_rule(FB_AUTH_FAILURE) == NULL,
+       "ignored and auth-failure write nothing");
+    ok(!strcmp(fb_kind_name(FB_OPTOUT), "opt-out") && !strcmp(fb_kind_name(FB_AUTH_FAILURE),
+       "auth-failure") && !strcmp(fb_kind_name((enum fb_kind) 99), "?"), "kind names");
 }
 
 /* test_complaint_address - whom a complaint is about */

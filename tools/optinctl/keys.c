@@ -38,9 +38,10 @@
 #include "mail/addr.h"
 #include "optinctl.h"
 #include "unsubscribe/token.h"
+#include "unsubscribe/verp.h"
 
 #define KEYGEN_USAGE "keygen [FILE]"
-#define TOKEN_USAGE "token [-k FILE] LIST ADDRESS | token [-k FILE] --decode TOKEN"
+#define TOKEN_USAGE "token [-k FILE] [--verp] LIST ADDRESS | token [-k FILE] --decode TOKEN"
 
 /* keys_usage - a command's synopsis: stdout and 0 when asked, else stderr and EX_USAGE */
 static int keys_usage(const char *synopsis, int asked)
@@ -104,9 +105,29 @@ static int token_decode(const struct optinctl *ctl, const struct token_keys *key
     return EX_OK;
 }
 
-/* token_encode - print the token of a configured list and an address */
+/* verp_print - print the signed VERP return path the milter gives list mail to addr */
+static int verp_print(const struct optinctl *ctl, const struct token_keys *keys,
+                      const char *list, const char *addr)
+{
+    const struct list_def *lc = config_find_list(ctl->cfg, list);
+    const char *pattern = lc->verp_return_path ? lc->verp_return_path : ctl->cfg->verp_return_path;
+    char out[VERP_PATH_BUFSZ];
+
+    if (pattern == NULL) {
+        ctl_error(ctl, "%s: no verp_return_path in %s", list, ctl->cfg->path);
+        return EX_DATAERR;
+    }
+    if (verp_return_path(keys, pattern, list, addr, out) != 0) {
+        ctl_error(ctl, "%s: cannot make a return path for %s", list, addr);
+        return EX_DATAERR;
+    }
+    printf("%s\n", out);
+    return EX_OK;
+}
+
+/* token_encode - print the token (or, verp, the VERP return path) of a list and an address */
 static int token_encode(const struct optinctl *ctl, const struct token_keys *keys,
-                        const char *list, const char *raw)
+                        const char *list, const char *raw, int verp)
 {
     char addr[ADDR_BUFSZ], out[TOKEN_BUFSZ], shown[CTL_PRINTABLE_BUFSZ];
     enum addr_error aerr;
@@ -119,6 +140,8 @@ static int token_encode(const struct optinctl *ctl, const struct token_keys *key
         ctl_error(ctl, "%s: %s", ctl_printable(raw, shown), addr_strerror(aerr));
         return EX_DATAERR;
     }
+    if (verp)
+        return verp_print(ctl, keys, list, addr);
     if (token_make(keys, list, addr, out) != 0) {
         ctl_error(ctl, "%s: list id too long for a token", ctl_printable(list, shown));
         return EX_DATAERR;
@@ -132,11 +155,11 @@ static int token_run(struct optinctl *ctl, int argc, char **argv)
 {
     static const struct option opts[] = {
         {"decode", no_argument, NULL, 'd'}, {"keys", required_argument, NULL, 'k'},
-        {"help", no_argument, NULL, 'h'}, {0}};
+        {"verp", no_argument, NULL, 'V'}, {"help", no_argument, NULL, 'h'}, {0}};
     struct token_keys *keys;
     const char *path = NULL;
     char err[1024];
-    int c, dec = 0, rc;
+    int c, dec = 0, verp = 0, rc;
 
     optind = 0;
     while ((c = getopt_long(argc, argv, "dhk:", opts, NULL)) != -1) {
@@ -144,10 +167,12 @@ static int token_run(struct optinctl *ctl, int argc, char **argv)
             dec = 1;
         else if (c == 'k')
             path = optarg;
+        else if (c == 'V')
+            verp = 1;
         else
             return keys_usage(TOKEN_USAGE, c == 'h');
     }
-    if (argc - optind != (dec ? 1 : 2))
+    if (argc - optind != (dec ? 1 : 2) || (dec && verp))
         return keys_usage(TOKEN_USAGE, 0);
     if (path == NULL)
         path = keys_path(ctl);
@@ -158,7 +183,7 @@ static int token_run(struct optinctl *ctl, int argc, char **argv)
     if (dec)
         rc = token_decode(ctl, keys, argv[optind]);
     else
-        rc = token_encode(ctl, keys, argv[optind], argv[optind + 1]);
+        rc = token_encode(ctl, keys, argv[optind], argv[optind + 1], verp);
     token_keys_free(keys);
     return rc;
 }

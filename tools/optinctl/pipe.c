@@ -7,6 +7,7 @@
  *	#include "pipe.h"
  *
  *	void	pipe_log_open(const struct optinctl *ctl)
+ *	GByteArray *pipe_read_bytes(const char *what, int *rc)
  *	GMimeMessage *pipe_read_message(const char *what, int *rc)
  *	struct token_keys *pipe_keys(const struct optinctl *ctl, const char *what, int *rc)
  *	int	pipe_store_write(struct optinctl *ctl, const char *what, store_write_fn fn, void *arg)
@@ -14,15 +15,17 @@
  *	Both commands read one message on standard input, as a Postfix
  *	pipe(8) transport hands it over, and answer with an exit status that
  *	Postfix acts on: 0 delivered, 65 (EX_DATAERR) bounce it with the
- *	stderr text, 75 (EX_TEMPFAIL) keep it queued and retry.
+ *	stderr text (mailto only: feedback never returns a report), 75
+ *	(EX_TEMPFAIL) keep it queued and retry.
  *
  *	pipe_log_open() sends the log lines (log_msg) to stderr, where
  *	Postfix takes them for the bounce or its own log, and also to syslog
  *	with the configured facility when log_target is "syslog"; the lines
  *	carry no severity word, like optinctl's other diagnostics.
  *
- *	pipe_read_message() reads standard input (up to 256 MiB) and parses
- *	it with GMime (g_mime_init() is called here). pipe_keys() loads the
+ *	pipe_read_bytes() reads standard input (up to 256 MiB);
+ *	pipe_read_message() reads it and parses it with GMime (g_mime_init()
+ *	is called there). pipe_keys() loads the
  *	token key file of the configuration. pipe_store_write() opens the
  *	consent store and runs fn in one write transaction.
  *
@@ -57,8 +60,8 @@ void pipe_log_open(const struct optinctl *ctl)
     log_open(ctl->progname, targets, log_facility(ctl->cfg->syslog_facility));
 }
 
-/* pipe_read_input - standard input into a new byte array; NULL and *rc on failure */
-static GByteArray *pipe_read_input(const char *what, int *rc)
+/* pipe_read_bytes - standard input into a new byte array; NULL and *rc on failure */
+GByteArray *pipe_read_bytes(const char *what, int *rc)
 {
     GByteArray *buf = g_byte_array_new();
     unsigned char chunk[65536];
@@ -88,7 +91,7 @@ GMimeMessage *pipe_read_message(const char *what, int *rc)
     GByteArray *buf;
 
     g_mime_init();
-    if ((buf = pipe_read_input(what, rc)) == NULL)
+    if ((buf = pipe_read_bytes(what, rc)) == NULL)
         return NULL;
     stream = g_mime_stream_mem_new_with_byte_array(buf);   /* takes buf */
     parser = g_mime_parser_new_with_stream(stream);

@@ -14,6 +14,8 @@
 
 /* pipe_log_open - log lines to stderr, and to syslog too when the configuration logs there */
 void pipe_log_open(const struct optinctl *ctl);
+/* pipe_read_bytes - standard input, up to 256 MiB; NULL and *rc (65 too large, 75) on failure */
+GByteArray *pipe_read_bytes(const char *what, int *rc);
 /* pipe_read_message - the message on standard input, parsed; NULL and *rc (65 or 75) on failure */
 GMimeMessage *pipe_read_message(const char *what, int *rc);
 /* pipe_keys - the token keys, or NULL with *rc = EX_TEMPFAIL (missing or unusable key file) */
