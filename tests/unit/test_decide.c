@@ -94,7 +94,8 @@ static void test_names(void)
 {
     static const char *const want[REASON_COUNT] = {
         "consent", "no-record", "pending", "unsubscribed", "expired", "suppressed-bounce",
-        "suppressed-complaint", "suppressed-manual", "global-unsubscribe", "invalid-address"};
+        "suppressed-complaint", "suppressed-manual", "global-unsubscribe", "invalid-address",
+        "suppressed-soft-bounce"};
     int good = 1;
 
     for (int r = 0; r < REASON_COUNT; r++)
