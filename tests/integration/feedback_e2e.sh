@@ -31,18 +31,7 @@ EOF
 postfix -c "$IT/far/conf" reload > "$IT/reload.out" 2>&1 \
     || { echo "Bail out! postfix reload far"; comment "$IT/reload.out"; exit 1; }
 pf_start mta "$MTA_PORT" "[127.0.0.1]:$FAR_PORT" "unix:$MILTER_SOCK"
-cat >> "$IT/mta/conf/master.cf" <<EOF
-optin-feedback unix - n n - - pipe
-  user=$PIPE_USER argv=$OPTINCTL -c $IT/optin.conf feedback -r \${recipient}
-EOF
-cat >> "$IT/mta/conf/main.cf" <<EOF
-recipient_delimiter = +
-transport_maps = inline:{ bounce@lists.example=optin-feedback: }
-optin-feedback_destination_recipient_limit = 1
-EOF
-postfix -c "$IT/mta/conf" reload > "$IT/reload.out" 2>&1 \
-    || { echo "Bail out! postfix reload mta"; comment "$IT/reload.out"; exit 1; }
-sleep 1
+pipe_transport mta optin-feedback bounce@lists.example feedback -r '${recipient}'
 
 # verdict LIST ADDRESS : optinctl check's reason
 verdict() { "$OPTINCTL" -c "$IT/optin.conf" check "$1" "$2" 2> /dev/null; }

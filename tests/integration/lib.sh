@@ -465,6 +465,26 @@ list_message() {
     printf 'MIME-Version: 1.0\nContent-Type: text/plain; charset=us-ascii\n\nHello,\nthis is list mail.\n'
 }
 
+# pipe_transport INSTANCE TRANSPORT ADDRESS ARGS... : a pipe(8) transport TRANSPORT that runs
+# "optinctl ARGS" as $PIPE_USER, one recipient per run; ADDRESS (with or without a +extension)
+# routed to it by transport_maps; the instance reloaded
+pipe_transport() {
+    pt_inst=$1 pt_name=$2 pt_addr=$3
+    shift 3
+    cat >> "$IT/$pt_inst/conf/master.cf" <<EOF
+$pt_name unix - n n - - pipe
+  user=$PIPE_USER argv=$OPTINCTL -c $IT/optin.conf $*
+EOF
+    cat >> "$IT/$pt_inst/conf/main.cf" <<EOF
+recipient_delimiter = +
+transport_maps = inline:{ $pt_addr=$pt_name: }
+${pt_name}_destination_recipient_limit = 1
+EOF
+    postfix -c "$IT/$pt_inst/conf" reload > "$IT/reload.out" 2>&1 \
+        || { echo "Bail out! postfix reload $pt_inst"; comment "$IT/reload.out"; exit 1; }
+    sleep 1
+}
+
 # it_start [EXTRA] : the usual setup: configuration, store, milter, sink, instance "mta"
 # relaying to the sink with optin-milter in smtpd_milters and non_smtpd_milters
 it_start() {

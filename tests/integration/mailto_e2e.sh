@@ -19,18 +19,7 @@ PIPE_USER=nobody
 # the mailto transport: a pipe to optinctl, and the transport map that routes the
 # unsubscribe address (with or without a +extension) to it
 chown -R "$PIPE_USER" "$IT/db" "$IT/keys"
-cat >> "$IT/mta/conf/master.cf" <<EOF
-optin-mailto unix - n n - - pipe
-  user=$PIPE_USER argv=$OPTINCTL -c $IT/optin.conf mailto -r \${recipient}
-EOF
-cat >> "$IT/mta/conf/main.cf" <<EOF
-recipient_delimiter = +
-transport_maps = inline:{ unsubscribe@lists.example=optin-mailto: }
-optin-mailto_destination_recipient_limit = 1
-EOF
-postfix -c "$IT/mta/conf" reload > "$IT/reload.out" 2>&1 \
-    || { echo "Bail out! postfix reload"; comment "$IT/reload.out"; exit 1; }
-sleep 1
+pipe_transport mta optin-mailto unsubscribe@lists.example mailto -r '${recipient}'
 
 # mailto_of FILE : "ADDRESS SUBJECT" of the mailto: URI in the message's List-Unsubscribe
 mailto_of() {
