@@ -19,7 +19,8 @@ it_conf 'verp_return_path = "bounce+%s@lists.example";'
 it_store
 ctl subscribe news gone@example.org
 ctl subscribe news gone2@example.org
-chown -R "$PIPE_USER" "$IT/db" "$IT/keys"
+: > "$JOURNAL"           # the pipe (as nobody) and the milter (as root) both append to it
+chown -R "$PIPE_USER" "$IT/db" "$IT/keys" "$JOURNAL"
 milter_start
 sink_start
 # far: the next hop, relaying example.org to the sink but only for the addresses it knows
@@ -61,6 +62,8 @@ ok "the bounce was delivered to the feedback pipe" \
 is "gone is suppressed as a bounce" "$(verdict news gone@example.org)" suppressed-bounce
 is "c2 keeps consent" "$(verdict news c2@example.org)" consent
 is "gone2 (never bounced) keeps consent" "$(verdict news gone2@example.org)" consent
+ok "journal: the bounce, bound by the VERP tag" journal_has verdict=suppress \
+    recipient=gone@example.org reason=hard
 
 # 2. forgeries: anyone can mail the bounce address; none of these binds its victim
 TAG_C3=$("$OPTINCTL" -c "$IT/optin.conf" token --verp news c3@example.org)
@@ -80,6 +83,10 @@ ok "... all seven delivered by the pipe (exit 0, none returned)" sh -c "[ \$(gre
     '$IT/mta/maillog') -ge 7 ]"
 is "c2 keeps consent after three forged DSNs" "$(verdict news c2@example.org)" consent
 is "c1 keeps offers after three forged complaints" "$(verdict offers c1@example.org)" consent
+ok "journal: the forged DSNs are unverified" journal_has verdict=unverified \
+    recipient=c2@example.org reason=hard
+ok "journal: the forged complaints are unverified" journal_has verdict=unverified \
+    recipient=c1@example.org reason=complaint
 is "c3, whose tag carried one, keeps consent too (the DSN names c2)" \
     "$(verdict news c3@example.org)" consent
 forged postfix_hard "$TAG_C3" gone2@example.org > "$IT/forged"

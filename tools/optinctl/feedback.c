@@ -21,7 +21,9 @@
  *	known (source "complaint"); an opt-out unsubscribes from the list
  *	(source "opt-out"; every list, global unsubscribe, when the list is
  *	not known); an auth-failure report is a log and journal line naming
- *	the sending domain. A report applied twice changes nothing the
+ *	the sending domain. Only a recipient the report is bound to changes
+ *	(binding(3): the VERP tag of -r, or a token naming exactly it); every
+ *	recipient named, bound or not ("unverified"), is a journal line. A report applied twice changes nothing the
  *	second time: suppressions and unsubscriptions are not written again,
  *	and soft bounces about the same returned Message-ID count once.
  *
@@ -192,8 +194,37 @@ static void fb_report_log(const struct fb_run *run)
                  run->ignored);
 }
 
-/* fb_journal_domain - the journal line of an auth-failure report; 0, or -1 (logged) */
-static int fb_journal_domain(const struct fb_run *run)
+/* fb_journal_verdict - the journal verdict of one action: what was done, or "unverified" */
+static const char *fb_journal_verdict(const struct fb_act *a)
+{
+    static const char *const done[FB_ACTING_KINDS] = {
+        [FB_HARD] = "suppress", [FB_SOFT] = "count-soft",
+        [FB_COMPLAINT] = "unsubscribe", [FB_OPTOUT] = "unsubscribe"};
+
+    if (a->binding == FB_UNBOUND)
+        return "unverified";
+    if ((a->what == FB_COMPLAINT || a->what == FB_OPTOUT) && a->list == NULL)
+        return "unsubscribe-all";
+    return a->what == FB_SOFT && a->soft_suppressed ? "suppress-soft" : done[a->what];
+}
+
+/* fb_journal_act - the journal line of one recipient named by the report */
+static int fb_journal_act(struct journal *j, const struct fb_run *run, const struct fb_act *a)
+{
+    char note[256];
+    struct journal_entry e = {.time = run->ctl->now, .list = a->list, .recipient = a->addr,
+                              .recipient_raw = a->stated, .verdict = fb_journal_verdict(a),
+                              .reason = fb_kind_name(a->what), .note = note};
+
+    snprintf(note, sizeof(note), "optinctl feedback: rule=%s binding=%s format=%s",
+             a->rule, fb_binding_name(a->binding),
+             fb_format_name(run->format));
+    return journal_write(j, &e);
+}
+
+/* fb_journal - one journal line per recipient acted on or refused, and one for an auth-failure
+ * report; 0, or -1 (logged) */
+static int fb_journal(const struct fb_run *run)
 {
     const char *path = run->ctl->cfg->journal;
     struct journal_entry e = {.time = run->ctl->now, .sender = run->domain,
@@ -201,7 +232,7 @@ static int fb_journal_domain(const struct fb_run *run)
                               .note = "optinctl feedback: counted against the sending domain"};
     struct journal *j = NULL;
     char err[256];
-    int rc;
+    int rc = 0;
 
     if (path == NULL || run->dry_run)
         return 0;
@@ -209,7 +240,11 @@ static int fb_journal_domain(const struct fb_run *run)
         log_error("feedback: journal %s: %s", path, err);
         return -1;
     }
-    rc = journal_write(j, &e);
+    for (size_t i = 0; rc == 0 && i < run->n; i++)
+        if (run->acts[i].what < FB_ACTING_KINDS && run->acts[i].addr[0] != '\0')
+            rc = fb_journal_act(j, run, &run->acts[i]);
+    if (rc == 0 && run->domain[0] != '\0')
+        rc = journal_write(j, &e);
     journal_close(j);
     return rc;
 }
@@ -371,7 +406,7 @@ static int fb_handle(struct fb_run *run, const GByteArray *raw)
         rc = fb_keep(run, raw);
     else if (acting > 0 && !run->dry_run)
         rc = pipe_store_write(run->ctl, "feedback", fb_apply, run);
-    if (rc == EX_OK && run->domain[0] != '\0' && fb_journal_domain(run) != 0)
+    if (rc == EX_OK && fb_journal(run) != 0)
         rc = EX_TEMPFAIL;
     if (rc == EX_OK) {
         fb_report_log(run);
