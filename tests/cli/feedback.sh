@@ -205,6 +205,39 @@ status "bounce of an address that unsubscribed from all" 0
 is "the opt-out stays (not weakened to bounce)" "$(verdict news optout@example.net)" \
     global-unsubscribe
 
+# --- feedback: a forged DSN with many recipient blocks and the attacker's own valid token ---
+for a in mallory@example.net victim1@example.org victim2@example.org; do
+    ctl subscribe news "$a" > /dev/null
+done
+ctl subscribe offers mallory@example.net > /dev/null
+# blocks TOKEN : a DSN about mallory carrying TOKEN, with two more blocks naming the victims
+blocks() {
+    sample postfix_hard "$1" mallory@example.net "multi.$2" | awk '
+        { print }
+        /^Diagnostic-Code:/ { d = 1; next }
+        d && /^$/ {
+            for (i = 1; i <= 2; i++)
+                printf "Final-Recipient: rfc822; victim%d@example.org\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 user unknown\n\n", i
+            d = 0 }'
+}
+blocks "$(token news mallory@example.net)" 1 > "$TMP/msg"
+ok "multi-block forgery: the DSN has three recipient blocks" \
+    sh -c "[ \$(grep -c '^Final-Recipient:' '$TMP/msg') -eq 3 ]"
+run feedback < "$TMP/msg"
+status "multi-block DSN with the attacker's own token" 0
+is "... victim1 keeps consent" "$(verdict news victim1@example.org)" consent
+is "... victim2 keeps consent" "$(verdict news victim2@example.org)" consent
+ok "... both logged as unverified" sh -c "[ \$(printf '%s\n' \"\$1\" \
+    | grep -c 'unverified hard bounce victim') -eq 2 ]" - "$err"
+is "... only the address the token names is suppressed" "$(verdict news mallory@example.net)" \
+    suppressed-bounce
+blocks "$(token offers mallory@example.net)" 2 > "$TMP/msg"
+run feedback < "$TMP/msg"
+is "the same with a token of another list: victim1 keeps consent" \
+    "$(verdict news victim1@example.org)" consent
+feed postfix_hard "$(token news mallory@example.net)" victim1@example.org multi3
+is "a token for another address binds nothing" "$(verdict news victim1@example.org)" consent
+
 # --- feedback: soft bounces ---
 T_FULL=$(token news full@example.net)
 feed soft_full "$T_FULL" full@example.net soft0
