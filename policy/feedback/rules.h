@@ -63,7 +63,6 @@ uint64_t fb_fingerprint(const char *returned_msgid, const char *report_msgid);
 #define FB_SOFT_WINDOW (30 * 86400)
 #define FB_SOFT_WINDOW_TEXT "30d"
 #define FB_SOFT_EXPIRY (30 * 86400)    /* how long a soft-bounce suppression lasts */
-#define FB_SOFT_EXPIRY_TEXT "30d"
 /* fb_soft_limit_valid - is n a usable --soft-limit (1 .. SOFTBOUNCE_KEEP)? */
 int fb_soft_limit_valid(long n);
 /* fb_soft_window_valid - is a --soft-window of this many seconds usable? */

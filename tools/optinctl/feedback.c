@@ -91,11 +91,9 @@ static int fb_soft(struct store_txn *txn, const struct fb_run *run, struct fb_ac
 }
 
 /* fb_act_bind - keep the returned message's token with the action */
-void fb_act_bind(const struct fb_run *run, struct fb_act *a, const struct unsub_found *tok)
+void fb_act_bind(struct fb_act *a, const struct unsub_found *tok)
 {
-    (void) run;
     a->tok = *tok;
-    a->verified = fb_verified(tok);
 }
 
 /* fb_bind_acts - identity before action: each recipient bound by the VERP tag or its own token */
@@ -111,7 +109,6 @@ static void fb_bind_acts(struct fb_run *run)
         if (a->binding != FB_UNBOUND && list != NULL && run->scope == FB_SCOPE_LIST
             && (a->what == FB_COMPLAINT || a->what == FB_OPTOUT))
             a->list = list;     /* a complaint or opt-out about the list the tag or token names */
-        run->unbound += a->binding == FB_UNBOUND && a->addr[0] != '\0' && a->what < FB_ACTING_KINDS;
     }
 }
 
@@ -321,7 +318,7 @@ static int fb_options(struct optinctl *ctl, int argc, char **argv, struct fb_run
             run->soft_window_text = optarg;
         } else if (c == OPT_EXPIRY && duration_parse(optarg, &run->soft_expiry) == 0
                    && fb_soft_window_valid(run->soft_expiry)) {
-            run->soft_expiry_text = optarg;
+            /* parsed into run->soft_expiry */
         } else if (c == 'r') {
             run->rcpt = optarg;     /* its VERP tag is read once the configuration is known */
         } else if (c == OPT_JSON || c == 'n') {
@@ -357,7 +354,6 @@ static struct fb_run *fb_run_new(struct optinctl *ctl)
     run->soft_window = FB_SOFT_WINDOW;
     run->soft_window_text = FB_SOFT_WINDOW_TEXT;
     run->soft_expiry = FB_SOFT_EXPIRY;
-    run->soft_expiry_text = FB_SOFT_EXPIRY_TEXT;
     for (int i = 0; i < FB_ACTING_KINDS; i++)
         run->cc[i] = (struct change_ctx) {.now = ctl->now, .actor = "optinctl-feedback",
                                           .source = fb_kind_rule((enum fb_kind) i)->source};

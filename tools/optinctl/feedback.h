@@ -50,7 +50,6 @@ struct fb_act {
     char evidence[64];             /* the phrase found, "" when the status or type decided */
     char status[FB_STATUS_TEXT];   /* "" when none */
     char excerpt[FB_EXCERPT_MAX];  /* the start of the diagnostic */
-    int verified;                  /* fb_verified(): our token names a recipient */
     struct unsub_found tok;        /* the token of the returned message (fb_act_bind) */
     enum fb_binding binding;       /* what binds this recipient: nothing changes without it */
     char detail[PIPE_DETAIL_MAX];  /* kept in the history */
@@ -79,10 +78,8 @@ struct fb_run {
     size_t n;
     struct fb_evidence ev;         /* the VERP tag of the address the report came to (-r) */
     const char *rcpt;              /* that address, or NULL */
-    unsigned unbound;              /* recipients named but not bound: nothing changed for them */
     unsigned soft_limit;           /* distinct days with a soft bounce that suppress */
     int64_t soft_expiry;           /* how long that suppression lasts */
-    const char *soft_expiry_text;
     int64_t soft_window;
     const char *soft_window_text;  /* as given: "30d" */
     char soft_limit_text[16];
@@ -111,7 +108,7 @@ int fb_is(GMimeObject *obj, const char *type, const char *subtype);
 char *fb_crlf_to_lf(const char *text);
 
 /* fb_act_bind - keep the returned message's token with the action, for fb_bind_acts() */
-void fb_act_bind(const struct fb_run *run, struct fb_act *a, const struct unsub_found *tok);
+void fb_act_bind(struct fb_act *a, const struct unsub_found *tok);
 
 /* report_text.c: reports that are no multipart/report */
 /* fb_read_other - SES JSON, a forwarded complaint, a text bounce or an auto-reply; 1 read, 0 none */

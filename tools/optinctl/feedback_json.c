@@ -73,7 +73,7 @@ static json_t *fb_json_act(const struct fb_run *run, const struct fb_act *a)
     json_object_set_new(o, "evidence", fb_json_str(a->evidence));
     json_object_set_new(o, "kind", json_string(fb_kind_name(a->kind)));
     json_object_set_new(o, "rule", fb_json_str(a->rule));
-    json_object_set_new(o, "verified", json_boolean(a->verified));
+    json_object_set_new(o, "verified", json_boolean(fb_verified(&a->tok)));
     json_object_set_new(o, "binding", json_string(fb_binding_name(a->binding)));
     json_object_set_new(o, "action", json_string(fb_action_word(a)));
     json_object_set_new(o, "list", fb_json_str(a->list));

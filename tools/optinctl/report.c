@@ -303,7 +303,7 @@ static int fb_dsn_block(struct fb_run *run, const char *block, const char *actio
     }
     if ((a = fb_add(run, what, addr, &dec, list)) == NULL)
         return -1;
-    fb_act_bind(run, a, &ret->tok);
+    fb_act_bind(a, &ret->tok);
     a->fingerprint = fb_fingerprint(ret->msgid, report_msgid);
     return 1;
 }
@@ -398,7 +398,7 @@ static void fb_arf(struct fb_run *run, const char *text, const struct fb_returne
     dec.kind = kind;
     dec.evidence = type;
     if ((a = fb_add(run, kind, addr, &dec, list)) != NULL) {
-        fb_act_bind(run, a, &ret->tok);
+        fb_act_bind(a, &ret->tok);
         snprintf(a->detail, sizeof(a->detail), "feedback-type=%s%s%.160s", type,
                  ret->msgid[0] ? " message-id=" : "", ret->msgid);
     }

@@ -201,7 +201,7 @@ static int fb_forwarded(struct fb_run *run, GMimeMessage *msg)
         return 1;
     }
     if ((a = fb_add(run, FB_COMPLAINT, addr, &dec, list)) != NULL) {
-        fb_act_bind(run, a, &ret.tok);
+        fb_act_bind(a, &ret.tok);
         snprintf(a->detail, sizeof(a->detail), "%s complaint%s%.160s", f->family,
                  ret.msgid[0] ? " message-id=" : "", ret.msgid);
     }
@@ -230,7 +230,7 @@ static void fb_ses_complaint(struct fb_run *run, const struct ses_report *r,
 
         if ((a = fb_add(run, kind, addr, &dec, list)) == NULL)
             break;
-        fb_act_bind(run, a, &ret->tok);
+        fb_act_bind(a, &ret->tok);
         snprintf(a->detail, sizeof(a->detail), "ses complaint feedback-type=%s", type);
     }
 }
@@ -255,7 +255,7 @@ static void fb_ses(struct fb_run *run, const struct ses_report *r, const char *r
         addr = r->n == 1 && fb_verified(&ret.tok) ? ret.tok.addr : r->rcpt[i].addr;
         if ((a = fb_add(run, dec.kind, addr, &dec, list)) == NULL)
             break;
-        fb_act_bind(run, a, &ret.tok);
+        fb_act_bind(a, &ret.tok);
         a->fingerprint = fb_fingerprint(ret.msgid, report_msgid);
     }
     if (r->type == SES_DELIVERY) {
@@ -330,7 +330,7 @@ static void fb_text(struct fb_run *run, GMimeMessage *msg, const char *notice, s
         }
         if ((a = fb_add(run, dec.kind, tb->rcpt[i].addr, &dec, list)) == NULL)
             break;
-        fb_act_bind(run, a, &ret.tok);
+        fb_act_bind(a, &ret.tok);
         a->fingerprint = fb_fingerprint(ret.msgid, msg != NULL ? g_mime_message_get_message_id(msg)
                                         : NULL);
     }
