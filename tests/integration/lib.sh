@@ -471,9 +471,11 @@ list_message() {
 pipe_transport() {
     pt_inst=$1 pt_name=$2 pt_addr=$3
     shift 3
+    # a copy in $IT (mode 755): the build tree may sit in a folder $PIPE_USER cannot enter
+    cp "$OPTINCTL" "$IT/optinctl" && chmod 755 "$IT/optinctl"
     cat >> "$IT/$pt_inst/conf/master.cf" <<EOF
 $pt_name unix - n n - - pipe
-  user=$PIPE_USER argv=$OPTINCTL -c $IT/optin.conf $*
+  user=$PIPE_USER argv=$IT/optinctl -c $IT/optin.conf $*
 EOF
     cat >> "$IT/$pt_inst/conf/main.cf" <<EOF
 recipient_delimiter = +
