@@ -194,6 +194,10 @@ struct feedback_note {
     int64_t reported_at;   /* when the reporter saw it (0: unknown) */
 };
 
+/* consent_unverified_add - count n more reported recipients that no VERP tag or token bound */
+int consent_unverified_add(struct store_txn *txn, uint64_t n);
+/* consent_unverified_count - that count, 0 when none was ever counted */
+int consent_unverified_count(struct store_txn *txn, uint64_t *count);
 /* feedback_outcome_name - "applied", "upgraded", "unchanged", "erased" */
 const char *feedback_outcome_name(enum feedback_outcome o);
 /* consent_feedback_suppress - suppress addr (never "@domain") for reason, by the rules above. */

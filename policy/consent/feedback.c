@@ -9,6 +9,8 @@
  *	int	consent_feedback_suppress(txn, addr, reason, note, ctx, &outcome)
  *	int	consent_feedback_unsubscribe(txn, list, addr, all_reason, note, ctx, &outcome)
  *	const char *feedback_outcome_name(o)
+ *	int	consent_unverified_add(txn, n)
+ *	int	consent_unverified_count(txn, &count)
  * DESCRIPTION
  *	Reports from mail feedback never weaken an opt-out: an existing
  *	suppression of the address is kept unless it is a bounce and the
@@ -17,6 +19,11 @@
  *	what is already so is not written twice, so the same report applied
  *	again changes nothing. Which report means what is decided in
  *	policy/feedback; this is how the decision lands in the store.
+ *
+ *	A report bound to no recipient changes nobody's state, but it is
+ *	counted: consent_unverified_add() adds to a counter in the meta
+ *	database (an 8-byte big-endian "feedback_unverified"), which
+ *	consent_unverified_count() reads for optinctl stats.
  * DIAGNOSTICS
  *	0 on success, OPTIN_NOTFOUND, an OPTIN_E* code for the caller's
  *	mistakes, or a negative store error (-EBADMSG for a damaged record);
@@ -25,13 +32,17 @@
  *	consent.h, store(3), history(3), optinctl(1)
  */
 
+#include <errno.h>
 #include <string.h>
 
 #include <jansson.h>
 
 #include "consent/consent.h"
 #include "consent/consent_int.h"
+#include "util/bytes.h"
 #include "util/timeutil.h"
+
+static const char meta_unverified[] = "feedback_unverified";
 
 static const char *const feedback_outcome_names[] = {
     [FEEDBACK_APPLIED] = "applied",
@@ -156,4 +167,39 @@ int consent_softbounce_suppress(struct store_txn *txn, const char *addr, int64_t
     json_object_set_new(ev, "until", json_string(time_format(until, when)));
     *outcome = FEEDBACK_APPLIED;
     return history_append(txn, addr, feedback_event(ev, note), ctx);
+}
+
+/* consent_unverified_count - how many reported recipients were bound to nobody, ever */
+int consent_unverified_count(struct store_txn *txn, uint64_t *count)
+{
+    const void *val;
+    size_t vlen;
+    int rc = store_get(txn, STORE_DB_META, meta_unverified, sizeof(meta_unverified) - 1, &val,
+                       &vlen);
+
+    *count = 0;
+    if (rc == OPTIN_NOTFOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    if (vlen != 8)
+        return -EBADMSG;
+    *count = bytes_get_u64(val);
+    return 0;
+}
+
+/* consent_unverified_add - count n more reported recipients that no tag or token bound */
+int consent_unverified_add(struct store_txn *txn, uint64_t n)
+{
+    unsigned char val[8];
+    uint64_t count;
+    int rc;
+
+    if (n == 0)
+        return 0;
+    if ((rc = consent_unverified_count(txn, &count)) != 0)
+        return rc;
+    bytes_put_u64(val, count + n);
+    return store_put(txn, STORE_DB_META, meta_unverified, sizeof(meta_unverified) - 1, val,
+                     sizeof(val));
 }

@@ -13,12 +13,12 @@
  * DESCRIPTION
  *	Many mail systems return mail without a delivery-status part: qmail
  *	and netqmail, Exim without DSN, Sendmail, Postfix with DSN turned off,
- *	Microsoft Exchange and Office 365, Lotus/HCL Domino, OpenSMTPD,
- *	Courier, MDaemon, mail filters (Mimecast, Barracuda, Proofpoint, Cisco
- *	IronPort), and the mailbox providers' own MTAs (Gmail, Yahoo, AOL,
- *	GMX and Web.de, Mail.ru, Yandex, QQ, Naver, Orange, Free, T-Online,
- *	Comcast, iCloud). This module reads such a notice as text, without
- *	MIME: the caller gives the decoded text of the notice, its Subject
+ *	Microsoft Exchange (5.5 to Office 365), Lotus/HCL Domino, OpenSMTPD,
+ *	Courier, MDaemon, IMail, mail filters (Mimecast, Barracuda,
+ *	Proofpoint, Cisco IronPort), and the mailbox providers' own MTAs
+ *	(Gmail, Yahoo, AOL, GMX and Web.de, Mail.ru, Yandex, QQ, Naver, Orange,
+ *	Free, T-Online, Comcast, iCloud). This module reads such a notice as
+ *	text, without MIME: the caller gives the decoded text of the notice, its Subject
  *	and From, and the addresses that are not recipients (the report's
  *	From and To).
  *
@@ -38,10 +38,12 @@
  *	Return-Path:, Received: or DKIM-Signature: line after an empty one), then
  *	reads it line by line: the first address of a line that is not
  *	skipped, not a mailer daemon's and not on a header line (From:,
- *	Return-Path:, Message-ID:, ...) opens a recipient, and the rest of
- *	its line and the following lines, until another recipient is named,
- *	are its diagnostic (a recipient named again, as Exchange and Sendmail
- *	do, collects the whole line). A notice that says delivery is only delayed and
+ *	Return-Path:, Message-ID:, and the To:, Cc:, Subject:, Sent: a notice
+ *	quotes of the returned message) opens a recipient; its whole line
+ *	and the following lines, until another recipient is named, are its
+ *	diagnostic (a recipient named again, as Exchange and Sendmail do,
+ *	collects the whole line). An X.400 "SMTP=" before an address is not
+ *	part of it. A notice that says delivery is only delayed and
  *	nothing is permanent sets delayed.
  *
  *	tb_html_text() makes text of an HTML-only notice.
@@ -101,6 +103,7 @@ static const struct tb_writer {
     {.name = "icloud", .from = PHRASES("icloud.com", "me.com", "mac.com", "apple.com"),
      .daemon = 1},
     {.name = "exchange", .body = PHRASES("delivery has failed to these recipients",
+                                         "did not reach the following recipient", "msexch:ims",
                                          "diagnostic information for administrators",
                                          "your message couldn't be delivered",
                                          "remote server returned")},
@@ -116,6 +119,7 @@ static const struct tb_writer {
     {.name = "sendmail", .body = PHRASES("----- transcript of session follows -----",
                                          "the following addresses had permanent fatal errors")},
     {.name = "postfix", .body = PHRASES("this is the mail system at host")},
+    {.name = "imail", .body = PHRASES("invalid final delivery userid")},
 };
 
 /* A From that is a mail system's, and Subjects that say mail came back. */
@@ -133,7 +137,8 @@ static const char *const tb_bounce_subject[] = {
 
 /* Where the returned message starts (a line holding one of these). */
 static const char *const tb_cut_marks[] = {
-    "below this line is a copy of the message", "this is a copy of the message",
+    "below this line is a copy of the message", "is a copy of the message",
+    "content-type: message/rfc822", "content-type: text/rfc822-headers",
     "original message follows", "----- original message", "original message headers",
     "copy of the original message", "unsent message follows", "returned mail follows",
     "message headers follow", "original message header", "ursprüngliche nachricht",
@@ -152,10 +157,13 @@ static const char *const tb_final_marks[] = {
     "wasn't delivered", "was not delivered", NULL,
 };
 
-/* Header fields (at the start of a line) whose addresses are no recipient. */
+/* Header fields (at the start of a line, blanks skipped) whose addresses are no recipient:
+ * the returned message's, and those a notice quotes of it ("Your message  To: list@...",
+ * Exchange, GroupWise). */
 static const char *const tb_header_names[] = {
     "from:", "return-path:", "sender:", "reply-to:", "list-", "received:", "message-id:",
-    "in-reply-to:", "references:", "dkim-signature:", "x-", "errors-to:", NULL,
+    "in-reply-to:", "references:", "dkim-signature:", "x-", "errors-to:", "to:", "cc:", "bcc:",
+    "subject:", "sent:", "date:", NULL,
 };
 /* Lines that open a returned message when no cut mark came before. */
 static const char *const tb_copy_headers[] = {"return-path:", "received:", "dkim-signature:", NULL};
@@ -256,6 +264,8 @@ static int tb_addr_at(const char *start, const char *end, const char *at, const 
         l--;
     while (l < at && (*l == '.' || *l == '\''))          /* "'user@" or ".user@": not the address */
         l++;
+    if (at - l > 5 && strncasecmp(l, "smtp=", 5) == 0)  /* X.400 "dda:SMTP=user@" (Exchange) */
+        l += 5;
     while (r < end && (isalnum((unsigned char) *r) || *r == '-' || *r == '.'))
         dot = *r++ == '.' ? r : dot;
     while (r > at + 1 && (r[-1] == '.' || r[-1] == '-'))
@@ -316,15 +326,20 @@ static struct tb_recipient *tb_recipient(struct tb_result *out, const char *a, s
     return &out->rcpt[out->n++];
 }
 
-/* tb_line_anchor - the first recipient a line names (its text after the address in *rest) */
+/* tb_line_anchor - the first recipient a line names (where its address starts and ends in
+ * *from and *rest) */
 static struct tb_recipient *tb_line_anchor(const struct tb_input *in, struct tb_result *out,
-                                           const char *line, const char *end, const char **rest)
+                                           const char *line, const char *end, const char **from,
+                                           const char **rest)
 {
+    const char *lead = line;
     char addr[ADDR_BUFSZ];
     const char *a, *b;
 
+    while (lead < end && (*lead == ' ' || *lead == '\t'))
+        lead++;
     for (const char *const *h = tb_header_names; *h != NULL; h++)
-        if (strncasecmp(line, *h, strlen(*h)) == 0)
+        if (strncasecmp(lead, *h, strlen(*h)) == 0)
             return NULL;                   /* a header of the returned message, not a recipient */
     for (const char *p = memchr(line, '@', (size_t) (end - line)); p != NULL && p < end;
          p = p + 1 < end ? memchr(p + 1, '@', (size_t) (end - p - 1)) : NULL) {
@@ -334,6 +349,7 @@ static struct tb_recipient *tb_line_anchor(const struct tb_input *in, struct tb_
         addr[b - a] = '\0';
         if (tb_skipped(in, addr))
             continue;
+        *from = a;
         *rest = b;
         return tb_recipient(out, a, (size_t) (b - a));
     }
@@ -353,7 +369,7 @@ static int tb_delayed(const struct tb_input *in, const char *notice)
 /* tb_scan - family, recipients and the diagnostic of each (see DESCRIPTION) */
 int tb_scan(const struct tb_input *in, struct tb_result *out)
 {
-    const char *line, *end, *rest;
+    const char *line, *end, *rest, *from;
     struct tb_recipient *cur = NULL, *named;
     char *notice;
 
@@ -366,9 +382,11 @@ int tb_scan(const struct tb_input *in, struct tb_result *out)
     out->delayed = tb_delayed(in, notice);
     for (line = notice; *line; line = *end ? end + 1 : end) {
         end = tb_line_end(line);
-        rest = line;
-        if ((named = tb_line_anchor(in, out, line, end, &rest)) != NULL && named == cur)
+        rest = from = line;
+        if ((named = tb_line_anchor(in, out, line, end, &from, &rest)) != NULL && named == cur)
             rest = line;                   /* named again: the whole line is about it */
+        else if (named != NULL)
+            tb_append(named, line, from);  /* "Invalid final delivery userid: user@..." */
         if (named != NULL)
             cur = named;
         if (cur != NULL)

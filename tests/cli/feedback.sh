@@ -299,10 +299,16 @@ n=$(events yvonne@example.org)
 feed arf_yahoo "$(token news yvonne@example.org)" yvonne@example.org arf1
 is "Yahoo: the same report again writes nothing" "$(events yvonne@example.org)" "$n"
 
+unverified() { ctl stats --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["unverified_feedback"])'; }
+before=$(unverified)
 feed arf_jmrp "" jim@example.org arf2
 status "ARF complaint without token or VERP tag" 0
 ok "... changes nothing (anyone can write one)" says "unverified complaint jim@example.org"
 is "... jim keeps offers" "$(verdict offers jim@example.org)" consent
+is "... but is counted (stats unverified_feedback)" "$(unverified)" "$((before + 1))"
+feed arf_jmrp "" jim@example.org arf2 -- --dry-run
+is "... a dry run counts nothing" "$(unverified)" "$((before + 1))"
+ok "... the text stats say it too" sh -c "'$OPTINCTL' -c '$CONF' stats | grep -q 'unverified feedback (recipients no VERP tag or token bound): $((before + 1))'"
 feed arf_jmrp "" jim@example.org arf2 -- -r "$(ctl token --verp news jim@example.org)"
 status "ARF complaint to the VERP address of jim on news, List-Id offers" 0
 ok "... the tag binds jim, but to news: the tag's list wins" says "binding=verp"

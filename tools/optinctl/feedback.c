@@ -118,12 +118,29 @@ static int fb_acts_on_store(const struct fb_act *a)
     return a->what < FB_ACTING_KINDS && a->addr[0] != '\0' && a->binding != FB_UNBOUND;
 }
 
+/* fb_unverified - how many recipients the report names that nothing binds */
+static uint64_t fb_unverified(const struct fb_run *run)
+{
+    uint64_t n = 0;
+
+    for (size_t i = 0; i < run->n; i++)
+        n += run->acts[i].what < FB_ACTING_KINDS && run->acts[i].addr[0] != '\0'
+             && run->acts[i].binding == FB_UNBOUND;
+    return n;
+}
+
+/* fb_count_unverified - write callback: only the count of unbound recipients */
+static int fb_count_unverified(struct store_txn *txn, void *arg)
+{
+    return consent_unverified_add(txn, fb_unverified(arg));
+}
+
 /* fb_apply - write callback: every action (re-runnable: the results are set afresh) */
 static int fb_apply(struct store_txn *txn, void *arg)
 {
     struct fb_run *run = arg;
     struct feedback_note note = {0};
-    int rc = 0;
+    int rc = consent_unverified_add(txn, fb_unverified(run));
 
     for (size_t i = 0; rc == 0 && i < run->n; i++) {
         struct fb_act *a = &run->acts[i];
@@ -402,6 +419,9 @@ static int fb_handle(struct fb_run *run, const GByteArray *raw)
         rc = fb_keep(run, raw);
     else if (acting > 0 && !run->dry_run)
         rc = pipe_store_write(run->ctl, "feedback", fb_apply, run);
+    else if (fb_unverified(run) > 0 && !run->dry_run
+             && pipe_store_write(run->ctl, "feedback", fb_count_unverified, run) != EX_OK)
+        log_warn("feedback: the count of unverified reports was not written");
     if (rc == EX_OK && fb_journal(run) != 0)
         rc = EX_TEMPFAIL;
     if (rc == EX_OK) {

@@ -28,6 +28,9 @@
  *	A DSN recipient block is decided by fb_diagnose() and bound by
  *	fb_bounce_kind() (a hard bounce needs our token); the family is told
  *	by the notice beside it (tb_family() of textbounce(3)), else "rfc3464".
+ *	A block without Diagnostic-Code (OpenSMTPD, some gateways: "Status:
+ *	5.0.0" alone) is read with what the notice says of that recipient
+ *	(tb_scan()), so that "Domain does not exist" there is evidence.
  *	An ARF report's Feedback-Type is looked up with fb_complaint(): a
  *	complaint or opt-out names its recipient with fb_complaint_address();
  *	auth-failure names the sending domain (Reported-Domain, DKIM-Domain,
@@ -279,9 +282,19 @@ struct fb_act *fb_add(struct fb_run *run, enum fb_kind what, const char *stated,
     return a;
 }
 
+/* fb_notice_diag - what the notice says of addr when the block has no Diagnostic-Code */
+static void fb_notice_diag(const struct tb_result *notice, const char *addr, char *diag,
+                           size_t size)
+{
+    for (size_t i = 0; notice != NULL && diag[0] == '\0' && i < notice->n; i++)
+        if (strcasecmp(notice->rcpt[i].addr, addr) == 0)
+            snprintf(diag, size, "%s", notice->rcpt[i].diag);
+}
+
 /* fb_dsn_block - one recipient block as an action; 1 done or skipped, 0 ignored, -1 no room */
 static int fb_dsn_block(struct fb_run *run, const char *block, const char *action,
-                        const struct fb_returned *ret, const char *list, const char *report_msgid)
+                        const struct fb_returned *ret, const char *list, const char *report_msgid,
+                        const struct tb_result *notice)
 {
     char status[64], diag[FB_FIELD_MAX], addr[ADDR_BUFSZ];
     struct fb_decision dec;
@@ -291,13 +304,17 @@ static int fb_dsn_block(struct fb_run *run, const char *block, const char *actio
 
     if (!fb_field(block, "Status", status, sizeof(status)))
         status[0] = '\0';
+    int named = fb_address_field(block, "Original-Recipient", addr)
+                || fb_address_field(block, "Final-Recipient", addr);
+
     if (!fb_field(block, "Diagnostic-Code", diag, sizeof(diag)))
         diag[0] = '\0';
+    if (named)
+        fb_notice_diag(notice, addr, diag, sizeof(diag));
     if ((what = fb_classify(action, status, diag, &st)) == FB_IGNORED)
         return 0;
     fb_diagnose(action, status, diag, &dec);
-    if (!fb_address_field(block, "Original-Recipient", addr)
-        && !fb_address_field(block, "Final-Recipient", addr)) {
+    if (!named) {
         log_warn("feedback: a recipient block without a usable address: skipped");
         return 1;
     }
@@ -310,7 +327,7 @@ static int fb_dsn_block(struct fb_run *run, const char *block, const char *actio
 
 /* fb_dsn - the recipient blocks of a message/delivery-status part as actions */
 static void fb_dsn(struct fb_run *run, const char *text, const struct fb_returned *ret,
-                   const char *report_msgid)
+                   const char *report_msgid, const struct tb_result *notice)
 {
     char *copy = fb_crlf_to_lf(text), *block, *next, action[64];
     const char *list = fb_report_list(run->ctl->cfg, &ret->tok, ret->list_id), *addr;
@@ -327,7 +344,7 @@ static void fb_dsn(struct fb_run *run, const char *text, const struct fb_returne
             block++;
         if (*block == '\0' || !fb_field(block, "Action", action, sizeof(action)))
             continue;   /* the per-message fields, or an empty block */
-        done = fb_dsn_block(run, block, action, ret, list, report_msgid);
+        done = fb_dsn_block(run, block, action, ret, list, report_msgid, notice);
         run->ignored += done == 0;
     }
     /* one recipient and a token naming the address we sent to: the token wins (forwarding) */
@@ -412,6 +429,7 @@ static void fb_read_report(struct fb_run *run, GMimeMessage *msg, GMimeObject *r
     char *text = fb_part_text(report), *notice = NULL;
     const char *from = g_mime_object_get_header(GMIME_OBJECT(msg), "From");
     struct tb_input in = {.subject = g_mime_message_get_subject(msg), .from = from};
+    struct tb_result *scanned = g_malloc(sizeof(*scanned));
     int strong;
 
     fb_siblings(run, parent, &ret, &notice);
@@ -423,8 +441,10 @@ static void fb_read_report(struct fb_run *run, GMimeMessage *msg, GMimeObject *r
         in.text = notice != NULL ? notice : "";
         if ((run->family = tb_family(&in, &strong)) == NULL || strcmp(run->family, "generic") == 0)
             run->family = "rfc3464";
-        fb_dsn(run, text, &ret, g_mime_message_get_message_id(msg));
+        fb_dsn(run, text, &ret, g_mime_message_get_message_id(msg),
+               notice != NULL && tb_scan(&in, scanned) == 0 ? scanned : NULL);
     }
+    g_free(scanned);
     g_free(notice);
     g_free(text);
 }

@@ -267,12 +267,28 @@ static void fb_ses(struct fb_run *run, const struct ses_report *r, const char *r
                  ses_type_name(r->type));
 }
 
+/* fb_copy_text - where the copy's header starts: the line at copy_at when it is a header field
+ * of the copy, else after it ("Original message follows.", "Content-Type: message/rfc822")
+ * and the blank lines that follow */
+static const char *fb_copy_text(const char *notice, size_t copy_at)
+{
+    const char *line = notice + copy_at, *name = line;
+
+    while (*name && (g_ascii_isalnum(*name) || *name == '-'))
+        name++;
+    if (*name == ':' && name > line && g_ascii_strncasecmp(line, "content-type:", 13) != 0)
+        return line;
+    line += strcspn(line, "\n");
+    while (*line == '\n')
+        line++;
+    return line;
+}
+
 /* fb_text_returned - the returned message: an attached one, else the copy after the notice */
 static void fb_text_returned(const struct fb_run *run, GMimeMessage *msg, const char *notice,
                              size_t copy_at, struct fb_returned *ret)
 {
     GMimeMessage *copy = msg != NULL ? fb_attached(g_mime_message_get_mime_part(msg)) : NULL;
-    const char *nl;
 
     if (copy != NULL) {
         fb_returned_read(run, GMIME_OBJECT(copy), ret);
@@ -280,9 +296,7 @@ static void fb_text_returned(const struct fb_run *run, GMimeMessage *msg, const 
     }
     if (notice[copy_at] == '\0')
         return;
-    nl = strchr(notice + copy_at, '\n');
-    if ((copy = fb_text_message(notice[copy_at] == '-' && nl != NULL ? nl + 1 : notice + copy_at))
-        != NULL) {
+    if ((copy = fb_text_message(fb_copy_text(notice, copy_at))) != NULL) {
         fb_returned_read(run, GMIME_OBJECT(copy), ret);
         g_object_unref(copy);
     }

@@ -329,6 +329,7 @@ struct stats_state {
     uint64_t suppress_by_reason[SUPPRESS_REASON_LAST + 1];
     uint64_t suppress_by_kind[3];    /* address, domain, erased */
     uint64_t damaged;
+    uint64_t unverified;             /* reported recipients no VERP tag or token bound */
 };
 
 /* stats_consent - scan callback: count one record under its list and state */
@@ -391,13 +392,15 @@ static json_t *stats_json(const struct stats_state *st, const struct store_stats
     for (int r = SUPPRESS_BOUNCE; r <= SUPPRESS_REASON_LAST; r++)
         json_object_set_new(reasons, suppress_reason_name(r),
                             json_integer((json_int_t) st->suppress_by_reason[r]));
-    return json_pack("{s:o, s:{s:o, s:I, s:I, s:I}, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:i, s:i}}",
+    return json_pack("{s:o, s:{s:o, s:I, s:I, s:I}, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:i, "
+                     "s:i}}",
                      "lists", lists, "suppressions", "by_reason", reasons,
                      "addresses", (json_int_t) st->suppress_by_kind[0],
                      "domains", (json_int_t) st->suppress_by_kind[1],
                      "erased", (json_int_t) st->suppress_by_kind[2],
                      "pending_confirmations", (json_int_t) ss->entries[STORE_DB_CONFIRM],
                      "history_events", (json_int_t) ss->entries[STORE_DB_HISTORY],
+                     "unverified_feedback", (json_int_t) st->unverified,
                      "damaged_records", (json_int_t) st->damaged,
                      "store", "map_size", (json_int_t) ss->map_size,
                      "used_bytes", (json_int_t) ss->used_bytes,
@@ -423,6 +426,8 @@ static void print_stats(const struct stats_state *st, const struct store_stats *
     printf("pending confirmation codes: %llu\nhistory events: %llu\n",
            (unsigned long long) ss->entries[STORE_DB_CONFIRM],
            (unsigned long long) ss->entries[STORE_DB_HISTORY]);
+    printf("unverified feedback (recipients no VERP tag or token bound): %llu\n",
+           (unsigned long long) st->unverified);
     if (st->damaged)
         printf("damaged records: %llu\n", (unsigned long long) st->damaged);
     printf("map: %.1f MiB used of %.1f MiB (%.1f%%), page size %llu\n",
@@ -462,6 +467,8 @@ int cmd_stats(struct optinctl *ctl, int argc, char **argv)
             rc = store_scan(txn, STORE_DB_SUPPRESS, "", 0, stats_suppress, &st);
         if (rc == 0)
             rc = store_scan(txn, STORE_DB_ERASED, "", 0, stats_suppress, &st);
+        if (rc == 0)
+            rc = consent_unverified_count(txn, &st.unverified);
         store_read_end(txn);
     }
     if (rc == 0)
