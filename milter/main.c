@@ -101,24 +101,61 @@ static const char *socket_path(const char *conn, struct net_sockspec *spec)
     return net_sockspec_parse(conn, spec) == NULL && spec->kind == SOCKSPEC_UNIX ? spec->path : NULL;
 }
 
-/* setup_socket - register, open the socket, set its mode and group */
+/* socket_gid - the socket's group: group, else the primary group of user; 0 none, -1 unknown */
+static int socket_gid(const struct optin_config *cfg, gid_t *gid)
+{
+    struct passwd *pw;
+    struct group *gr;
+
+    if (cfg->group != NULL) {
+        if ((gr = getgrnam(cfg->group)) == NULL)
+            return -1;
+        *gid = gr->gr_gid;
+        return 1;
+    }
+    if (cfg->user == NULL)
+        return 0;
+    if ((pw = getpwnam(cfg->user)) == NULL)
+        return -1;
+    *gid = pw->pw_gid;
+    return 1;
+}
+
+/* setup_socket - register and open the socket, born with its mode (no moment open to others),
+ * then its group; every failure stops the start (an MTA that cannot connect defers all mail) */
 static int setup_socket(const struct optin_config *cfg, const char *conn)
 {
     struct net_sockspec spec;
     const char *path = socket_path(conn, &spec);
-    struct group *gr;
+    char err[256];
+    mode_t old_mask;
+    gid_t gid = (gid_t) -1;
+    int have_gid, opened;
 
-    if (smfi_setconn((char *) conn) != MI_SUCCESS || smfi_register(optin_filter) != MI_SUCCESS
-        || smfi_opensocket(1) != MI_SUCCESS) {
+    if ((have_gid = socket_gid(cfg, &gid)) < 0) {
+        log_error("socket group: no such %s %s", cfg->group ? "group" : "user",
+                  cfg->group ? cfg->group : cfg->user);
+        return -1;
+    }
+    if (peers_setup(cfg, err, sizeof(err)) != 0) {
+        log_error("%s", err);
+        return -1;
+    }
+    old_mask = umask(~cfg->socket_mode & 0777);
+    opened = smfi_setconn((char *) conn) == MI_SUCCESS && smfi_register(optin_filter) == MI_SUCCESS
+             && smfi_opensocket(1) == MI_SUCCESS;
+    umask(old_mask);
+    if (!opened) {
         log_error("cannot listen on %s", conn);
         return -1;
     }
     if (path == NULL)
         return 0;
-    if (chmod(path, cfg->socket_mode) < 0)
-        log_warn("chmod %s: %s", path, strerror(errno));
-    if (cfg->group && ((gr = getgrnam(cfg->group)) == NULL || chown(path, (uid_t) -1, gr->gr_gid) < 0))
-        log_warn("socket group %s: %s", cfg->group, gr ? strerror(errno) : "no such group");
+    if (chmod(path, cfg->socket_mode) < 0 || (have_gid && chown(path, (uid_t) -1, gid) < 0)) {
+        log_error("socket %s: mode %04o, group %s: %s", path, cfg->socket_mode,
+                  cfg->group ? cfg->group : cfg->user ? cfg->user : "-", strerror(errno));
+        return -1;
+    }
     return 0;
 }
 
@@ -198,6 +235,14 @@ int main(int argc, char **argv)
     log_set_level(log_level_parse(cfg->log_level));
     if (gen_check_keys(cfg, err, sizeof(err)) != 0) {
         fprintf(stderr, "%s", err);
+        config_free(cfg);
+        return EX_CONFIG;
+    }
+    if (opt.check_only && ((cfg->user != NULL && getpwnam(cfg->user) == NULL)
+                           || socket_gid(cfg, &(gid_t) {0}) < 0)) {
+        fprintf(stderr, "optin-milter: %s: %s %s does not exist on this system\n", opt.config,
+                cfg->user != NULL && getpwnam(cfg->user) == NULL ? "user" : "group",
+                cfg->user != NULL && getpwnam(cfg->user) == NULL ? cfg->user : cfg->group);
         config_free(cfg);
         return EX_CONFIG;
     }

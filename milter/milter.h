@@ -54,6 +54,11 @@ int milter_run(const char *config_path, const char *conn, int seconds);
 int transaction_begin(void);
 void transaction_end(void);
 
+/* peers.c */
+struct optin_config;
+/* peers_setup - the networks of milter_clients, before libmilter starts; 0, or -1 with err */
+int peers_setup(const struct optin_config *cfg, char *err, size_t errsz);
+
 /* callbacks.c */
 extern struct smfiDesc optin_filter;
 

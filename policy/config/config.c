@@ -68,11 +68,15 @@
  *	KEY is the path of the setting: "socket", "lists[0].opt_in",
  *	"lists[1].match.list_id[2]" (list indexes count from 0, as in
  *	libconfig paths). "out of memory" can stand for WHAT.
- * BUGS
+ *
  *	libconfig 1.5 truncates a plain integer above 2147483647 to 32 bits
- *	without a word; only the L suffix makes it 64 bits. The manual page
- *	says to write sizes as strings. It reports a syntax error inside an
- *	included file against the including file.
+ *	without a word (max_readers = 4294967297 reads as 1). So the value
+ *	of every plain integer setting is taken again from its own line of
+ *	the file (int_literal()): a number out of range is then refused by
+ *	the key's validator like any other, never wrapped.
+ * BUGS
+ *	libconfig reports a syntax error inside an included file against the
+ *	including file.
  * SEE ALSO
  *	optin-milter.conf(5), config_keys(3), the libconfig manual, timeutil(3)
  */
@@ -81,6 +85,7 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 
+#include <ctype.h>
 #include <errno.h>
 #include <libconfig.h>
 #include <stdarg.h>
@@ -97,6 +102,7 @@
 #include "config/config_keys.h"
 #include "util/timeutil.h"
 #include "unsubscribe/unsubscribe.h"
+#include "util/netaddr.h"
 #include "util/text.h"
 
 /* Where config_load() is: the result so far and the error text. */
@@ -212,6 +218,59 @@ static const char *set_value(const struct key_def *k, const char *text, void *ba
     return reason != NULL ? reason : kinds[k->kind].store(text, field_of(base, k));
 }
 
+/* literal_after - the integer literal after "NAME =" or "NAME:" in line, into buf; 1 found */
+static int literal_after(const char *line, const char *name, char *buf, size_t size)
+{
+    size_t n = strlen(name), len;
+
+    for (const char *p = strstr(line, name); p != NULL; p = strstr(p + 1, name)) {
+        const char *v = p + n;
+
+        if (p > line && (isalnum((unsigned char) p[-1]) || p[-1] == '_' || p[-1] == '-'))
+            continue;
+        v += strspn(v, " \t");
+        if (*v != '=' && *v != ':')
+            continue;
+        v += 1 + strspn(v + 1, " \t");
+        len = strspn(v, "+-0123456789abcdefABCDEFxX");
+        if (len == 0 || len >= size)
+            return 0;
+        memcpy(buf, v, len);
+        buf[len] = '\0';
+        return 1;
+    }
+    return 0;
+}
+
+/* int_literal - a plain integer setting as written in its file, in decimal (see DESCRIPTION);
+ * 1, or 0 when its line cannot be read again (then libconfig's value stands) */
+static int int_literal(const config_setting_t *s, char *buf, size_t size)
+{
+    const char *file = config_setting_source_file(s), *name = config_setting_name(s);
+    unsigned line = config_setting_source_line(s), at = 0;
+    char *text = NULL, literal[64], *end;
+    size_t cap = 0;
+    long long v;
+    int found = 0;
+    FILE *f;
+
+    if (file == NULL || name == NULL || line == 0 || (f = fopen(file, "r")) == NULL)
+        return 0;
+    while (!found && getline(&text, &cap, f) != -1)
+        found = ++at == line && literal_after(text, name, literal, sizeof(literal));
+    free(text);
+    fclose(f);
+    if (!found)
+        return 0;
+    errno = 0;
+    v = strtoll(literal, &end, 0);
+    if (errno == ERANGE || *end != '\0')
+        snprintf(buf, size, "%s", literal);      /* refused as it was written */
+    else
+        snprintf(buf, size, "%lld", v);
+    return 1;
+}
+
 /* scalar_text - the value of a string, integer or boolean setting as text */
 static const char *scalar_text(const config_setting_t *s, char *buf, size_t size)
 {
@@ -221,6 +280,9 @@ static const char *scalar_text(const config_setting_t *s, char *buf, size_t size
     case CONFIG_TYPE_BOOL:
         return config_setting_get_bool(s) ? "true" : "false";
     case CONFIG_TYPE_INT:
+        if (int_literal(s, buf, size))
+            return buf;
+        /* fall through */
     case CONFIG_TYPE_INT64:
         snprintf(buf, size, "%lld", config_setting_get_int64(s));
         return buf;
@@ -233,7 +295,7 @@ static const char *scalar_text(const config_setting_t *s, char *buf, size_t size
 void cfg_load_scalar(struct load_ctx *ctx, const config_setting_t *s,
                         const struct key_def *k, void *base, const char *prefix)
 {
-    char num[32];
+    char num[80];
     char seen[SHOWN_BUFSZ];
     const char *text = scalar_text(s, num, sizeof num);
     const char *reason = set_value(k, text, base);
@@ -462,6 +524,27 @@ static int read_file(struct load_ctx *ctx, config_t *lc)
 
 /* ---- interface ---- */
 
+/* check_socket_exposure - a TCP socket on an address others can reach needs milter_clients:
+ * libmilter trusts whoever connects (a malformed macro packet crashes it), see optin-milter(8) */
+static void check_socket_exposure(struct load_ctx *ctx, const struct optin_config *cfg,
+                                  const config_setting_t *s)
+{
+    struct net_sockspec spec;
+    struct net_ip ip;
+
+    if (cfg->socket == NULL || net_sockspec_parse(cfg->socket, &spec) != NULL
+        || spec.kind == SOCKSPEC_UNIX || cfg->milter_clients.count > 0)
+        return;
+    if (strcmp(spec.host, "localhost") == 0
+        || (net_ip_parse(spec.host, strlen(spec.host), &ip) == 0 && net_ip_is_loopback(&ip)))
+        return;
+    ctx->nerr++;
+    append(ctx, "%s:%d: socket: expected a loopback address (inet:PORT@127.0.0.1) or "
+           "milter_clients naming who may connect (got \"%s\")\n",
+           s != NULL && config_setting_source_file(s) ? config_setting_source_file(s) : ctx->path,
+           s != NULL ? config_setting_source_line(s) : 0, cfg->socket);
+}
+
 /* config_load - read and validate a configuration file */
 struct optin_config *config_load(const char *path, char *err, size_t errsz)
 {
@@ -487,6 +570,7 @@ struct optin_config *config_load(const char *path, char *err, size_t errsz)
         } else {
             load_group(&ctx, config_root_setting(&lc), global_keys, global_key_count, cfg, "");
             inherit_list_defaults(cfg, config_root_setting(&lc));
+            check_socket_exposure(&ctx, cfg, config_lookup(&lc, "socket"));
         }
     }
     config_destroy(&lc);

@@ -92,6 +92,7 @@ struct optin_config {
     unsigned socket_mode;              /* mode of a unix socket (default 0660) */
     char *user;                        /* drop privileges to this user (default: none) */
     char *group;                       /* group of the socket (default: user's group) */
+    struct string_list milter_clients; /* inet socket: the only peers accepted (CIDRs) */
     char *pidfile;                     /* default: none */
     char *log_target;                  /* "syslog" | "stderr" (default "syslog") */
     char *syslog_facility;             /* default "mail" */

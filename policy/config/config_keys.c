@@ -92,6 +92,7 @@ const char *const key_names[KEY_COUNT + 1] = {
     [KEY_VERP_RETURN_PATH] = "verp_return_path",
     [KEY_VERDICT_HEADER] = "verdict_header",
     [KEY_EGRESS_IPS] = "egress_ips",
+    [KEY_MILTER_CLIENTS] = "milter_clients",
     [KEY_HELO_NAME] = "helo_name",
     [KEY_SPF_CACHE_TTL_MAX] = "spf_cache_ttl_max",
     [KEY_SPF_TIMEOUT] = "spf_timeout",
@@ -121,6 +122,9 @@ static const struct name_value *find_name(const struct name_value *table, const 
             return table;
     return NULL;
 }
+
+#define MAP_SIZE_MIN (1024 * 1024)             /* map_size: room for the tables of a new store */
+#define DURATION_MAX (INT64_C(36500) * 86400)   /* 100 years: anything longer is a typo */
 
 /* cfg_check_nonempty - any string but "" */
 const char *cfg_check_nonempty(const char *text)
@@ -322,6 +326,15 @@ static const char *check_egress_ip(const char *text)
     return NULL;
 }
 
+/* check_cidr - an address or network, "192.0.2.10" or "10.0.0.0/8" */
+static const char *check_cidr(const char *text)
+{
+    struct net_cidr net;
+
+    return net_cidr_parse(text, &net) != 0 ? "expected an IP address or network like \"10.0.0.0/8\""
+                                           : NULL;
+}
+
 /* check_helo_name - a fully qualified host name: LDH labels of 1 to 63 octets, at least two */
 static const char *check_helo_name(const char *text)
 {
@@ -378,6 +391,8 @@ static const char *store_size(const char *text, void *field)
 
     if (size_parse(text, &v) < 0 || v == 0)
         return "expected a size like \"4G\" (units K, M, G, T) or a number of bytes";
+    if (v < MAP_SIZE_MIN)
+        return "expected at least \"1M\": a store needs room for its tables";
     *(uint64_t *) field = v;
     return NULL;
 }
@@ -410,6 +425,8 @@ static const char *store_duration(const char *text, void *field)
 
     if (duration_parse(text, &v) < 0)
         return "expected a duration like \"7d\" (units s, m, h, d, w) or a number of seconds";
+    if (v > DURATION_MAX)
+        return "expected a duration of at most 100 years (\"36500d\")";
     *(int64_t *) field = v;
     return NULL;
 }
@@ -424,6 +441,18 @@ static const char *store_octal(const char *text, void *field)
         return "expected an octal mode string like \"0660\"";
     *(unsigned *) field = (unsigned) v;
     return NULL;
+}
+
+/* check_socket_mode - no permission for others: anyone who can open the socket can drive the
+ * milter (and libmilter trusts its peer; see optin-milter(8), SECURITY) */
+static const char *check_socket_mode(const char *text)
+{
+    unsigned long v = strtoul(text, NULL, 8);
+
+    if (strspn(text, "01234567") != strlen(text) || v > 0777)
+        return NULL;                            /* not a mode at all: store_octal says so */
+    return v & 07 ? "expected no access for others (at most \"0770\"): every local user could "
+                    "drive the milter" : NULL;
 }
 
 /* store_mode - "enforce" or "monitor" */
@@ -585,7 +614,8 @@ const struct key_def global_keys[] = {
      .offset = GLOBAL(confirm_ttl)},
     {.key = KEY_SOCKET, .kind = KIND_STRING, .def = "unix:/run/optin-milter/optin-milter.sock",
      .check = check_socket, .offset = GLOBAL(socket)},
-    {.key = KEY_SOCKET_MODE, .kind = KIND_OCTAL, .def = "0660", .offset = GLOBAL(socket_mode)},
+    {.key = KEY_SOCKET_MODE, .kind = KIND_OCTAL, .def = "0660", .check = check_socket_mode,
+     .offset = GLOBAL(socket_mode)},
     {.key = KEY_USER, .kind = KIND_STRING, .check = cfg_check_nonempty, .offset = GLOBAL(user)},
     {.key = KEY_GROUP, .kind = KIND_STRING, .check = cfg_check_nonempty, .offset = GLOBAL(group)},
     {.key = KEY_PIDFILE, .kind = KIND_STRING, .check = cfg_check_nonempty, .offset = GLOBAL(pidfile)},
@@ -622,6 +652,8 @@ const struct key_def global_keys[] = {
      .offset = GLOBAL(refuse_ambiguous_list_id)},
     {.key = KEY_VERDICT_HEADER, .kind = KIND_STRING, .def = "X-Optin-Verdict", .check = check_field_name,
      .offset = GLOBAL(verdict_header)},
+    {.key = KEY_MILTER_CLIENTS, .kind = KIND_STRINGS, .check = check_cidr,
+     .offset = GLOBAL(milter_clients)},
     {.key = KEY_EGRESS_IPS, .kind = KIND_STRINGS, .check = check_egress_ip, .offset = GLOBAL(egress_ips)},
     {.key = KEY_HELO_NAME, .kind = KIND_STRING, .check = check_helo_name, .offset = GLOBAL(helo_name)},
     {.key = KEY_SPF_CACHE_TTL_MAX, .kind = KIND_DURATION, .def = "1h", .check = check_positive_duration,

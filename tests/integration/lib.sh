@@ -166,7 +166,8 @@ it_conf() {
 # written by tests/integration/lib.sh
 database = "$IT/db";
 socket = "unix:$MILTER_SOCK";
-socket_mode = "0666";
+socket_mode = "0660";
+group = "postfix";
 pidfile = "$IT/milter.pid";
 log_target = "stderr";
 journal = "$JOURNAL";

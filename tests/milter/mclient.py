@@ -19,6 +19,7 @@ continue, accept, reject, tempfail, discard or replycode (TEXT is then the SMTP
 reply), or "closed" when the milter hung up. At end of message each change comes
 first as "mod<TAB>KIND<TAB>FIELDS" (fields joined with "|"). Exit 0, 2 on bad input.
 Usage: mclient.py unix:/path/to/socket < steps
+       mclient.py inet:PORT@HOST [SOURCE-ADDRESS] < steps
 """
 import codecs
 import socket
@@ -45,12 +46,20 @@ def field(text):
 
 
 class Milter:
-    def __init__(self, where):
-        if not where.startswith("unix:"):
-            raise SystemExit("mclient: only unix: sockets")
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    def __init__(self, where, source=None):
+        if where.startswith("unix:"):
+            self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            target = where[5:]
+        elif where.startswith("inet:") and "@" in where:
+            port, host = where[5:].split("@", 1)
+            self.s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            if source:
+                self.s.bind((source, 0))
+            target = (host, int(port))
+        else:
+            raise SystemExit("mclient: unix:/path or inet:PORT@HOST")
         self.s.settimeout(20)
-        self.s.connect(where[5:])
+        self.s.connect(target)
         self.proto = 0
 
     def send(self, cmd, data=b""):
@@ -97,11 +106,15 @@ def out(*parts):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.stderr.write("usage: mclient.py unix:SOCKET < steps\n")
+    if len(sys.argv) not in (2, 3):
+        sys.stderr.write("usage: mclient.py unix:SOCKET | inet:PORT@HOST [SOURCE] < steps\n")
         return 2
-    m = Milter(sys.argv[1])
-    m.negotiate()
+    m = Milter(sys.argv[1], sys.argv[2] if len(sys.argv) == 3 else None)
+    try:
+        m.negotiate()
+    except (Closed, ConnectionError):
+        out("negotiate", "closed")
+        return 0
     for raw in sys.stdin.read().splitlines():
         if not raw.strip():
             continue

@@ -296,6 +296,10 @@ static void test_other_forms(struct fixture *fx)
         diag(fx->err);
     }
     config_free(cfg);
+    cfg = load_text(fx, "conf_plain64.conf", "map_size = 4294967296;\nmax_readers = 0x40;\n");
+    ok(cfg != NULL && cfg->map_size == UINT64_C(4) << 30 && cfg->max_readers == 64,
+       "a plain map_size = 4294967296 is 4 GiB, not 0; hex 0x40 is 64");
+    config_free(cfg);
     cfg = load_text(fx, "conf_id63.conf", id63);
     if (!ok(cfg != NULL && cfg->list_count == 1 && strlen(cfg->lists[0].id) == 63
             && cfg->lists[0].max_consent_age == DAY, "63-character id and integer max_consent_age"))
@@ -487,6 +491,18 @@ static void test_errors_global(struct fixture *fx)
     expect_error(fx, "conf_size0.conf", "map_size = 0;\n", 1, "map_size: expected a size");
     expect_error(fx, "conf_float.conf", "map_size = 4.5;\n", 1, "map_size: expected a size like \"4G\" or a number of bytes, not a float");
     expect_error(fx, "conf_readers.conf", "max_readers = 40000;\n", 1, "max_readers: expected an integer from 1 to 32767");
+    /* libconfig 1.5 wraps these to 1 and 86400 and says nothing: read as written, refused */
+    expect_error(fx, "conf_readers64.conf", "user = \"x\"; max_readers = 4294967297;\n", 1,
+                 "max_readers: expected an integer from 1 to 32767 (got \"4294967297\")");
+    expect_error(fx, "conf_ttl64.conf", "confirm_ttl = 4295053696;\n", 1,
+                 "confirm_ttl: expected a duration of at most 100 years");
+    expect_error(fx, "conf_size_huge.conf", "map_size = 99999999999999999999999;\n", 1,
+                 "map_size: expected a size like \"4G\" (units K, M, G, T) or a number of bytes "
+                 "(got \"99999999999999999999999\")");
+    expect_error(fx, "conf_size_small.conf", "map_size = \"64K\";\n", 1,
+                 "map_size: expected at least \"1M\"");
+    expect_error(fx, "conf_sockmode_world.conf", "socket_mode = \"0666\";\n", 1,
+                 "socket_mode: expected no access for others");
     expect_error(fx, "conf_sockmode.conf", "socket_mode = 0660;\n", 1,
                  "socket_mode: expected an octal mode string like \"0660\", not an integer");
     expect_error(fx, "conf_sockmode2.conf", "socket_mode = \"01777\";\n", 1, "socket_mode: expected an octal mode");

@@ -56,7 +56,8 @@ cat > "$IT/optin.conf" <<CONF
 # demo configuration: two lists, the milter on a socket in the demo folder
 database = "$IT/db";
 socket = "unix:$MILTER_SOCK";
-socket_mode = "0666";
+socket_mode = "0660";
+group = "postfix";
 log_target = "stderr";
 journal = "$JOURNAL";
 keys = "$IT/keys";
