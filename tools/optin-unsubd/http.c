@@ -39,6 +39,14 @@
  *	more octets, past which the connection is closed. Other methods get
  *	405, other paths 404.
  *
+ *	Before anything else the request's framing is checked, since
+ *	libmicrohttpd is lenient there (0.9.75 takes the first of two
+ *	Content-Length fields): two Content-Length fields (equal or not), a
+ *	Content-Length that is not a plain number, or Content-Length beside
+ *	Transfer-Encoding is answered 400 with Connection: close, so that no
+ *	request hidden in the body is ever read (request smuggling, RFC 9112
+ *	section 6.3).
+ *
  *	Every answer is a page of pages.c with the same security headers
  *	(Content-Security-Policy, no-store, nosniff, DENY, no-referrer,
  *	noindex) and, for 429 and 503, Retry-After.
@@ -56,6 +64,7 @@
  */
 
 #include <stdarg.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,8 +82,10 @@
 #include "server.h"
 #include "util/text.h"
 
-#define CONNECTION_LIMIT 512
-#define CONNECTION_TIMEOUT 15    /* seconds of silence before a connection is closed */
+#define CONNECTION_LIMIT_MAX 4096 /* connections at once, fewer when file descriptors are short */
+#define PER_IP_LIMIT 16          /* connections at once from one address (no trusted proxy) */
+#define CONNECTION_TIMEOUT 10    /* seconds of silence before a connection is closed */
+#define REQUEST_DEADLINE 10      /* seconds from a request's first byte to its answer */
 #define RETRY_AFTER_UNAVAILABLE "60"
 #define ACTOR "optin-unsubd"
 #define FIELD_BUFSZ 16
@@ -97,7 +108,7 @@ struct request {
     struct unsubd_gen *gen;         /* retained from the headers to the end */
     struct MHD_Connection *conn;
     enum route route;
-    int is_post, is_read, responded, bad_body, retry_after;
+    int is_post, is_read, responded, bad_body, retry_after, must_close;
     enum unsubd_lang lang;
     char client[NET_IP_BUFSZ];
     char method[16];
@@ -182,6 +193,7 @@ static enum MHD_Result respond(struct request *rq, enum unsubd_page page, const 
         args.address = masked;
     }
     rq->responded = 1;
+    deadline_answered(&rq->srv->deadline, rq->conn);
     log_info("client=%s method=%s path=%s status=%d outcome=%s%s%s%s%s%s", rq->client, rq->method,
              rq->path, status, outcome, rq->list[0] ? " list=" : "", rq->list,
              rq->source ? " source=" : "", rq->source ? rq->source : "", detail);
@@ -203,6 +215,8 @@ static enum MHD_Result respond(struct request *rq, enum unsubd_page page, const 
     }
     if (status == 503)
         MHD_add_response_header(resp, "Retry-After", RETRY_AFTER_UNAVAILABLE);
+    if (rq->must_close)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     ret = MHD_queue_response(rq->conn, (unsigned) status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -467,14 +481,55 @@ static int already_unsubscribed(struct store *st, const char *list, const char *
     return rc == 0 && r.state == CONSENT_UNSUBSCRIBED;
 }
 
+/* How a request says where its body ends. */
+struct framing {
+    unsigned content_length, transfer_encoding, bad_number;
+};
+
+/* count_framing - header iterator: the Content-Length and Transfer-Encoding fields */
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    struct framing *f = cls;
+
+    (void) kind;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        f->content_length++;
+        f->bad_number |= value == NULL || *value == '\0' || strspn(value, "0123456789") != strlen(value);
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->transfer_encoding++;
+    }
+    return MHD_YES;
+}
+
+/* ambiguous_framing - a request whose body's end two parsers could read differently */
+static const char *ambiguous_framing(struct MHD_Connection *conn)
+{
+    struct framing f = {0};
+
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+    if (f.content_length > 1)
+        return " framing=several-content-length";
+    if (f.content_length == 1 && f.transfer_encoding > 0)
+        return " framing=content-length-and-transfer-encoding";
+    if (f.content_length == 1 && f.bad_number)
+        return " framing=content-length-not-a-number";
+    return NULL;
+}
+
 /* request_begin - headers are in: answer at once (refusals, GET) or get ready for the body */
 static enum MHD_Result request_begin(struct request *rq, const struct net_ip *ip)
 {
     char list[LIST_ID_BUFSZ], addr[ADDR_BUFSZ];
     const char *clen;
+    const char *framing = ambiguous_framing(rq->conn);
     enum MHD_Result ret;
     int opt_out;
 
+    if (framing != NULL) {
+        rq->must_close = 1;
+        return respond(rq, PAGE_BAD_FORM, "ambiguous-framing", framing);
+    }
     /* a first opt-out with a genuine token is never turned away; replays count like the rest */
     opt_out = rq->is_post && rq->route == ROUTE_UNSUB && rq->token
         && token_open(rq->gen->keys, rq->token, strlen(rq->token), list, addr) == 0
@@ -560,7 +615,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct server *srv = cls;
     struct request *rq = *con_cls;
 
-    (void) conn;
+    deadline_next(&srv->deadline, conn);
     if (rq == NULL)
         return;
     if (!rq->responded)
@@ -587,24 +642,59 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     log_warn("libmicrohttpd: %s", text);
 }
 
-/* unsubd_http_start - libmicrohttpd on the bound socket with a thread pool */
+/* connection_limit - as many connections as file descriptors allow, up to CONNECTION_LIMIT_MAX:
+ * the soft descriptor limit is raised to the hard one first */
+static unsigned connection_limit(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 512;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > CONNECTION_LIMIT_MAX + 64)
+        return CONNECTION_LIMIT_MAX;
+    return rl.rlim_cur > 128 ? (unsigned) rl.rlim_cur - 64 : 64;
+}
+
+/* unsubd_http_start - libmicrohttpd on the bound socket with a thread pool; the per-address
+ * limit only without a trusted proxy (behind one, every request comes from the proxy) */
 struct MHD_Daemon *unsubd_http_start(struct server *srv, int fd)
 {
-    return MHD_start_daemon(
+    unsigned per_ip = srv->opt.trusted_count == 0 ? PER_IP_LIMIT : 0;
+    unsigned limit = connection_limit();
+    struct MHD_Daemon *d;
+
+    if (deadline_start(&srv->deadline, REQUEST_DEADLINE) != 0)
+        return NULL;
+    d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_AUTO, 0, NULL, NULL,
         on_request, srv,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_THREAD_POOL_SIZE, srv->opt.threads,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned) CONNECTION_LIMIT,
+        MHD_OPTION_CONNECTION_LIMIT, limit,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) CONNECTION_TIMEOUT,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 32768,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_NOTIFY_CONNECTION, deadline_notify, &srv->deadline,
         MHD_OPTION_END);
+    if (d == NULL)
+        deadline_stop(&srv->deadline);
+    else
+        log_info("connections: at most %u, %u per address%s, %d s per request", limit, per_ip,
+                 per_ip == 0 ? " (no limit: behind a trusted proxy)" : "", REQUEST_DEADLINE);
+    return d;
 }
 
-/* unsubd_http_stop - end the workers (they finish their requests) and close the socket */
-void unsubd_http_stop(struct MHD_Daemon *d)
+/* unsubd_http_stop - end the workers (they finish their requests), close the socket, then the
+ * deadline thread */
+void unsubd_http_stop(struct server *srv, struct MHD_Daemon *d)
 {
     MHD_stop_daemon(d);
+    deadline_stop(&srv->deadline);
 }

@@ -301,7 +301,7 @@ static int run(struct server *srv, const sigset_t *set)
     log_info("starting: version %s, listening on %s, rate %u/min, max body %zu, %zu trusted proxies",
              PACKAGE_VERSION, shown, srv->opt.rate, srv->opt.max_body, srv->opt.trusted_count);
     wait_for_signals(srv, set);
-    unsubd_http_stop(d);         /* closes the listening socket too */
+    unsubd_http_stop(srv, d);         /* closes the listening socket too */
     store_close(srv->store);
     return EX_OK;
 }

@@ -2,6 +2,7 @@
 #ifndef OPTIN_UNSUBD_SERVER_H
 #define OPTIN_UNSUBD_SERVER_H
 
+#include "deadline.h"
 #include "util/generation.h"
 #include "unsubd.h"
 
@@ -23,11 +24,12 @@ struct server {
     struct generation_slot gens;    /* the current struct unsubd_gen */
     struct rate_table rate;
     int warned_xff;                 /* said once that X-Forwarded-For from an untrusted peer is ignored */
+    struct deadline_table deadline; /* every request answered within REQUEST_DEADLINE seconds */
 };
 
 /* unsubd_http_start - libmicrohttpd on the bound socket fd with a thread pool; NULL on failure */
 struct MHD_Daemon *unsubd_http_start(struct server *srv, int fd);
 /* unsubd_http_stop - stop accepting, end and join the workers, close the socket */
-void unsubd_http_stop(struct MHD_Daemon *d);
+void unsubd_http_stop(struct server *srv, struct MHD_Daemon *d);
 
 #endif
