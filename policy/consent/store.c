@@ -54,6 +54,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -618,7 +619,8 @@ static int dir_is_empty(const char *path)
 /* store_backup - hot compacted copy into an empty or new directory */
 int store_backup(struct store *st, const char *dest)
 {
-    int rc;
+    char path[PATH_MAX];
+    int rc, fd;
 
     if (mkdir(dest, 0700) < 0) {
         if (errno != EEXIST)
@@ -626,9 +628,20 @@ int store_backup(struct store *st, const char *dest)
         if ((rc = dir_is_empty(dest)) <= 0)
             return rc < 0 ? rc : -EEXIST;
     }
+    /* the copy holds consent, history and the erasure key: 0600 whatever the umask */
+    if (snprintf(path, sizeof(path), "%s/data.mdb", dest) >= (int) sizeof(path))
+        return -ENAMETOOLONG;
+    if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
+        return -errno;
     pthread_rwlock_rdlock(&st->resize_lock);
-    rc = mdb_env_copy2(st->env, dest, MDB_CP_COMPACT);
+    rc = mdb_env_copyfd2(st->env, fd, MDB_CP_COMPACT);
     pthread_rwlock_unlock(&st->resize_lock);
+    if (rc == 0 && fsync(fd) < 0)
+        rc = errno;
+    if (close(fd) < 0 && rc == 0)
+        rc = errno;
+    if (rc != 0)
+        unlink(path);
     return store_rc(rc);
 }
 

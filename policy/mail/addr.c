@@ -99,6 +99,7 @@
 #include <idn2.h>
 #include <unicase.h>
 #include <uninorm.h>
+#include <unictype.h>
 #include <unistr.h>
 
 #include "mail/addr.h"
@@ -122,6 +123,8 @@ static const char *const addr_errtab[] = {
     [ADDR_BAD_DOMAIN] = "invalid domain",
     [ADDR_BAD_LOCAL] = "invalid local part",
     [ADDR_BAD_ROUTE] = "invalid source route",
+    [ADDR_INVISIBLE_CHAR] = "invisible or direction-changing character in address "
+                            "(Unicode format control)",
 };
 
 /* ascii_lower - lower-case ASCII letters in place, whatever the locale */
@@ -180,6 +183,17 @@ static enum addr_error check_raw(const char *in, size_t inlen)
     }
     if (u8_check((const uint8_t *) in, inlen) != NULL)
         return ADDR_BAD_UTF8;
+    for (size_t i = 0; i < inlen; ) {
+        ucs4_t uc;
+        int n = u8_mbtouc(&uc, (const uint8_t *) in + i, inlen - i);
+
+        if ((uc >= 0x80 && uc <= 0x9f)
+            || uc_is_general_category(uc, UC_CATEGORY_Cf)
+            || uc_is_general_category(uc, UC_CATEGORY_Zl)
+            || uc_is_general_category(uc, UC_CATEGORY_Zp))
+            return ADDR_INVISIBLE_CHAR;
+        i += (size_t) (n > 0 ? n : 1);
+    }
     return ADDR_OK;
 }
 

@@ -27,6 +27,9 @@ enum addr_error {
     ADDR_BAD_DOMAIN,       /* libidn2 refused the domain, or it is not a valid host name */
     ADDR_BAD_LOCAL,        /* local part syntax (unbalanced quotes, spaces outside quotes, ...) */
     ADDR_BAD_ROUTE,        /* a source route ("@a,@b:") that is not a list of domains */
+    ADDR_INVISIBLE_CHAR,   /* a C1 control, or a Unicode format or separator character (soft
+                            * hyphen, zero-width space, BOM, bidi overrides): what is shown
+                            * would not be the address */
 };
 
 /*

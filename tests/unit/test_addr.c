@@ -153,6 +153,16 @@ static void test_errors(void)
     FAILS("user\0x@example.com", ADDR_CONTROL_CHAR, "embedded NUL refused");
     FAILS("us\ter@example.com", ADDR_CONTROL_CHAR, "TAB refused");
     FAILS("\tuser@example.com", ADDR_CONTROL_CHAR, "leading TAB is not a blank");
+    /* characters that make show and the journal display another address than the one stored */
+    FAILS("us\xc2\xad" "er@example.com", ADDR_INVISIBLE_CHAR, "soft hyphen U+00AD refused");
+    FAILS("us\xe2\x80\x8b" "er@example.com", ADDR_INVISIBLE_CHAR, "zero-width space U+200B refused");
+    FAILS("\xef\xbb\xbf" "user@example.com", ADDR_INVISIBLE_CHAR, "BOM U+FEFF refused");
+    FAILS("\xe2\x80\xae" "moc.elpmaxe@resu", ADDR_INVISIBLE_CHAR, "right-to-left override U+202E refused");
+    FAILS("us\xe2\x81\xa6" "er@example.com", ADDR_INVISIBLE_CHAR, "left-to-right isolate U+2066 refused");
+    FAILS("us\xc2\x85" "er@example.com", ADDR_INVISIBLE_CHAR, "C1 control U+0085 refused");
+    FAILS("us\xe2\x80\xa8" "er@example.com", ADDR_INVISIBLE_CHAR, "line separator U+2028 refused");
+    norm_ok("J\xc3\xbc" "rgen@example.com", ADDR_FOLD_LOCAL, "j\xc3\xbc" "rgen@example.com",
+            "a visible non-ASCII letter stays fine");
     FAILS("user\x7f@example.com", ADDR_CONTROL_CHAR, "DEL refused");
     FAILS("\xc3\x28@example.com", ADDR_BAD_UTF8, "invalid UTF-8 refused");
     FAILS("\xc0\xaf@example.com", ADDR_BAD_UTF8, "overlong UTF-8 refused");

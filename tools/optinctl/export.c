@@ -11,7 +11,9 @@
  *	cmd_export() implements "optinctl export [-l LIST] [FILE|-]": every
  *	consent record (of LIST) as CSV with the header address, list, state,
  *	method, consented_at, confirmed_at, source, ip, policy_version, from
- *	one read snapshot, written with libcsv's quoting. The output imports
+ *	one read snapshot, written with libcsv's quoting. A cell a spreadsheet
+ *	would run as a formula (= + - @ TAB CR first, or an apostrophe) gets
+ *	a leading apostrophe (text(3)), which import drops. The output imports
  *	back to the same records (tools/optinctl/import.c).
  *	A FILE is written as FILE.tmp (mode 0600: it holds personal data),
  *	synced and renamed, so it is never seen half-written.
@@ -37,6 +39,7 @@
 #include "consent/consent.h"
 #include "optinctl.h"
 #include "consent/store.h"
+#include "util/text.h"
 #include "util/timeutil.h"
 
 #define EXP_COLUMNS "address, list, state, method, consented_at, confirmed_at, source, ip, policy_version"
@@ -61,11 +64,21 @@ static void exp_usage(FILE *fp)
           fp);
 }
 
-/* exp_str - one string field, quoted by libcsv when not empty */
+/* exp_str - one string field, quoted by libcsv when not empty, with a leading ' when a
+ * spreadsheet would run it as a formula (text_cell_guarded; import drops it again) */
 static void exp_str(FILE *fp, const char *s, int sep)
 {
-    if (*s != '\0')
-        csv_fwrite(fp, s, strlen(s));
+    size_t len = strlen(s);
+    char *guarded;
+
+    if (len > 0 && text_cell_guarded(s, len) && (guarded = malloc(len + 2)) != NULL) {
+        guarded[0] = '\'';
+        memcpy(guarded + 1, s, len + 1);
+        csv_fwrite(fp, guarded, len + 1);
+        free(guarded);
+    } else if (len > 0) {
+        csv_fwrite(fp, s, len);
+    }
     putc(sep, fp);
 }
 
