@@ -60,6 +60,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <lmdb.h>
@@ -70,6 +71,8 @@
 
 #define STORE_FORGET_KEY_LEN 32
 #define STORE_MAX_GROW_TRIES 8
+
+#define STORE_FULL_BELOW (1024 * 1024) /* free octets under which an EIO means a full disk */
 
 struct store {
     MDB_env *env;
@@ -328,10 +331,24 @@ void store_close(struct store *st)
     free(st);
 }
 
+/* store_disk_full - rc, or -ENOSPC for an I/O error on a full file system: LMDB turns a short
+ * write into EIO, which would send the reader looking for a failing disk */
+static int store_disk_full(struct store *st, int rc)
+{
+    const char *path = NULL;
+    struct statvfs fs;
+    unsigned long long left;
+
+    if (rc != -EIO || mdb_env_get_path(st->env, &path) != 0 || statvfs(path, &fs) != 0)
+        return rc;
+    left = (unsigned long long) (geteuid() == 0 ? fs.f_bfree : fs.f_bavail) * fs.f_frsize;
+    return left < STORE_FULL_BELOW ? -ENOSPC : rc;
+}
+
 /* store_sync - flush buffers to disk */
 int store_sync(struct store *st)
 {
-    return store_rc(mdb_env_sync(st->env, 1));
+    return store_disk_full(st, store_rc(mdb_env_sync(st->env, 1)));
 }
 
 /* store_adopt_size - take over a map size another process set (no transaction live) */
@@ -429,7 +446,7 @@ int store_write(struct store *st, store_write_fn fn, void *arg)
             return rc;
         rc = fn(t, arg);
         if (rc == 0 && (rc = store_rc(store_save_seq(t))) == 0) {
-            rc = store_rc(mdb_txn_commit(t->txn));
+            rc = store_disk_full(st, store_rc(mdb_txn_commit(t->txn)));
             store_txn_end(t, 0);
         } else {
             store_txn_end(t, 1);

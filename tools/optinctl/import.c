@@ -69,6 +69,7 @@
  *	optinctl(1), csvload(3), consent.h (consent_import_row), store.h
  */
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -443,6 +444,10 @@ static int imp_flush(struct csvload_batch *b, void *rows, size_t count, void *ar
     if (rc == OPTIN_EFIELD)
         csvload_message(ic->cl, "%s:%lu: the store refused the row (a field too long or malformed)",
                         name, line);
+    else if (rc == -ENOSPC)
+        csvload_message(ic->cl, "%s:%lu: %s: the file system of the consent store %s is full; "
+                        "the batches before this row are written, the rest not: free space and "
+                        "import again", name, line, optin_strerror(rc), ic->ctl->cfg->database);
     else
         csvload_message(ic->cl, "%s:%lu: %s", name, line,
                         rc < 0 ? optin_strerror(rc) : "the store refused the row");
