@@ -169,7 +169,10 @@ static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
     msg_set_queue_id(&mc->mc_state, smfi_getsymval(ctx, "i"));
     msg_mail(&mc->mc_state, argv[0], smfi_getsymval(ctx, "{auth_authen}"),
              cc->cc_daemon_name[0] ? cc->cc_daemon_name : NULL);
-    callback_enter();
+    if (callback_enter() != 0) {
+        msg_end(cc);                                /* stopping: nothing more is looked up */
+        return SMFIS_TEMPFAIL;
+    }
     step = msg_spf_mail(&mc->mc_state, &reply);     /* may wait for DNS, at most spf_timeout */
     callback_leave();
     if (step != MSG_CONTINUE)
@@ -189,7 +192,8 @@ static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
         return SMFIS_TEMPFAIL;
     msg_set_queue_id(&cc->cc_msg->mc_state, smfi_getsymval(ctx, "i"));
     non_smtpd = smfi_getsymval(ctx, "{rcpt_mailer}") == NULL;
-    callback_enter();
+    if (callback_enter() != 0)
+        return SMFIS_TEMPFAIL;                      /* stopping: the store may be closed */
     step = msg_rcpt(&cc->cc_msg->mc_state, argv[0], strlen(argv[0]), non_smtpd, &reply);
     callback_leave();
     return step_status(ctx, step, &reply);
@@ -251,7 +255,10 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
     if (cc == NULL || cc->cc_msg == NULL)
         return SMFIS_TEMPFAIL;
     msg_set_queue_id(&cc->cc_msg->mc_state, smfi_getsymval(ctx, "i"));
-    callback_enter();
+    if (callback_enter() != 0) {
+        msg_end(cc);                                /* stopping: the store may be closed */
+        return SMFIS_TEMPFAIL;
+    }
     msg_eom(&cc->cc_msg->mc_state, &plan);
     callback_leave();
     if (plan.failed || (plan.step == MSG_CONTINUE && apply_plan(ctx, cc, &plan) != 0)) {

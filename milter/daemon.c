@@ -14,8 +14,9 @@
  *	int	milter_run(const char *config_path, const char *conn, int seconds)
  *	int	transaction_begin(void), void transaction_end(void)
  *	void	session_begin(void), session_end(void)
- *	void	callback_enter(void), callback_leave(void)
- *	int	callbacks_drain(int seconds, int *sessions_open)
+ *	int	callback_enter(void), void callback_leave(void)
+ *	int	callbacks_close(int seconds, int *sessions_open)
+ *	int	sigwait(const sigset_t *set, int *sig)
  * DESCRIPTION
  *	A generation is one loaded configuration with its token keys and its
  *	journal file, kept by generation(3). Messages retain the current
@@ -44,9 +45,21 @@
  *	reload switches the check on and off.
  *
  *	Callbacks that use the consent store or the SPF checker are
- *	counted too, so that shutdown closes them only when none is running.
+ *	counted too: callback_enter() admits one (0) or, once
+ *	callbacks_close() has begun, refuses it (-1: the callback temp-fails
+ *	without touching anything), and callbacks_close() returns how many
+ *	still run after the wait. Shutdown closes the store and the SPF
+ *	checker only when that is 0, so no thread can reach them after, even
+ *	a session libmilter still serves. The store is opened with MDB_NOTLS
+ *	(store(3)): no thread-exit destructor of LMDB runs after the close.
  *	Debian's libmilter (built with its worker pool) serves no session
  *	once it is stopped, which is why the drain happens before the stop.
+ *
+ *	libmilter runs a thread of its own that waits for SIGHUP, SIGTERM
+ *	and SIGINT with sigwait(3) and stops at once, without a drain. So
+ *	that the main thread alone takes them, this module defines sigwait()
+ *	(the dynamic linker binds libmilter's call to it; nothing else here
+ *	calls it): it parks the calling thread for good.
  * DIAGNOSTICS
  *	Reload results are logged: "reload: configuration FILE loaded" or
  *	"reload: FILE refused, keeping the running configuration", followed
@@ -85,6 +98,7 @@ static unsigned long session_count;
 static unsigned long callbacks_running;
 static unsigned long transactions_open;  /* messages between MAIL and their end */
 static int draining;                     /* SIGTERM seen: new messages temp-fail */
+static int callbacks_closed;             /* shutdown: no callback may reach the store */
 static int milter_done;                  /* smfi_main has returned */
 
 static int milter_finished(void);
@@ -355,6 +369,16 @@ int milter_run(const char *config_path, const char *conn, int seconds)
     return rc;
 }
 
+/* sigwait - what libmilter's signal thread calls: park it for good, so that SIGTERM, SIGHUP
+ * and SIGINT reach milter_run's sigtimedwait() alone and every stop drains first */
+int sigwait(const sigset_t *set, int *sig)
+{
+    (void) set;
+    (void) sig;
+    for (;;)
+        pause();                         /* every signal is blocked here: never returns */
+}
+
 /* milter_finished - has libmilter's main loop returned? */
 static int milter_finished(void)
 {
@@ -404,12 +428,17 @@ void session_end(void)
     pthread_mutex_unlock(&session_lock);
 }
 
-/* callback_enter - a callback that uses the store or the SPF checker begins */
-void callback_enter(void)
+/* callback_enter - a callback that uses the store or the SPF checker begins; 0, or -1 once
+ * shutdown has closed the door (the caller temp-fails and touches nothing) */
+int callback_enter(void)
 {
+    int open;
+
     pthread_mutex_lock(&session_lock);
-    callbacks_running++;
+    if ((open = !callbacks_closed))
+        callbacks_running++;
     pthread_mutex_unlock(&session_lock);
+    return open ? 0 : -1;
 }
 
 /* callback_leave - that callback is done */
@@ -421,8 +450,9 @@ void callback_leave(void)
     pthread_mutex_unlock(&session_lock);
 }
 
-/* callbacks_drain - wait up to seconds for running callbacks; sessions still open are returned */
-int callbacks_drain(int seconds, int *sessions_open)
+/* callbacks_close - admit no callback from now on, wait up to seconds for those running;
+ * returns how many still run, with the sessions still open in *sessions_open */
+int callbacks_close(int seconds, int *sessions_open)
 {
     struct timespec until;
     int left;
@@ -430,6 +460,7 @@ int callbacks_drain(int seconds, int *sessions_open)
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += seconds;
     pthread_mutex_lock(&session_lock);
+    callbacks_closed = 1;
     while (callbacks_running > 0)
         if (pthread_cond_timedwait(&callbacks_done, &session_lock, &until) == ETIMEDOUT)
             break;

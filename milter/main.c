@@ -272,7 +272,7 @@ int main(int argc, char **argv)
     rc = milter_run(opt.config, conn, DRAIN_SECONDS);
     log_info("stopping: waiting for running lookups");
     gen_shutdown();                 /* no new message, no reload from here on */
-    running = callbacks_drain(DRAIN_SECONDS, &left);
+    running = callbacks_close(DRAIN_SECONDS, &left);
     if (left > 0)
         log_info("stopping: %d sessions still open get the MTA's milter_default_action", left);
     if (running > 0) {

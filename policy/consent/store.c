@@ -38,6 +38,10 @@
  *
  *	History sequence numbers are counted in the write transaction and
  *	stored in the meta database just before the commit.
+ *	The environment is opened with MDB_NOTLS: a reader slot belongs to its
+ *	read transaction, not to a thread, so libmilter's short-lived worker
+ *	threads leave no slot behind and no thread-exit destructor of LMDB can
+ *	run after store_close().
  * DIAGNOSTICS
  *	Functions return 0, OPTIN_NOTFOUND for an absent key, or a negative
  *	code: an LMDB error, or -errno. optin_strerror() gives its text.
@@ -296,6 +300,8 @@ int store_open(const struct store_options *opt, struct store **out, char *err, s
         mdb_env_set_maxreaders(st->env, opt->max_readers);
     if (opt->map_size)
         mdb_env_set_mapsize(st->env, (size_t) opt->map_size);
+    env_flags |= MDB_NOTLS;  /* readers belong to transactions, not threads: no TLS destructor
+                              * runs after store_close (libmilter's threads exit on their own) */
     env_flags |= opt->readonly ? MDB_RDONLY : 0;
     env_flags |= opt->nosync ? MDB_NOSYNC : 0;
     if ((rc = mdb_env_open(st->env, opt->path, env_flags, 0660)) != 0)
