@@ -464,6 +464,13 @@ ok "a non-loopback -l without --public: exit 64, told why ($rc)" sh -c \
 rc=$?
 ok "-n with a bad configuration: exit 78, file:line given ($rc)" sh -c \
     "[ $rc -eq 78 ] && grep -q 'bad.conf:2' '$TMP/bad.out'"
+printf '1 not-a-key\n' > "$TMP/bad.keys"; chmod 600 "$TMP/bad.keys"
+sed "s|keys = \"$TMP/keys\"|keys = \"$TMP/bad.keys\"|" "$CONF" > "$TMP/badkeys.conf"
+"$OPTIN_UNSUBD" -n -c "$TMP/badkeys.conf" > "$TMP/badkeys.out" 2>&1
+rc=$?
+is "-n with a bad key file: exit 78, FILE:LINE on a line of its own, then the summary" \
+    "$rc|$(sed -n 1p "$TMP/badkeys.out" | cut -d: -f1,2)|$(sed -n 2p "$TMP/badkeys.out" | cut -c1-13)" \
+    "78|$TMP/bad.keys:1|optin-unsubd:"
 "$OPTIN_UNSUBD" --rate many > /dev/null 2>&1
 is "--rate many: exit 64" "$?" 64
 "$OPTIN_UNSUBD" --max-body 10 > /dev/null 2>&1

@@ -102,6 +102,10 @@ static struct unsubd_gen *gen_load(const char *path, char *err, size_t errsz)
     }
     if ((gen->cfg = config_load(path, err, errsz)) == NULL
         || token_keys_load(gen->cfg->keys, &gen->keys, err, errsz) != 0) {
+        size_t len = strlen(err);
+
+        if (len > 0 && err[len - 1] != '\n' && len + 1 < errsz)
+            memcpy(err + len, "\n", 2);        /* one line each, like the configuration's */
         gen_free(gen);
         return NULL;
     }
