@@ -6,7 +6,8 @@ pkgs="build-essential autoconf automake autoconf-archive pkg-config
       libcsv-dev libjansson-dev libsodium-dev libspf2-dev miltertest python3
       libmicrohttpd-dev libgmime-3.0-dev curl
       postfix opendkim opendkim-tools python3-dkim
-      libsisimai-perl python3-flufl.bounce"
+      libsisimai-perl python3-flufl.bounce
+      valgrind clang libclang-rt-14-dev"
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive

@@ -128,10 +128,11 @@ fi
 # start_milter : start it in the background, wait for its socket; 0 when it listens
 start_milter() {
     rm -f "$TMP/sock" "$TMP/pid" "$TMP/journal" "$TMP/log"
-    "$OPTIN_MILTER" -f -c "$TMP/conf" 2> "$TMP/log" &
+    # MILTER_WRAPPER (e.g. "valgrind --error-exitcode=99 ..." from .ci/run) runs it under a tool
+    $MILTER_WRAPPER "$OPTIN_MILTER" -f -c "$TMP/conf" 2> "$TMP/log" &
     MILTER_PID=$!
     i=0
-    while [ $i -lt 200 ]; do
+    while [ $i -lt 600 ]; do
         [ -S "$TMP/sock" ] && [ -s "$TMP/pid" ] && return 0
         kill -0 "$MILTER_PID" 2> /dev/null || return 1
         sleep 0.05
@@ -144,7 +145,7 @@ start_milter() {
 stop_milter() {
     kill -TERM "$MILTER_PID" 2> /dev/null
     i=0
-    while kill -0 "$MILTER_PID" 2> /dev/null && [ $i -lt 100 ]; do
+    while kill -0 "$MILTER_PID" 2> /dev/null && [ $i -lt 300 ]; do
         sleep 0.1
         [ -S "$TMP/sock" ] && "$MILTERTEST" -D sock="unix:$TMP/sock" -s "$dir/poke.lua" \
             > /dev/null 2>&1
