@@ -424,6 +424,10 @@ status "--dry-run of a hard bounce" 0
 ok "... says what it would do" says "(dry run)"
 is "... and changes nothing" "$(verdict news dry@example.org)" no-record
 
+# found by tests/fuzz/fuzz_report: a text part with no content at all crashed the reader
+run feedback --dry-run < "$top_srcdir/tests/fuzz/corpus/report/crash-empty-text-part"
+status "an SES-looking report whose text part is empty: read, no crash" 0
+
 # --- import-suppressions ---
 ctl subscribe news unsub.pm@example.com > /dev/null
 ctl subscribe news optout@example.com > /dev/null

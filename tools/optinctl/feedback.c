@@ -90,12 +90,6 @@ static int fb_soft(struct store_txn *txn, const struct fb_run *run, struct fb_ac
     return rc;
 }
 
-/* fb_act_bind - keep the returned message's token with the action */
-void fb_act_bind(struct fb_act *a, const struct unsub_found *tok)
-{
-    a->tok = *tok;
-}
-
 /* fb_bind_acts - identity before action: each recipient bound by the VERP tag or its own token */
 static void fb_bind_acts(struct fb_run *run)
 {
@@ -377,31 +371,6 @@ static struct fb_run *fb_run_new(struct optinctl *ctl)
     return run;
 }
 
-/* fb_parse - the input as a mail message; NULL when it is none (an empty or JSON input) */
-static GMimeMessage *fb_parse(const GByteArray *raw)
-{
-    GMimeMessage *msg = NULL;
-    GMimeParser *parser;
-    GMimeStream *stream;
-    const guint8 *p = raw->data;
-
-    if (raw->len == 0)
-        return NULL;
-    while (p < raw->data + raw->len && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-        p++;
-    if (p == raw->data + raw->len || *p == '{')
-        return NULL;
-    stream = g_mime_stream_mem_new_with_buffer((const char *) raw->data, raw->len);
-    parser = g_mime_parser_new_with_stream(stream);
-    msg = g_mime_parser_construct_message(parser, NULL);
-    g_object_unref(parser);
-    g_object_unref(stream);
-    if (msg != NULL && g_mime_message_get_mime_part(msg) == NULL) {
-        g_object_unref(msg);
-        msg = NULL;
-    }
-    return msg;
-}
 
 /* fb_handle - read the report, then apply, keep or log it; an exit status */
 static int fb_handle(struct fb_run *run, const GByteArray *raw)

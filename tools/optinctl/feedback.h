@@ -88,6 +88,9 @@ struct fb_run {
 };
 
 /* report.c: reading a report */
+/* fb_parse - the input as a MIME message; NULL when it is none (or JSON: SES) */
+GMimeMessage *fb_parse(const GByteArray *raw);
+
 /* fb_read - what the message (or, msg NULL, the raw input) reports, into run */
 void fb_read(struct fb_run *run, GMimeMessage *msg, const char *raw);
 /* fb_add - one more recipient, decided by dec; NULL when there is no room (logged) */

@@ -6,7 +6,9 @@
  * SYNOPSIS
  *	#include "feedback.h"
  *
+ *	GMimeMessage *fb_parse(const GByteArray *raw)
  *	void	fb_read(struct fb_run *run, GMimeMessage *msg, const char *raw)
+ *	void	fb_act_bind(struct fb_act *a, const struct unsub_found *tok)
  *	struct fb_act *fb_add(run, what, stated, dec, list)
  *	void	fb_returned_values(run, unsub, list_id, msgid, rcpt, ret)
  *	void	fb_returned_read(run, GMimeObject *headers, ret)
@@ -78,7 +80,8 @@ char *fb_part_text(GMimeObject *obj)
     mem = g_mime_stream_mem_new();
     g_mime_data_wrapper_write_to_stream(content, mem);
     bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-    text = g_strndup((const char *) bytes->data, bytes->len);
+    /* an empty part has no data at all, and g_strndup(NULL, 0) is NULL: found by fuzz_report */
+    text = bytes->len > 0 ? g_strndup((const char *) bytes->data, bytes->len) : g_strdup("");
     g_object_unref(mem);
     return text;
 }
@@ -447,6 +450,38 @@ static void fb_read_report(struct fb_run *run, GMimeMessage *msg, GMimeObject *r
     g_free(scanned);
     g_free(notice);
     g_free(text);
+}
+
+/* fb_parse - the input as a mail message; NULL when it is none (an empty or JSON input) */
+GMimeMessage *fb_parse(const GByteArray *raw)
+{
+    GMimeMessage *msg = NULL;
+    GMimeParser *parser;
+    GMimeStream *stream;
+    const guint8 *p = raw->data;
+
+    if (raw->len == 0)
+        return NULL;
+    while (p < raw->data + raw->len && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+        p++;
+    if (p == raw->data + raw->len || *p == '{')
+        return NULL;
+    stream = g_mime_stream_mem_new_with_buffer((const char *) raw->data, raw->len);
+    parser = g_mime_parser_new_with_stream(stream);
+    msg = g_mime_parser_construct_message(parser, NULL);
+    g_object_unref(parser);
+    g_object_unref(stream);
+    if (msg != NULL && g_mime_message_get_mime_part(msg) == NULL) {
+        g_object_unref(msg);
+        msg = NULL;
+    }
+    return msg;
+}
+
+/* fb_act_bind - keep the returned message's token with the action */
+void fb_act_bind(struct fb_act *a, const struct unsub_found *tok)
+{
+    a->tok = *tok;
 }
 
 /* fb_read - what the message reports (see DESCRIPTION), into run */
