@@ -4,6 +4,7 @@
 # a roomier disk completes the job; a one-click POST answers 503 and changes nothing, and is
 # served once there is room again. Needs root (a tmpfs of 3 MiB is mounted in the test folder).
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/unsubd.sh"
 : "${top_builddir:=.}"
 : "${top_srcdir:=.}"
 OPTINCTL=$top_builddir/tools/optinctl/optinctl
@@ -56,13 +57,8 @@ if [ -x "$OPTIN_UNSUBD" ] && command -v curl > /dev/null; then
     while [ $i -lt 5000 ] && "$OPTINCTL" -c "$TMP/conf" subscribe news "fill$i@example.org" \
         > /dev/null 2> "$TMP/sub.err"; do i=$((i + 1)); done
     ok "subscribe on the full disk fails in the end, saying why" grep -q 'No space left on device' "$TMP/sub.err"
-    "$OPTIN_UNSUBD" -f -c "$TMP/conf" -l 127.0.0.1:0 --rate 0 > "$TMP/unsubd.log" 2>&1 < /dev/null &
-    PID=$!
-    for _ in $(seq 1 100); do
-        PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\),.*/\1/p' "$TMP/unsubd.log")
-        [ -n "$PORT" ] && break
-        sleep 0.05
-    done
+    unsubd_start "$TMP/unsubd.log" -c "$TMP/conf" --rate 0
+    PID=$UNSUBD_PID PORT=$UNSUBD_PORT
     # LMDB reuses the pages freed by earlier commits, so whether this one commit finds room is
     # not ours to decide; what must hold: an answer is never 200 without the opt-out recorded
     code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -d List-Unsubscribe=One-Click \

@@ -3,6 +3,7 @@
 # second, from one address and from 600 addresses of 127.0.0.0/8, while legitimate one-click
 # POSTs from another address are served; and a request that takes longer than 10 s is cut.
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/unsubd.sh"
 : "${top_builddir:=.}"
 OPTIN_UNSUBD=$top_builddir/tools/optin-unsubd/optin-unsubd
 OPTINCTL=$top_builddir/tools/optinctl/optinctl
@@ -21,14 +22,8 @@ EOF
     || { echo "Bail out! store"; exit 1; }
 for i in $(seq 1 8); do "$OPTINCTL" -c "$CONF" subscribe news "v$i@example.org" > /dev/null 2>&1; done
 
-"$OPTIN_UNSUBD" -f -c "$CONF" -l 127.0.0.1:0 --rate 0 > "$TMP/log" 2>&1 < /dev/null &
-PID=$!
-for _ in $(seq 1 100); do
-    PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\),.*/\1/p' "$TMP/log")
-    [ -n "$PORT" ] && break
-    sleep 0.05
-done
-[ -n "$PORT" ] || { echo "Bail out! optin-unsubd does not start"; sed 's/^/# /' "$TMP/log"; exit 1; }
+unsubd_start "$TMP/log" -c "$CONF" --rate 0
+PID=$UNSUBD_PID PORT=$UNSUBD_PORT
 
 # slow MODE COUNT SECONDS : COUNT connections (MODE one: all from 127.0.0.1; many: each from its
 # own 127.0.x.y) that send a request one byte a second for SECONDS; prints how many the server

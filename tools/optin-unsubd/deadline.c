@@ -120,29 +120,30 @@ void deadline_notify(void *cls, struct MHD_Connection *conn, void **socket_conte
     }
 }
 
-/* deadline_answered - the current request of conn has its answer */
-void deadline_answered(struct deadline_table *t, struct MHD_Connection *conn)
+/* deadline_mark - set a connection's state: answered, or waiting for its next request */
+static void deadline_mark(struct deadline_table *t, struct MHD_Connection *conn, int answered)
 {
     struct deadline_slot *s = slot_of(conn);
 
     if (s == NULL)
         return;
     pthread_mutex_lock(&t->lock);
-    s->answered = 1;
+    s->answered = answered;
+    if (!answered)
+        s->began = now_seconds();
     pthread_mutex_unlock(&t->lock);
+}
+
+/* deadline_answered - the current request of conn has its answer */
+void deadline_answered(struct deadline_table *t, struct MHD_Connection *conn)
+{
+    deadline_mark(t, conn, 1);
 }
 
 /* deadline_next - conn is kept alive for another request: its clock starts again */
 void deadline_next(struct deadline_table *t, struct MHD_Connection *conn)
 {
-    struct deadline_slot *s = slot_of(conn);
-
-    if (s == NULL)
-        return;
-    pthread_mutex_lock(&t->lock);
-    s->answered = 0;
-    s->began = now_seconds();
-    pthread_mutex_unlock(&t->lock);
+    deadline_mark(t, conn, 0);
 }
 
 /* deadline_sweep - the thread: once a second, cut what has taken too long */
