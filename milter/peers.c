@@ -99,7 +99,8 @@ int accept(int fd, struct sockaddr *addr, socklen_t *len)
     char shown[NET_IP_BUFSZ + 16];
     int conn;
 
-    if (libc_accept == NULL) {
+    if (libc_accept == NULL                 /* peers_setup not called: the C library's, unfiltered */
+        && (libc_accept = (accept_fn) dlsym(RTLD_NEXT, "accept")) == NULL) {
         errno = ENOSYS;
         return -1;
     }
