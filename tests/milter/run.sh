@@ -133,7 +133,8 @@ start_milter() {
     MILTER_PID=$!
     i=0
     while [ $i -lt 600 ]; do
-        [ -S "$TMP/sock" ] && [ -s "$TMP/pid" ] && return 0
+        # "starting:" comes after the store, journal and keys are open (main.c)
+        [ -S "$TMP/sock" ] && [ -s "$TMP/pid" ] && grep -q 'starting: ' "$TMP/log" && return 0
         kill -0 "$MILTER_PID" 2> /dev/null || return 1
         sleep 0.05
         i=$((i + 1))
