@@ -106,10 +106,22 @@ static void fb_bind_acts(struct fb_run *run)
     }
 }
 
+/* fb_names_recipient - is this action about a usable recipient (journalled, bound or not)? */
+static int fb_names_recipient(const struct fb_act *a)
+{
+    return a->what < FB_ACTING_KINDS && a->addr[0] != '\0';
+}
+
 /* fb_acts_on_store - does this action write the store? Only when bound to its recipient */
 static int fb_acts_on_store(const struct fb_act *a)
 {
-    return a->what < FB_ACTING_KINDS && a->addr[0] != '\0' && a->binding != FB_UNBOUND;
+    return fb_names_recipient(a) && a->binding != FB_UNBOUND;
+}
+
+/* fb_is_unverified - a recipient that no VERP tag or token binds: changes nothing, is counted */
+static int fb_is_unverified(const struct fb_act *a)
+{
+    return fb_names_recipient(a) && a->binding == FB_UNBOUND;
 }
 
 /* fb_unverified - how many recipients the report names that nothing binds */
@@ -118,8 +130,7 @@ static uint64_t fb_unverified(const struct fb_run *run)
     uint64_t n = 0;
 
     for (size_t i = 0; i < run->n; i++)
-        n += run->acts[i].what < FB_ACTING_KINDS && run->acts[i].addr[0] != '\0'
-             && run->acts[i].binding == FB_UNBOUND;
+        n += (uint64_t) fb_is_unverified(&run->acts[i]);
     return n;
 }
 
@@ -163,7 +174,7 @@ static void fb_act_log(const struct fb_run *run, const struct fb_act *a)
 
     if (a->addr[0] == '\0')
         log_warn("feedback: %s: not a usable address: left", a->stated);
-    else if (a->what < FB_ACTING_KINDS && a->binding == FB_UNBOUND)
+    else if (fb_is_unverified(a))
         log_warn("feedback: unverified %s %s (%s) rule=%s: no VERP tag or token names this "
                  "recipient: nothing changed", fb_kind_rule(a->what)->name, a->addr, a->detail,
                  a->rule);
@@ -249,7 +260,7 @@ static int fb_journal(const struct fb_run *run)
         return -1;
     }
     for (size_t i = 0; rc == 0 && i < run->n; i++)
-        if (run->acts[i].what < FB_ACTING_KINDS && run->acts[i].addr[0] != '\0')
+        if (fb_names_recipient(&run->acts[i]))
             rc = fb_journal_act(j, run, &run->acts[i]);
     if (rc == 0 && run->domain[0] != '\0')
         rc = journal_write(j, &e);
