@@ -69,11 +69,12 @@ static sfsistat step_status(SMFICTX *ctx, enum msg_step step, const struct msg_r
     return statuses[step];
 }
 
-/* msg_end - forget the current message of a connection */
+/* msg_end - the current message of a connection ends: its journal lines (aborted unless finished) */
 static void msg_end(struct conn_ctx *cc)
 {
     if (cc == NULL || cc->cc_msg == NULL)
         return;
+    msg_abort(&cc->cc_msg->mc_state);               /* nothing when msg_finish wrote them */
     transaction_end();
     msg_free(&cc->cc_msg->mc_state);
     gen_release(cc->cc_msg->mc_gen);
@@ -268,6 +269,7 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
         plan.reply = (struct msg_reply){.rcode = "451", .xcode = "4.3.0",
                                         .text = "consent filter could not edit the message"};
     }
+    plan.step = msg_finish(&cc->cc_msg->mc_state, plan.step, &plan.reply);   /* the receipts */
     status = step_status(ctx, plan.step, &plan.reply);
     msg_plan_free(&plan);
     msg_end(cc);

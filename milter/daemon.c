@@ -72,6 +72,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <pthread.h>
 #include <signal.h>
@@ -114,6 +115,20 @@ static void gen_free(void *payload)
     free(gen);
 }
 
+/* journal_opened - apply journal_sync and log the end of the chain (an anchor to check verify against) */
+static void journal_opened(struct journal *j, const struct optin_config *cfg)
+{
+    char hash[CHAIN_HASH_BUFSZ];
+    uint64_t seq;
+    int rc;
+
+    journal_set_sync(j, (int) cfg->journal_sync);
+    if ((rc = journal_head(j, &seq, hash)) != 0)
+        log_warn("journal %s: head unknown: %s", cfg->journal, optin_strerror(rc));
+    else
+        log_info("journal %s: head seq=%" PRIu64 " hash=%s", cfg->journal, seq, hash);
+}
+
 /* gen_open_parts - keys and (when running) journal of a new generation */
 static int gen_open_parts(struct generation *gen, int mode, char *err, size_t errsz)
 {
@@ -128,6 +143,8 @@ static int gen_open_parts(struct generation *gen, int mode, char *err, size_t er
         log_warn("no unsubscribe_url or unsubscribe_mailto: list mail gets no List-Unsubscribe");
     if (mode == GEN_RUN && cfg->journal && journal_open(cfg->journal, &gen->journal, err, errsz) != 0)
         return -1;
+    if (mode == GEN_RUN && gen->journal)
+        journal_opened(gen->journal, cfg);
     if (mode == GEN_RUN && cfg->egress_ips.count > 0)
         log_info("SPF: list senders are checked against %zu egress address%s%s", cfg->egress_ips.count,
                  cfg->egress_ips.count == 1 ? "" : "es",

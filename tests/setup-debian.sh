@@ -3,7 +3,7 @@
 set -e
 pkgs="build-essential autoconf automake autoconf-archive pkg-config
       libmilter-dev liblmdb-dev lmdb-utils libconfig-dev libidn2-dev libunistring-dev
-      libcsv-dev libjansson-dev libsodium-dev libspf2-dev miltertest python3
+      libcsv-dev libjansson-dev libsodium-dev zlib1g-dev libspf2-dev miltertest python3
       libmicrohttpd-dev libgmime-3.0-dev curl
       postfix opendkim opendkim-tools python3-dkim
       libsisimai-perl python3-flufl.bounce

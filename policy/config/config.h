@@ -38,6 +38,12 @@ struct string_list {
     size_t count;
 };
 
+/* When the journal cannot be written at the end of a list message. */
+enum journal_failure_action {
+    JOURNAL_FAIL_TEMPFAIL,  /* 451 4.3.0 (default): no list mail goes without its receipt */
+    JOURNAL_FAIL_DELIVER,   /* deliver, log an error naming the lines lost */
+};
+
 /* One list definition: lists = ( { id = "news"; ... } ); */
 struct list_def {
     char *id;                          /* [A-Za-z0-9._-]{1,63}, unique */
@@ -55,6 +61,7 @@ struct list_def {
     enum spf_action spf_fail;          /* SPF fail (default: the global spf_fail) */
     enum spf_action spf_softfail;      /* SPF softfail (default: the global spf_softfail) */
     enum spf_action spf_error;         /* SPF temperror/permerror (default: the global spf_error) */
+    enum journal_failure_action journal_failure; /* default: the global journal_failure */
 };
 
 /* What to do with mail that looks like bulk (Precedence: bulk/list, List-Id, List-Unsubscribe)
@@ -98,6 +105,8 @@ struct optin_config {
     char *syslog_facility;             /* default "mail" */
     char *log_level;                   /* lowest severity logged: "debug" ... "error" (default "info") */
     char *journal;                     /* decision journal file (default: none) */
+    int64_t journal_sync;              /* fdatasync every commit (0, default) or at most every N s */
+    enum journal_failure_action journal_failure; /* default for lists (default tempfail) */
     char *feedback_maildir;            /* optinctl feedback keeps unusable reports here (default: none) */
     enum enforce_mode mode;            /* default mode for lists (default enforce) */
     char *marker_header;               /* header naming the list, removed before delivery (default "X-Optin-List") */

@@ -77,6 +77,8 @@ const char *const key_names[KEY_COUNT + 1] = {
     [KEY_SYSLOG_FACILITY] = "syslog_facility",
     [KEY_LOG_LEVEL] = "log_level",
     [KEY_JOURNAL] = "journal",
+    [KEY_JOURNAL_SYNC] = "journal_sync",
+    [KEY_JOURNAL_FAILURE] = "journal_failure",
     [KEY_FEEDBACK_MAILDIR] = "feedback_maildir",
     [KEY_MODE] = "mode",
     [KEY_MARKER_HEADER] = "marker_header",
@@ -369,6 +371,16 @@ static const char *check_spf_timeout(const char *text)
     return NULL;
 }
 
+/* check_journal_sync - 0 (every commit) up to a minute */
+static const char *check_journal_sync(const char *text)
+{
+    int64_t v;
+
+    if (duration_parse(text, &v) == 0 && (v < 0 || v > 60))
+        return "expected 0 (sync every transaction) or a duration up to 60s";
+    return NULL;
+}
+
 /* ---- converters: text to field ---- */
 
 /* store_string - a copy of the text */
@@ -540,6 +552,20 @@ static const char *store_spf_action(const char *text, void *field)
     return NULL;
 }
 
+/* store_journal_failure - "tempfail" or "deliver" */
+static const char *store_journal_failure(const char *text, void *field)
+{
+    static const struct name_value actions[] = {
+        {"tempfail", JOURNAL_FAIL_TEMPFAIL}, {"deliver", JOURNAL_FAIL_DELIVER}, {NULL, 0},
+    };
+    const struct name_value *m = find_name(actions, text);
+
+    if (m == NULL)
+        return "expected \"tempfail\" or \"deliver\"";
+    *(enum journal_failure_action *) field = (enum journal_failure_action) m->value;
+    return NULL;
+}
+
 /* release_string - free a char * field */
 static void release_string(void *field)
 {
@@ -591,6 +617,8 @@ const struct kind_def kinds[] = {
     [KIND_SPF_ACTION] = {.accept = TYPE_BIT(CONFIG_TYPE_STRING),
                          .what = "\"reject\", \"tempfail\" or \"journal\"",
                          .load = cfg_load_scalar, .store = store_spf_action},
+    [KIND_JOURNAL_FAILURE] = {.accept = TYPE_BIT(CONFIG_TYPE_STRING), .what = "\"tempfail\" or \"deliver\"",
+                              .load = cfg_load_scalar, .store = store_journal_failure},
     [KIND_STRINGS] = {.accept = TYPE_BIT(CONFIG_TYPE_ARRAY) | TYPE_BIT(CONFIG_TYPE_LIST),
                       .what = "an array of strings [ \"...\", ... ]",
                       .load = cfg_load_strings, .release = cfg_release_strings},
@@ -626,6 +654,10 @@ const struct key_def global_keys[] = {
     {.key = KEY_LOG_LEVEL, .kind = KIND_STRING, .def = "info", .check = check_log_level,
      .offset = GLOBAL(log_level)},
     {.key = KEY_JOURNAL, .kind = KIND_STRING, .check = cfg_check_nonempty, .offset = GLOBAL(journal)},
+    {.key = KEY_JOURNAL_SYNC, .kind = KIND_DURATION, .def = "0", .check = check_journal_sync,
+     .offset = GLOBAL(journal_sync)},
+    {.key = KEY_JOURNAL_FAILURE, .kind = KIND_JOURNAL_FAILURE, .def = "tempfail",
+     .offset = GLOBAL(journal_failure)},
     {.key = KEY_FEEDBACK_MAILDIR, .kind = KIND_STRING, .check = check_absolute_path,
      .offset = GLOBAL(feedback_maildir)},
     {.key = KEY_MODE, .kind = KIND_MODE, .def = "enforce", .offset = GLOBAL(mode)},
@@ -684,6 +716,7 @@ const struct key_def list_keys[] = {
     {.key = KEY_SPF_FAIL, .kind = KIND_SPF_ACTION, .offset = LIST(spf_fail)},
     {.key = KEY_SPF_SOFTFAIL, .kind = KIND_SPF_ACTION, .offset = LIST(spf_softfail)},
     {.key = KEY_SPF_ERROR, .kind = KIND_SPF_ACTION, .offset = LIST(spf_error)},
+    {.key = KEY_JOURNAL_FAILURE, .kind = KIND_JOURNAL_FAILURE, .offset = LIST(journal_failure)},
     {.key = KEY_MATCH, .kind = KIND_MATCH},
 };
 
@@ -704,6 +737,7 @@ const struct inherit_def list_inherits[] = {
     INHERIT(KEY_SPF_FAIL, spf_fail),
     INHERIT(KEY_SPF_SOFTFAIL, spf_softfail),
     INHERIT(KEY_SPF_ERROR, spf_error),
+    INHERIT(KEY_JOURNAL_FAILURE, journal_failure),
 };
 
 const size_t global_key_count = COUNT(global_keys);

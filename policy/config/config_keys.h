@@ -23,6 +23,8 @@ enum key_id {
     KEY_SYSLOG_FACILITY,
     KEY_LOG_LEVEL,
     KEY_JOURNAL,
+    KEY_JOURNAL_SYNC,
+    KEY_JOURNAL_FAILURE,
     KEY_FEEDBACK_MAILDIR,
     KEY_MODE,
     KEY_MARKER_HEADER,
@@ -72,6 +74,7 @@ enum value_kind {
     KIND_STORE_FAILURE,                /* enum store_failure_action */
     KIND_ALL_DENIED,                   /* enum all_denied_action */
     KIND_SPF_ACTION,                   /* enum spf_action */
+    KIND_JOURNAL_FAILURE,              /* enum journal_failure_action */
     KIND_STRINGS,                      /* struct string_list: [ "a", "b" ] */
     KIND_LISTS,                        /* the lists of struct optin_config */
     KIND_MATCH,                        /* a group of match_keys[] */

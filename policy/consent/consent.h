@@ -53,6 +53,7 @@ struct consent_record {
     char source[CONSENT_SOURCE_MAX];
     char ip[CONSENT_IP_MAX];
     char policy_version[CONSENT_POLICY_MAX];
+    uint64_t history_seq;   /* the history event of the last change (0: written before 0.5) */
 };
 
 struct suppress_record {

@@ -93,6 +93,9 @@ int decide(const struct list_def *list, const struct consent_record *rec,
     out->method = METHOD_NONE;
     out->consent_time = 0;
     out->reason = REASON_NO_RECORD;
+    out->has_record = rec != NULL;
+    if (rec != NULL)
+        out->record = *rec;
     if ((sup && (unsigned) sup->reason > SUPPRESS_REASON_LAST)
         || (rec && (rec->state == CONSENT_NONE || (unsigned) rec->state > CONSENT_UNSUBSCRIBED)))
         return -EBADMSG;
@@ -136,6 +139,7 @@ int decide_address(struct store *st, const struct list_def *list, const char *ra
         out->reason = REASON_INVALID_ADDRESS;
         out->method = METHOD_NONE;
         out->consent_time = 0;
+        out->has_record = 0;
         return 0;
     }
     if ((rc = store_read_begin(st, &txn)) != 0)

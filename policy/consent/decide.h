@@ -30,6 +30,8 @@ struct decision {
     int64_t consent_time;        /* confirmed_at, else consented_at */
     enum addr_error addr_error;  /* REASON_INVALID_ADDRESS: why */
     char address[ADDR_BUFSZ];    /* normalized address ("" when invalid) */
+    int has_record;              /* record holds the consent record looked at */
+    struct consent_record record;
 };
 
 /*

@@ -16,8 +16,10 @@
  * .IP consent
  *	"address\0list": a record of state (pending, confirmed,
  *	unsubscribed), method (single, double, import), times of consent,
- *	confirmation and last change, source, subscriber IP and
- *	privacy-policy version, in a small versioned binary form so the
+ *	confirmation and last change, source, subscriber IP,
+ *	privacy-policy version and the sequence number of the history event
+ *	of the last change (what a journal receipt cites), in a small
+ *	versioned binary form so the
  *	milter's lookup costs no parsing.
  * .IP suppress
  *	"address" or "@domain": reason, time and source. Erased addresses
@@ -45,7 +47,7 @@
 #include "util/bytes.h"
 
 #define RECORD_FIXED 28           /* version, state, method, pad, 3 x int64 */
-#define RECORD_MAX (RECORD_FIXED + 3 + CONSENT_SOURCE_MAX + CONSENT_IP_MAX + CONSENT_POLICY_MAX)
+#define RECORD_MAX (RECORD_FIXED + 3 + CONSENT_SOURCE_MAX + CONSENT_IP_MAX + CONSENT_POLICY_MAX + 8)
 
 static const char *const state_names[] = {
     [CONSENT_NONE] = "none",
@@ -172,7 +174,9 @@ static size_t record_encode(const struct consent_record *r, unsigned char buf[RE
     bytes_put_i64(buf + 20, r->changed_at);
     pos = put_str(buf, RECORD_FIXED, r->source);
     pos = put_str(buf, pos, r->ip);
-    return put_str(buf, pos, r->policy_version);
+    pos = put_str(buf, pos, r->policy_version);
+    bytes_put_u64(buf + pos, r->history_seq);
+    return pos + 8;
 }
 
 /* record_decode - consent record from its binary form */
@@ -192,6 +196,7 @@ static int record_decode(const unsigned char *buf, size_t len, struct consent_re
         || get_str(buf, len, &pos, r->ip, sizeof(r->ip)) < 0
         || get_str(buf, len, &pos, r->policy_version, sizeof(r->policy_version)) < 0)
         return -EBADMSG;
+    r->history_seq = pos + 8 <= len ? bytes_get_u64(buf + pos) : 0;   /* records written before it was kept: 0 */
     return 0;
 }
 
@@ -234,9 +239,14 @@ int consent_put(struct store_txn *txn, const char *addr, const char *list,
 {
     char key[KEY_MAX];
     unsigned char buf[RECORD_MAX];
+    struct consent_record copy = *r;
+    int rc;
 
+    /* every caller appends the history event of this change next, in this transaction */
+    if ((rc = store_peek_seq(txn, &copy.history_seq)) != 0)
+        return rc;
     return store_put(txn, STORE_DB_CONSENT, key, consent_key(key, addr, list), buf,
-                     record_encode(r, buf));
+                     record_encode(&copy, buf));
 }
 
 /* suppress_decode - suppression record from its binary form (version 2 adds an expiry) */

@@ -84,6 +84,7 @@ struct store {
     pthread_rwlock_t resize_lock;     /* shared by transactions, exclusive for resizes */
     unsigned char forget_key[STORE_FORGET_KEY_LEN];
     int readonly;
+    int absent[STORE_DB_COUNT];       /* an optional database a read-only open did not find */
 };
 
 struct store_txn {
@@ -102,6 +103,7 @@ static const char *const store_db_names[STORE_DB_COUNT] = {
     [STORE_DB_CONFIRM] = "confirm",
     [STORE_DB_ERASED] = "erased",
     [STORE_DB_SOFTBOUNCE] = "softbounce",
+    [STORE_DB_LASTSEND] = "lastsend",
 };
 
 static const char meta_schema[] = "schema_version";
@@ -239,7 +241,15 @@ static int store_open_dbs(struct store *st, int create, char *err, size_t errsz)
     }
     /* the meta database first: an older schema is upgraded by init, refused otherwise */
     for (int db = 0; db < STORE_DB_COUNT; db++) {
-        if ((rc = mdb_dbi_open(txn, store_db_names[db], flags, &st->dbi[db])) != 0) {
+        rc = mdb_dbi_open(txn, store_db_names[db], flags, &st->dbi[db]);
+        if (rc == MDB_NOTFOUND && db == STORE_DB_LASTSEND) {     /* added after schema 2 */
+            if (st->readonly) {
+                st->absent[db] = 1;
+                continue;
+            }
+            rc = mdb_dbi_open(txn, store_db_names[db], MDB_CREATE, &st->dbi[db]);
+        }
+        if (rc != 0) {
             if (rc == MDB_NOTFOUND && db > STORE_DB_META && store_schema(st, txn) == 1)
                 snprintf(err, errsz, "schema version 1, this program needs %d: "
                          "run optinctl init to upgrade it", STORE_SCHEMA_VERSION);
@@ -479,6 +489,8 @@ int store_get(struct store_txn *txn, enum store_db db, const void *key, size_t k
     MDB_val v;
     int rc;
 
+    if (txn->st->absent[db])
+        return OPTIN_NOTFOUND;
     if ((rc = mdb_get(txn->txn, txn->st->dbi[db], &k, &v)) != 0)
         return store_rc(rc);
     *val = v.mv_data;
@@ -493,6 +505,8 @@ int store_put(struct store_txn *txn, enum store_db db, const void *key, size_t k
     MDB_val k = {klen, (void *) key};
     MDB_val v = {vlen, (void *) val};
 
+    if (txn->st->absent[db])
+        return -EROFS;
     return store_rc(mdb_put(txn->txn, txn->st->dbi[db], &k, &v, 0));
 }
 
@@ -501,6 +515,8 @@ int store_del(struct store_txn *txn, enum store_db db, const void *key, size_t k
 {
     MDB_val k = {klen, (void *) key};
 
+    if (txn->st->absent[db])
+        return OPTIN_NOTFOUND;
     return store_rc(mdb_del(txn->txn, txn->st->dbi[db], &k, NULL));
 }
 
@@ -513,6 +529,8 @@ int store_scan(struct store_txn *txn, enum store_db db, const void *prefix, size
     MDB_val v;
     int rc;
 
+    if (txn->st->absent[db])
+        return 0;
     if ((rc = mdb_cursor_open(txn->txn, txn->st->dbi[db], &cur)) != 0)
         return store_rc(rc);
     rc = mdb_cursor_get(cur, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
@@ -539,6 +557,8 @@ int store_del_prefix(struct store_txn *txn, enum store_db db, const void *prefix
     int rc;
 
     *deleted = 0;
+    if (txn->st->absent[db])
+        return 0;
     if ((rc = mdb_cursor_open(txn->txn, txn->st->dbi[db], &cur)) != 0)
         return store_rc(rc);
     for (;;) {
@@ -560,11 +580,13 @@ uint64_t store_count(struct store_txn *txn, enum store_db db)
 {
     MDB_stat ms;
 
+    if (txn->st->absent[db])
+        return 0;
     return mdb_stat(txn->txn, txn->st->dbi[db], &ms) == 0 ? ms.ms_entries : 0;
 }
 
-/* store_next_seq - next history sequence number */
-int store_next_seq(struct store_txn *txn, uint64_t *seq)
+/* seq_load - read the history sequence counter into the write transaction once; 0 or a store error */
+static int seq_load(struct store_txn *txn)
 {
     MDB_val key = {sizeof(meta_seq) - 1, (void *) meta_seq};
     MDB_val val;
@@ -581,8 +603,27 @@ int store_next_seq(struct store_txn *txn, uint64_t *seq)
             txn->seq = bytes_get_u64(val.mv_data);
         txn->seq_loaded = 1;
     }
-    *seq = ++txn->seq;
     return 0;
+}
+
+/* store_next_seq - next history sequence number */
+int store_next_seq(struct store_txn *txn, uint64_t *seq)
+{
+    int rc = seq_load(txn);
+
+    if (rc == 0)
+        *seq = ++txn->seq;
+    return rc;
+}
+
+/* store_peek_seq - the number store_next_seq will give next, without taking it */
+int store_peek_seq(struct store_txn *txn, uint64_t *seq)
+{
+    int rc = seq_load(txn);
+
+    if (rc == 0)
+        *seq = txn->seq + 1;
+    return rc;
 }
 
 /* store_address_hash - keyed BLAKE2b of a normalized address, hex */

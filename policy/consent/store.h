@@ -20,6 +20,7 @@ enum store_db {
     STORE_DB_CONFIRM,  /* double opt-in confirmation code -> time, list, address */
     STORE_DB_ERASED,   /* "#keyedhash" -> suppression of an erased address */
     STORE_DB_SOFTBOUNCE, /* "keyedhash" -> recent soft bounces (time, report fingerprint) */
+    STORE_DB_LASTSEND, /* "address\0list" -> last delivery (journal index); optional, made by writers */
     STORE_DB_COUNT
 };
 
@@ -89,6 +90,8 @@ uint64_t store_count(struct store_txn *txn, enum store_db db);
 
 /* store_next_seq - next value of the history sequence (write transactions only). */
 int store_next_seq(struct store_txn *txn, uint64_t *seq);
+/* store_peek_seq - the number store_next_seq will give next (the event about to be written). */
+int store_peek_seq(struct store_txn *txn, uint64_t *seq);
 
 #define STORE_HASH_HEXSZ 33
 /* store_address_hash - keyed hash (hex) of a normalized address, for erased addresses. */

@@ -129,9 +129,12 @@ static const char *rcpt_shown(const struct decision *d, const char *raw, char bu
     return d->address[0] ? d->address : shown(raw, buf);
 }
 
-/* msg_record - one decision: a journal line and a log line (raw: the recipient as received) */
-static void msg_record(struct msg_state *m, const char *raw, const char *rcpt, const char *verdict,
-                       const char *reason, const struct decision *d, const char *note)
+#define RECORD_LOG 1            /* a log line now */
+#define RECORD_JOURNAL 2        /* a journal line in the transaction's batch */
+
+/* msg_journal - one line into the transaction's batch (raw: the recipient as received) */
+static void msg_journal(struct msg_state *m, const char *raw, const char *rcpt, const char *verdict,
+                        const char *reason, const struct decision *d, const char *note)
 {
     struct journal_entry e = {
         .time = m->now, .queue_id = m->id, .session_id = m->own_id, .client_addr = m->client_addr,
@@ -139,17 +142,45 @@ static void msg_record(struct msg_state *m, const char *raw, const char *rcpt, c
         .recipient_raw = raw, .verdict = verdict, .reason = reason, .mode = msg_mode(m),
         .note = note, .spf = m->spf_done ? spf_result_name(m->spf.result) : NULL,
     };
-    char buf[SHOWN_BUFSZ];
 
+    if (m->env->journal == NULL)
+        return;
     if (d && d->allow) {
         e.method = consent_method_name(d->method);
-        e.consent_time = d->consent_time;
+        e.consent_time = d->has_record ? d->record.consented_at : d->consent_time;
     }
-    if (m->env->journal && journal_write(m->env->journal, &e) != 0)
-        log_warn("%s: journal write failed", m->id);
+    if (d && d->allow && d->has_record) {      /* a receipt names the record it relied on */
+        e.confirm_time = d->record.confirmed_at;
+        e.consent_source = d->record.source;
+        e.policy_version = d->record.policy_version;
+        e.history_seq = d->record.history_seq;
+    }
+    if ((m->batch == NULL && (m->batch = journal_batch_new()) == NULL)
+        || journal_batch_add(m->batch, &e) != 0)
+        m->batch_failed = 1;
+}
+
+/* msg_record - one decision: a journal line, a log line, or both (see RECORD_*) */
+static void msg_record_as(struct msg_state *m, int what, const char *raw, const char *rcpt,
+                          const char *verdict, const char *reason, const struct decision *d,
+                          const char *note)
+{
+    char buf[SHOWN_BUFSZ];
+
+    if (what & RECORD_JOURNAL)
+        msg_journal(m, raw, rcpt, verdict, reason, d, note);
+    if (!(what & RECORD_LOG))
+        return;
     log_info("%s: %s: rcpt=%s%s%s list=%s reason=%s mode=%s%s%s", m->id, verdict,
              rcpt ? "<" : "", rcpt ? shown(rcpt, buf) : "-", rcpt ? ">" : "", m->list ? m->list->id : "-", reason ? reason : "-",
              msg_mode(m), note ? " note=" : "", note ? note : "");
+}
+
+/* msg_record - one decision, logged and journalled */
+static void msg_record(struct msg_state *m, const char *raw, const char *rcpt, const char *verdict,
+                       const char *reason, const struct decision *d, const char *note)
+{
+    msg_record_as(m, RECORD_LOG | RECORD_JOURNAL, raw, rcpt, verdict, reason, d, note);
 }
 
 /* msg_init - a new message */
@@ -174,6 +205,8 @@ void msg_free(struct msg_state *m)
     }
     free(m->rcpts);
     free(m->sender);
+    journal_batch_free(m->batch);
+    m->batch = NULL;
     m->rcpts = NULL;
     m->sender = NULL;
     m->nrcpts = m->cap = 0;
@@ -208,7 +241,7 @@ static int route_dropped(const char *raw, const char *form)
     return strncmp(raw + strspn(raw, " <"), form, strlen(form)) != 0;
 }
 
-/* msg_keep_rcpt - remember an accepted recipient (d: decided, journalled unless late); -1 on ENOMEM */
+/* msg_keep_rcpt - remember an accepted recipient (d: decided at RCPT; late: to be removed at the end); -1 on ENOMEM */
 static int msg_keep_rcpt(struct msg_state *m, const char *raw, size_t len,
                          const struct decision *d, int late)
 {
@@ -232,8 +265,7 @@ static int msg_keep_rcpt(struct msg_state *m, const char *raw, size_t len,
         free(r->raw);
         return -1;
     }
-    r->decided = d != NULL;
-    r->journalled = d != NULL && !late;
+    r->decided = r->at_rcpt = d != NULL;
     r->refusal_deferred = late;
     if (d)
         r->d = *d;
@@ -353,7 +385,8 @@ static enum msg_step store_failed(struct msg_state *m, const char *raw, const ch
     log_warn("%s: consent lookup failed: %s", m->id, m->env->store ? optin_strerror(rc)
                                                                    : "no consent database");
     if (m->env->cfg->store_failure == STORE_FAIL_ACCEPT) {
-        msg_record(m, raw, rcpt, "accept-unchecked", "store-failure", NULL, NULL);
+        /* journalled when the transaction ends, as a receipt if the mail goes */
+        msg_record_as(m, RECORD_LOG, raw, rcpt, "accept-unchecked", "store-failure", NULL, NULL);
         return MSG_CONTINUE;
     }
     msg_record(m, raw, rcpt, "tempfail", "store-failure", NULL, NULL);
@@ -425,11 +458,14 @@ enum msg_step msg_rcpt(struct msg_state *m, const char *raw, size_t len, int non
                   decision_reason_name(d.reason));
         return MSG_REJECT;
     }
-    if (!unchecked)     /* an unchecked recipient's line was written by store_failed */
-        msg_record(m, rawz, rcpt_shown(&d, raw, buf), d.allow ? "accept" : "would-reject",
-                   decision_reason_name(d.reason), &d, NULL);
+    if (!unchecked)     /* logged now, journalled when the transaction ends (msg_finish) */
+        msg_record_as(m, RECORD_LOG, rawz, rcpt_shown(&d, raw, buf), d.allow ? "accept" : "would-reject",
+                      decision_reason_name(d.reason), &d, NULL);
     m->monitor_denied += !d.allow;
-    return msg_keep_rcpt(m, raw, len, &d, 0) == 0 ? MSG_CONTINUE : MSG_TEMPFAIL;
+    if (msg_keep_rcpt(m, raw, len, &d, 0) != 0)
+        return MSG_TEMPFAIL;
+    m->rcpts[m->nrcpts - 1].unchecked = unchecked;
+    return MSG_CONTINUE;
 }
 
 /* msg_header - what one header says about the message */
@@ -602,18 +638,21 @@ static size_t eom_strip(struct msg_state *m, struct eom_plan *p, const struct ms
     for (size_t i = 0; i < m->nrcpts; i++) {
         struct msg_rcpt *r = &m->rcpts[i];
 
-        if (r->d.allow || !enforce) {
+        if (r->d.allow || !enforce || r->unchecked) {
             if (left)
                 left[nleft] = r;
-            nleft++;
-        } else {
-            plan_delrcpt(p, r);
-        }
-        if (r->journalled)
+            nleft++;                /* journalled by msg_finish, as a receipt if the mail goes */
+            if (!r->at_rcpt && !r->unchecked) {
+                m->monitor_denied += !r->d.allow;
+                msg_record_as(m, RECORD_LOG, r->raw, rcpt_shown(&r->d, r->raw, buf),
+                              r->d.allow ? "accept" : "would-strip",
+                              decision_reason_name(r->d.reason), &r->d, NULL);
+            }
             continue;
-        m->monitor_denied += !r->d.allow && !enforce;
-        msg_record(m, r->raw, rcpt_shown(&r->d, r->raw, buf),
-                   r->d.allow ? "accept" : enforce ? "strip" : "would-strip",
+        }
+        plan_delrcpt(p, r);
+        r->journalled = 1;
+        msg_record(m, r->raw, rcpt_shown(&r->d, r->raw, buf), "strip",
                    decision_reason_name(r->d.reason), &r->d,
                    r->refusal_deferred ? "removed at end of message: rcpt_refusal_limit reached" : NULL);
     }
@@ -645,6 +684,7 @@ static int eom_unremovable(struct msg_state *m, struct eom_plan *p)
 
         msg_record(m, r->raw, rcpt_shown(&r->d, r->raw, buf), "reject",
                    r->d.allow ? "cannot-strip" : decision_reason_name(r->d.reason), &r->d, note);
+        m->rcpts[i].journalled = 1;
     }
     p->step = MSG_REJECT;
     set_reply(&p->reply, "550", "5.7.1", "list %s: %s (the MTA rewrites addresses before the "
@@ -761,9 +801,9 @@ static enum msg_step eom_store_failed(struct msg_state *m, struct eom_plan *p, i
         if (r->decided)
             continue;
         unchecked_decision(r->raw, strlen(r->raw), m->env->cfg, &r->d);
-        r->decided = r->journalled = 1;
-        msg_record(m, r->raw, rcpt_shown(&r->d, r->raw, buf), "accept-unchecked", "store-failure",
-                   NULL, NULL);
+        r->decided = r->unchecked = 1;
+        msg_record_as(m, RECORD_LOG, r->raw, rcpt_shown(&r->d, r->raw, buf), "accept-unchecked",
+                      "store-failure", NULL, NULL);
     }
     return MSG_CONTINUE;
 }
@@ -819,6 +859,96 @@ void msg_eom(struct msg_state *m, struct eom_plan *p)
     plan_header(p, m->env->cfg->marker_header, m->marker_count, NULL);
     if (m->session && !p->failed)
         m->session->rcpt_refusals = 0;  /* the MTA forgives a client's errors once mail goes */
+}
+
+/* ---- the end of a transaction: receipts and the one journal write ---- */
+
+/* What a recipient still in the message is journalled as when the transaction ends without delivery. */
+static const char *const undelivered_verdicts[] = {
+    [MSG_REJECT] = "reject", [MSG_TEMPFAIL] = "tempfail", [MSG_DISCARD] = "discard",
+};
+
+/* receipt_verdict - the verdict of a recipient that stays in a delivered message */
+static const char *receipt_verdict(const struct msg_rcpt *r)
+{
+    if (r->unchecked)
+        return "accept-unchecked";
+    if (r->d.allow)
+        return "accept";
+    return r->at_rcpt ? "would-reject" : "would-strip";
+}
+
+/* finish_lines - a line for each recipient still in the message: receipts, or why it was not sent */
+static void finish_lines(struct msg_state *m, const char *not_sent, const char *note)
+{
+    char buf[SHOWN_BUFSZ];
+
+    for (size_t i = 0; i < m->nrcpts; i++) {
+        struct msg_rcpt *r = &m->rcpts[i];
+
+        if (!r->decided || r->journalled)
+            continue;       /* never looked at (not list mail), or refused or removed already */
+        r->journalled = 1;
+        if (not_sent)
+            msg_journal(m, r->raw, rcpt_shown(&r->d, r->raw, buf), not_sent, "not-sent", NULL, note);
+        else
+            msg_journal(m, r->raw, rcpt_shown(&r->d, r->raw, buf), receipt_verdict(r),
+                        r->unchecked ? "store-failure" : decision_reason_name(r->d.reason),
+                        r->unchecked ? NULL : &r->d, NULL);
+    }
+}
+
+/* commit_lines - the transaction's lines in one journal write; 0, or -1 when lines were lost */
+static int commit_lines(struct msg_state *m)
+{
+    size_t n = journal_batch_count(m->batch);
+    int rc;
+
+    m->finished = 1;
+    if (m->batch_failed) {
+        log_error("%s: journal: out of memory: lines of this transaction lost", m->id);
+        journal_batch_clear(m->batch);
+        return -1;
+    }
+    if (n == 0 || m->env->journal == NULL)
+        return 0;
+    if ((rc = journal_commit(m->env->journal, m->batch)) != 0) {
+        log_error("%s: journal write failed: %s: %zu lines lost", m->id, optin_strerror(rc), n);
+        return -1;
+    }
+    return 0;
+}
+
+/* msg_finish - the transaction's lines as the milter answers step; the step to answer */
+enum msg_step msg_finish(struct msg_state *m, enum msg_step step, struct msg_reply *reply)
+{
+    int delivered = step == MSG_CONTINUE || step == MSG_ACCEPT;
+    enum journal_failure_action policy = m->list ? m->list->journal_failure
+                                                 : m->env->cfg->journal_failure;
+
+    if (m->finished)
+        return step;
+    finish_lines(m, delivered ? NULL : undelivered_verdicts[step],
+                 delivered ? NULL : "the message was refused at end of message: nothing was sent");
+    if (commit_lines(m) == 0 || !delivered)
+        return step;
+    if (policy == JOURNAL_FAIL_DELIVER) {
+        log_error("%s: delivered without its journal lines (journal_failure = deliver)", m->id);
+        return step;
+    }
+    log_error("%s: message temp-failed: its receipts could not be journalled "
+              "(journal_failure = tempfail)", m->id);
+    set_reply(reply, "451", "4.3.0", "decision journal unavailable, try again later");
+    return MSG_TEMPFAIL;
+}
+
+/* msg_abort - the transaction ended before end of message: nothing was sent */
+void msg_abort(struct msg_state *m)
+{
+    if (m->finished)
+        return;
+    finish_lines(m, "aborted", "the transaction ended before end of message: nothing was sent");
+    commit_lines(m);
 }
 
 /* msg_plan_free - release a plan */

@@ -8,7 +8,7 @@
 #include "config/config.h"
 #include "consent/decide.h"
 #include "enforce/classify.h"
-#include "enforce/journal.h"
+#include "journal/journal.h"
 #include "mail/spf.h"
 #include "consent/store.h"
 #include "unsubscribe/token.h"
@@ -64,7 +64,9 @@ struct msg_rcpt {
     char *raw;                 /* as received (for smfi_delrcpt) */
     char *mta_form;            /* as the MTA stores it, when that differs (addr_mta_form), or NULL */
     int decided;
-    int journalled;            /* decided and journalled at RCPT */
+    int journalled;            /* its line is in the message's batch (refused, or removed) */
+    int at_rcpt;               /* decided at RCPT (monitor mode: would-reject, not would-strip) */
+    int unchecked;             /* store_failure = accept let it through without a lookup */
     int refusal_deferred;      /* denied at RCPT, but past rcpt_refusal_limit: removed at the end */
     struct decision d;
 };
@@ -103,6 +105,9 @@ struct msg_state {
     struct msg_session *session; /* NULL: no session-wide counting */
     char list_id_first[LIST_ID_HEADER_BUFSZ];  /* the first List-Id's id, "" before it */
     int list_id_conflict;      /* a later List-Id named another id */
+    struct journal_batch *batch; /* this transaction's journal lines, written when it ends */
+    int batch_failed;          /* a line could not be built (out of memory) */
+    int finished;              /* msg_finish or msg_abort wrote the lines */
 };
 
 /* msg_init - a new message of a session (NULL: none); own_id names it until the queue id is known. */
@@ -125,6 +130,11 @@ void msg_header(struct msg_state *m, const char *name, const char *value);
 enum msg_step msg_eoh(struct msg_state *m);
 /* msg_eom - end of message: the plan of removals, header edits and the final answer. */
 void msg_eom(struct msg_state *m, struct eom_plan *plan);
+/* msg_finish - after end of message: the receipts for step (what the milter answers), one journal
+ * write; the step to answer, MSG_TEMPFAIL (reply set) when the journal failed and the list says so. */
+enum msg_step msg_finish(struct msg_state *m, enum msg_step step, struct msg_reply *reply);
+/* msg_abort - the transaction ends without end of message: its lines, "aborted" for who stayed. */
+void msg_abort(struct msg_state *m);
 /* msg_plan_free - release a plan's memory. */
 void msg_plan_free(struct eom_plan *plan);
 

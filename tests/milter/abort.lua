@@ -53,7 +53,9 @@ T.eom(c, "CONTINUE")
 T.one_click(c, "c1@example.org", "news", "message 7")
 
 T.jis({queue_id = "QAB1", verdict = "reject", recipient = "u1@example.org"}, 1)
-T.jis({queue_id = "QAB1", verdict = "accept", recipient = "c1@example.org"}, 1)
+T.jis({queue_id = "QAB1", verdict = "accept", recipient = "c1@example.org"}, 0,
+      "no receipt for c1: message 1 was aborted")
+T.jis({queue_id = "QAB1", verdict = "aborted", reason = "not-sent", recipient = "c1@example.org"}, 1)
 T.jis({queue_id = "QAB2"}, 0)
 T.jis({queue_id = "QAB5"}, 0)
 T.is(#T.journal(), 5, "five journal lines in all")

@@ -339,9 +339,16 @@ local function jshow(filter)
     return "{" .. table.concat(keys, " ") .. "}"
 end
 
--- jis FILTER COUNT [DESC] - exactly COUNT journal entries match FILTER
+-- jis FILTER COUNT [DESC] - exactly COUNT journal entries match FILTER (waits up to 5 s for
+-- them: a transaction's lines are written when it ends, and the milter answers no ABORT or close)
 function T.jis(filter, count, desc)
-    return T.is(T.jcount(filter), count, desc or ("journal has " .. count .. " x " .. jshow(filter)))
+    local n = T.jcount(filter)
+    for _ = 1, 100 do
+        if n == count then break end
+        mt.sleep(0.05)
+        n = T.jcount(filter)
+    end
+    return T.is(n, count, desc or ("journal has " .. count .. " x " .. jshow(filter)))
 end
 
 -- jdump - the journal, for a failure's context

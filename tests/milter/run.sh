@@ -127,7 +127,7 @@ fi
 
 # start_milter : start it in the background, wait for its socket; 0 when it listens
 start_milter() {
-    rm -f "$TMP/sock" "$TMP/pid" "$TMP/journal" "$TMP/log"
+    rm -f "$TMP/sock" "$TMP/pid" "$TMP/journal" "$TMP/journal.head" "$TMP/log"
     # MILTER_WRAPPER (e.g. "valgrind --error-exitcode=99 ..." from .ci/run) runs it under a tool
     $MILTER_WRAPPER "$OPTIN_MILTER" -f -c "$TMP/conf" 2> "$TMP/log" &
     MILTER_PID=$!
@@ -203,6 +203,12 @@ for n, line in enumerate(f, 1):
 ' "$TMP/journal" 2>&1)
         point $? "$what: journal lines are JSON objects"
         [ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/# /'
+    fi
+    if [ -s "$TMP/journal" ]; then      # every run's journal is one unbroken hash chain
+        out=$("$OPTINCTL" -c "$TMP/conf" journal verify 2>&1)
+        vrc=$?
+        point $vrc "$what: optinctl journal verify: the chain is intact"
+        [ $vrc -eq 0 ] || printf '%s\n' "$out" | sed 's/^/# /'
     fi
     if [ "$STOPS_ITSELF" = yes ]; then
         # the script sent SIGTERM itself: the milter must be gone, or go at once

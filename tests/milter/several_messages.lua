@@ -80,8 +80,8 @@ for _, a in ipairs({{"2001:db8::25", "2001:db8::25", "QSM6"}, {"unspec", "unknow
     local d = T.connect({host = "v6.example", ip = a[1]})
     T.mail(d, "<bounce-news-x@lists.example>", {"i", a[3]})
     T.rcpt(d, "<u1@example.org>", "REPLYCODE")
+    mt.disconnect(d)        -- the transaction's lines are written when it ends
     T.jis({queue_id = a[3], client_addr = a[2], recipient = "u1@example.org"}, 1,
           "client_addr " .. a[2] .. " for conninfo " .. a[1])
-    mt.disconnect(d)
 end
 T.done()

@@ -69,12 +69,12 @@ T.jis({queue_id = "QSP3"}, 1, "nothing else journalled for it")
 
 -- 4: softfail: journalled, the mail goes on and its lines carry spf=softfail
 T.mail(d, "<x@soft.example>", {"i", "QSP4"})
-T.jis({queue_id = "QSP4", verdict = "warn", reason = "spf-softfail", spf = "softfail", recipient = false}, 1)
 T.rcpt(d, "<c1@example.org>", "REPLYCODE")     -- digest is double opt-in: no record
-T.jis({queue_id = "QSP4", recipient = "c1@example.org", reason = "no-record", spf = "softfail"}, 1)
 
--- 5: neutral costs nothing
+-- 5: neutral costs nothing (its MAIL ends transaction 4, whose lines are written then)
 T.mail(d, "<x@neutral.example>", {"i", "QSP5"})
+T.jis({queue_id = "QSP4", verdict = "warn", reason = "spf-softfail", spf = "softfail", recipient = false}, 1)
+T.jis({queue_id = "QSP4", recipient = "c1@example.org", reason = "no-record", spf = "softfail"}, 1)
 T.log_has("QSP5: spf=neutral smtp.mailfrom=neutral.example")
 T.jis({queue_id = "QSP5"}, 0, "neutral: no journal line at MAIL")
 
@@ -114,11 +114,13 @@ end
 -- 9: offers is in monitor mode: fail is journalled as would-reject, nothing refused
 local o = T.connect()
 T.mail(o, "<shop@fail.example>", {"i", "QSP13", "{auth_authen}", "shopapp"})
-T.jis({queue_id = "QSP13", verdict = "would-reject", reason = "spf-fail", mode = "monitor", spf = "fail"}, 1)
 T.rcpt(o, "<c1@example.org>", "CONTINUE")
 
 -- 10: news known from List-Id only, sender fail.example: refused at the end of the message
 T.mail(o, "<newsletter@fail.example>", {"i", "QSP14"})
+T.jis({queue_id = "QSP13", verdict = "would-reject", reason = "spf-fail", mode = "monitor", spf = "fail"}, 1)
+T.jis({queue_id = "QSP13", verdict = "aborted", recipient = "c1@example.org"}, 1,
+      "transaction 13 ended without end of message: c1 not sent")
 T.rcpt(o, "<c1@example.org>", "CONTINUE")
 T.check(T.log_count("QSP14: spf=") == 0, "list not known at MAIL: no check yet")
 T.headers(o, {{"List-Id", "News <news.lists.example>"}, {"Subject", "Hi"}})

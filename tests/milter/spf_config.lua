@@ -21,9 +21,9 @@ if run == "off" then
     T.mail(d, "<x@fail.example>", {"i", "QSC1"})
     T.rcpt(d, "<c1@example.org>", "REPLYCODE")     -- refused for consent, not for SPF
     T.check(T.log_count("spf=") == 0, "no egress_ips: nothing checked")
+    mt.disconnect(d)
     T.jis({queue_id = "QSC1", reason = "no-record"}, 1)
     T.jis({spf = false}, #T.journal(), "no journal line has an spf member")
-    mt.disconnect(d)
     -- switch it on: a reload with egress_ips
     T.write(tmp .. "/conf", T.slurp(tmp .. "/conf") .. '\negress_ips = [ "192.0.2.25" ];\n')
     T.check(T.reload(), "reload done")
@@ -34,11 +34,11 @@ if run == "off" then
 else
     -- fail is only journalled, and the message goes on
     T.mail(d, "<x@fail.example>", {"i", "QSC3"})
-    T.jis({queue_id = "QSC3", verdict = "warn", reason = "spf-fail", spf = "fail"}, 1)
     T.rcpt(d, "<c1@example.org>", "REPLYCODE")     -- digest is double opt-in: no record
-    T.jis({queue_id = "QSC3", recipient = "c1@example.org", spf = "fail"}, 1)
     -- news from lists.example (not in the zone: none), delivered without X-Optin-SPF
     T.mail(d, "<bounce-news-1@lists.example>", {"i", "QSC7"})
+    T.jis({queue_id = "QSC3", verdict = "warn", reason = "spf-fail", spf = "fail"}, 1)
+    T.jis({queue_id = "QSC3", recipient = "c1@example.org", spf = "fail"}, 1)
     T.log_has("QSC7: spf=none smtp.mailfrom=lists.example egress=192.0.2.25 list=news")
     T.rcpt(d, "<c1@example.org>", "CONTINUE")
     T.headers(d, {{"Subject", "x"}})
@@ -50,8 +50,8 @@ else
     T.mail(d, "<>", {"i", "QSC4"})
     T.log_has("QSC4: spf=skipped")
     T.rcpt(d, "<c1@example.org>", "REPLYCODE")
-    T.jis({queue_id = "QSC4", spf = "skipped"}, 1)
     mt.disconnect(d)
+    T.jis({queue_id = "QSC4", spf = "skipped"}, 1)
     local r = reply("QSC5", "<x@soft.example>")
     if r == nil then
         T.note("no python3: reply texts not checked")

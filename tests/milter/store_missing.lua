@@ -18,10 +18,6 @@ T.rcpt(c, "<C1@example.org>", accept and "CONTINUE" or "REPLYCODE")
 T.rcpt(c, "<u1@example.org>", accept and "CONTINUE" or "REPLYCODE")
 T.log_has("QSX1: consent lookup failed", "log: the lookup failed")
 local verdict = accept and "accept-unchecked" or "tempfail"
-T.jis({queue_id = "QSX1", verdict = verdict, reason = "store-failure", list = "news"}, 2)
--- like every other journal line, these name the recipient by its normalized address
-T.jis({queue_id = "QSX1", verdict = verdict, recipient = "c1@example.org"}, 1,
-      "journal: the recipient normalized (c1@example.org), as on every other line")
 T.log_has("QSX1: " .. verdict .. ": rcpt=<c1@example.org> list=news reason=store-failure")
 if accept then
     T.headers(c, {{"Subject", "unchecked"}})
@@ -32,6 +28,10 @@ if accept then
 else
     mt.abort(c)
 end
+T.jis({queue_id = "QSX1", verdict = verdict, reason = "store-failure", list = "news"}, 2)
+-- like every other journal line, these name the recipient by its normalized address
+T.jis({queue_id = "QSX1", verdict = verdict, recipient = "c1@example.org"}, 1,
+      "journal: the recipient normalized (c1@example.org), as on every other line")
 
 if not accept then     -- the RCPT reply text, through mclient.py
     local lines, out = T.mclient({"conn\tapp.example\t192.0.2.10", "macro\tM\ti\tQSX1b",

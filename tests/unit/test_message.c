@@ -113,6 +113,13 @@ static const struct hdr_op *find_op(const struct eom_plan *p, const char *name, 
     return NULL;
 }
 
+/* eom - end of message as the milter runs it: the plan, then the receipts (msg_finish) */
+static void eom(struct msg_state *m, struct eom_plan *p)
+{
+    msg_eom(m, p);
+    p->step = msg_finish(m, p->step, &p->reply);
+}
+
 /* rcpt - one smtpd recipient */
 static enum msg_step rcpt(struct msg_state *m, const char *raw, struct msg_reply *r)
 {
@@ -146,7 +153,7 @@ static void test_refusal_limit(void)
 
     list_message(&m, &sess, "optin-1.1", raws, 6, &refused);
     ok(refused == 2 && sess.rcpt_refusals == 2, "two refusals at RCPT (the limit), then none");
-    msg_eom(&m, &p);
+    eom(&m, &p);
     ok(p.step == MSG_CONTINUE && p.ndelrcpt == 2 && strcmp(p.delrcpt[0], "<u3@example.org>") == 0
        && strcmp(p.delrcpt[1], "<u4@example.org>") == 0, "the others are removed at the end");
     ok(count_journal("\"recipient\":\"u3@example.org\",\"recipient_raw\":\"<u3@example.org>\","
@@ -177,7 +184,7 @@ static void test_routes(void)
     rcpt(&m, raws[0], &r);
     rcpt(&m, raws[1], &r);
     msg_header(&m, "List-Id", "<news.lists.example>");
-    msg_eom(&m, &p);
+    eom(&m, &p);
     ok(p.step == MSG_CONTINUE && p.ndelrcpt == 2 && strcmp(p.delrcpt[0], raws[0]) == 0
        && strcmp(p.delrcpt[1], "U20@Example.ORG") == 0,
        "removed as received and without its route (as smtpd stores it)");
@@ -199,7 +206,7 @@ static void nonsmtpd(const char *id, const char *const *raws, size_t n, struct e
     for (size_t i = 0; i < n; i++)
         msg_rcpt(&m, raws[i], strlen(raws[i]), 1, &r);
     msg_header(&m, "List-Id", "<news.lists.example>");
-    msg_eom(&m, p);
+    eom(&m, p);
     msg_free(&m);
 }
 
@@ -240,7 +247,7 @@ static void test_duplicates(void)
     for (int i = 0; i < 3; i++)
         rcpt(&m, raws[i], &r);
     msg_header(&m, "List-Id", "<news.lists.example>");
-    msg_eom(&m, &p);
+    eom(&m, &p);
     ok(p.step == MSG_CONTINUE && find_op(&p, UNSUB_POST_HEADER, 1) != NULL
        && strncmp(find_op(&p, UNSUB_HEADER, 1)->value, "<https://", 9) == 0,
        "c1 twice: one-click List-Unsubscribe for c1");
@@ -262,7 +269,7 @@ static void test_ambiguous(void)
     msg_header(&m, "List-Id", "<news.lists.example>");
     msg_header(&m, "List-Id", "Other <offers.lists.example>");
     ok(msg_eoh(&m) == MSG_CONTINUE, "goes on to end of message");
-    msg_eom(&m, &p);
+    eom(&m, &p);
     ok(p.step == MSG_REJECT && strstr(p.reply.text, "several List-Id fields"),
        "refused: %s", p.reply.text);
     ok(count_journal("\"verdict\":\"reject\",\"reason\":\"ambiguous-list-id\"") == 1,
@@ -274,7 +281,7 @@ static void test_ambiguous(void)
     rcpt(&m, "<c1@example.org>", &r);
     msg_header(&m, "List-Id", "<news.lists.example>");
     msg_header(&m, "List-Id", "Same, other phrase <NEWS.lists.example>");
-    msg_eom(&m, &p);
+    eom(&m, &p);
     ok(p.step == MSG_CONTINUE, "the same list-id twice is not ambiguous");
     msg_plan_free(&p);
     msg_free(&m);
@@ -297,7 +304,7 @@ static void test_strip(void)
     ok(all_continue, "list unknown at RCPT: every recipient continues");
     msg_header(&m, "List-Id", "Our news\r\n <news.lists.example>");
     msg_header(&m, "List-Unsubscribe", "<https://app.example/old>");
-    msg_eom(&m, &p);
+    eom(&m, &p);
     ok(p.step == MSG_CONTINUE && p.ndelrcpt == 2 && strcmp(p.delrcpt[0], "<U1@Example.ORG>") == 0
        && strcmp(p.delrcpt[1], "<u2@example.org>") == 0,
        "the two unconsented are removed exactly as received");
@@ -328,7 +335,7 @@ static void test_transactional(void)
     rcpt(&m, "<u1@example.org>", &r);
     msg_header(&m, "Precedence", " bulk");
     ok(msg_eoh(&m) == MSG_CONTINUE, "bulk signs go on to end of message");
-    msg_eom(&m, &p);
+    eom(&m, &p);
     ok(p.step == MSG_REJECT && strcmp(p.reply.rcode, "550") == 0,
        "unattributed bulk mail is rejected by default");
     msg_plan_free(&p);

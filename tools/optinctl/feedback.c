@@ -58,7 +58,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "enforce/journal.h"
+#include "journal/journal.h"
 #include "feedback.h"
 #include "util/log.h"
 #include "util/maildir.h"

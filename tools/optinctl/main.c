@@ -497,24 +497,62 @@ struct forget_args {
 static int forget_txn(struct store_txn *txn, void *arg)
 {
     struct forget_args *a = arg;
+    int rc = consent_forget(txn, a->addr, &a->cc);
 
-    return consent_forget(txn, a->addr, &a->cc);
+    return rc != 0 ? rc : lastsend_forget(txn, a->addr);
+}
+
+/* forget_allowed - is the retention time of the address's consent records over? exit code */
+static int forget_allowed(struct optinctl *ctl, const char *addr, int force)
+{
+    char when[TIME_BUFSZ], until[TIME_BUFSZ];
+    struct store_txn *txn;
+    unsigned long lines;
+    int64_t latest = 0, keep;
+    json_t *sends = json_array();
+    int rc;
+
+    if ((rc = lastsend_index(ctl, &lines)) != 0 && !force) {
+        ctl_error(ctl, "forget: the journal index cannot be brought up to date (%s): the last mail to "
+                  "%s is unknown; --force erases it anyway", optin_strerror(rc), addr);
+        json_decref(sends);
+        return EX_TEMPFAIL;
+    }
+    if ((rc = store_read_begin(ctl->store, &txn)) == 0) {
+        rc = lastsend_of(txn, addr, sends, &latest);
+        store_read_end(txn);
+    }
+    json_decref(sends);
+    if (rc != 0)
+        return ctl_write_result(ctl, addr, rc);
+    keep = retention_until(latest);
+    if (keep > ctl->now && !force) {
+        ctl_error(ctl, "forget: %s was last mailed %s; its consent records must be kept until %s "
+                  "(one month after the last mail, Japan's Specified Electronic Mail Act): "
+                  "not erased; --force erases them anyway", addr, time_format(latest, when),
+                  time_format(keep, until));
+        return EX_NOPERM;
+    }
+    return EX_OK;
 }
 
 /* cmd_forget - erase an address's personal data, keep it suppressed by keyed hash */
 static int cmd_forget(struct optinctl *ctl, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"yes", no_argument, NULL, 'y'}, {"help", no_argument, NULL, 'h'}, {0}};
+        {"yes", no_argument, NULL, 'y'}, {"force", no_argument, NULL, 'F'},
+        {"help", no_argument, NULL, 'h'}, {0}};
     struct forget_args a = {0};
     char addr[ADDR_BUFSZ];
-    int c, yes = 0, rc;
+    size_t lines, files;
+    int c, yes = 0, force = 0, rc;
 
     optind = 0;
     while ((c = getopt_long(argc, argv, "hy", opts, NULL)) != -1) {
-        if (c != 'y')
+        if (c != 'y' && c != 'F')
             return usage_of(argv[0], c == 'h');
-        yes = 1;
+        yes |= c == 'y';
+        force |= c == 'F';
     }
     if (argc - optind != 1)
         return usage_of(argv[0], 0);
@@ -529,9 +567,18 @@ static int cmd_forget(struct optinctl *ctl, int argc, char **argv)
     a.cc = ctl_change(ctl, NULL, NULL);
     if ((rc = ctl_open_store(ctl, 0, 0)) != EX_OK)
         return rc;
+    if ((rc = forget_allowed(ctl, addr, force)) != EX_OK)
+        return rc;
     if ((rc = ctl_write_result(ctl, addr, store_write(ctl->store, forget_txn, &a))) != EX_OK)
         return rc;
-    printf("forgotten %s: records and history erased, kept suppressed by keyed hash\n", addr);
+    if ((rc = journal_forget(ctl, addr, &lines, &files)) != EX_OK) {
+        ctl_error(ctl, "%s: the store is erased but journal lines still name it: run forget again",
+                  addr);
+        return rc;
+    }
+    printf("forgotten %s: records and history erased, kept suppressed by keyed hash; "
+           "%zu journal line%s redacted in %zu file%s\n", addr, lines, lines == 1 ? "" : "s",
+           files, files == 1 ? "" : "s");
     return EX_OK;
 }
 
@@ -569,8 +616,12 @@ static const struct command commands[] = {
     {"unsuppress", cmd_suppress, "unsuppress ADDRESS|@DOMAIN"},
     {"check", cmd_check, "check [-v] LIST ADDRESS"},
     {"show", cmd_show, "show [--json] ADDRESS|@DOMAIN"},
-    {"forget", cmd_forget, "forget --yes ADDRESS"},
+    {"forget", cmd_forget, "forget --yes [--force] ADDRESS"},
     {"stats", cmd_stats, "stats [--json]"},
+    {"report", cmd_report, "report [--since TIME] [--until TIME] [-l LIST] [--sender ADDRESS] "
+                           "[--repeat N] [--top N] [--format table|csv|json|html] [-o FILE] [FILE...]"},
+    {"journal", cmd_journal, "journal [--json] [-a ADDRESS] [-l LIST] [-q QUEUE_ID] [-V VERDICT] "
+                             "[-r REASON] [--since TIME] [--until TIME] [FILE...] | journal verify [FILE...]"},
     {"backup", cmd_backup, "backup DIRECTORY"},
     {"keygen", cmd_keygen, "keygen [FILE]"},
     {"token", cmd_keygen, "token [-k FILE] LIST ADDRESS | token [-k FILE] --decode TOKEN"},

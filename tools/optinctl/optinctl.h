@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <sysexits.h>
 
+#include <jansson.h>
+
 #include "config/config.h"
 #include "util/log.h"
 #include "consent/store.h"
@@ -39,6 +41,23 @@ int ctl_store_exit(int rc);
 int cmd_import(struct optinctl *ctl, int argc, char **argv);
 int cmd_export(struct optinctl *ctl, int argc, char **argv);
 int cmd_show(struct optinctl *ctl, int argc, char **argv);
+int cmd_journal(struct optinctl *ctl, int argc, char **argv);
+/* journal_list - the FILE arguments, or the configured journal and its rotated copies, oldest first */
+int journal_list(struct optinctl *ctl, int argc, char **argv, char ***files, size_t *n);
+int cmd_report(struct optinctl *ctl, int argc, char **argv);
+int cmd_journal_index(struct optinctl *ctl, int argc, char **argv);
+/* lastsend_index - index the journal lines written since the last run (store open for writing) */
+int lastsend_index(struct optinctl *ctl, unsigned long *lines);
+/* lastsend_of - one address's last delivery per list as JSON objects appended to out; *latest */
+int lastsend_of(struct store_txn *txn, const char *addr, json_t *out, int64_t *latest);
+/* lastsend_forget - remove one address's last deliveries */
+int lastsend_forget(struct store_txn *txn, const char *addr);
+/* journal_lines_of - every journal line naming address (parsed) appended to out; exit code */
+int journal_lines_of(struct optinctl *ctl, const char *address, json_t *out);
+/* retention_until - one calendar month after the last mail (0: none): the consent records stay till then */
+int64_t retention_until(int64_t last_send);
+/* journal_forget - redact every line of the journal and its rotated files naming address; exit code */
+int journal_forget(struct optinctl *ctl, const char *address, size_t *lines, size_t *files);
 int cmd_stats(struct optinctl *ctl, int argc, char **argv);
 int cmd_keygen(struct optinctl *ctl, int argc, char **argv);   /* also runs "token" */
 int cmd_mailto(struct optinctl *ctl, int argc, char **argv);

@@ -4,7 +4,7 @@
  * SUMMARY
  *	optinctl show and stats: the proof of consent and the store's state
  * SYNOPSIS
- *	optinctl show [--json] ADDRESS|@DOMAIN
+ *	optinctl show [--json | --access] ADDRESS|@DOMAIN
  *	optinctl stats [--json]
  * DESCRIPTION
  *	show prints, from one read snapshot, everything the store holds on
@@ -13,8 +13,15 @@
  *	confirmation and change, source, subscriber IP, privacy-policy
  *	version), what the decision would be now for every configured list,
  *	and the full history of changes in order. This is the proof of
- *	consent a compliance officer hands over (GDPR Art. 7(1)). --json
- *	gives the same as one JSON object, history events as stored.
+ *	consent a compliance officer hands over (GDPR Art. 7(1)). It adds
+ *	the last delivery per list from the journal index (lastsend.c) and,
+ *	after one, the date until which the consent records must be kept
+ *	(one month after the last mail, Japan's Specified Electronic Mail
+ *	Act). --json gives the same as one JSON object, history events as
+ *	stored. --access adds every journal line naming the address (all
+ *	files, rotated and gzip'd ones too) and what is kept elsewhere: the
+ *	one JSON document of everything kept about a person, for an answer
+ *	under GDPR Art. 15.
  *
  *	stats counts records per list and state, suppressions per reason
  *	and kind, pending confirmation codes, history events, and shows map
@@ -164,7 +171,8 @@ static int show_collect(struct optinctl *ctl, const char *target, json_t **out)
     struct show_sups sups = {.target = target, .now = ctl->now, .out = json_array()};
     struct softbounce_tally tally = {0};
     struct store_txn *txn;
-    json_t *lists = json_array(), *verdicts = json_object();
+    json_t *lists = json_array(), *verdicts = json_object(), *sends = json_array();
+    int64_t latest = 0;
     int rc;
 
     ss.history = json_array();
@@ -181,6 +189,8 @@ static int show_collect(struct optinctl *ctl, const char *target, json_t **out)
         rc = ss.failed ? ss.failed : history_scan(txn, target, show_event, &ss);
     if (rc == 0 && target[0] != '@')
         rc = consent_softbounce_tally(txn, target, ctl->now, FB_SOFT_WINDOW, &tally);
+    if (rc == 0 && target[0] != '@')
+        rc = lastsend_of(txn, target, sends, &latest);
     store_read_end(txn);
     if (rc != 0)
         goto free_json;
@@ -190,6 +200,8 @@ static int show_collect(struct optinctl *ctl, const char *target, json_t **out)
                      "distinct_days", (int) tally.days, "first", json_time(tally.first), "last",
                      json_time(tally.last), "window", FB_SOFT_WINDOW_TEXT, "lists", lists,
                      "decisions_now", verdicts, "history", ss.history);
+    json_object_set_new(*out, "last_sends", sends);
+    json_object_set_new(*out, "keep_records_until", json_time(retention_until(latest)));
     free(ss.recs);
     return 0;
 
@@ -199,6 +211,7 @@ free_json:
     json_decref(lists);
     json_decref(verdicts);
     json_decref(ss.history);
+    json_decref(sends);
     return rc;
 }
 
@@ -265,26 +278,56 @@ static void print_show(const json_t *doc)
     printf("history:%s\n", json_array_size(json_object_get(doc, "history")) ? "" : " none");
     json_array_foreach(json_object_get(doc, "history"), i, item)
         print_event(item);
+    printf("last sends:%s\n", json_array_size(json_object_get(doc, "last_sends")) ? "" : " none in the journal index");
+    json_array_foreach(json_object_get(doc, "last_sends"), i, item)
+        printf("  %s %s queue_id=%s\n", str_or_dash(item, "list"), str_or_dash(item, "time"),
+               str_or_dash(item, "queue_id"));
+    if (json_is_string(json_object_get(doc, "keep_records_until")))
+        printf("keep the consent records until %s (one month after the last mail: Japan's "
+               "Specified Electronic Mail Act)\n", str_or_dash(doc, "keep_records_until"));
+}
+
+#define SHOW_USAGE "usage: optinctl [global options] show [--json | --access] ADDRESS|@DOMAIN\n"
+
+/* show_access - add what the journal keeps on the address and what is kept elsewhere (GDPR Art. 15) */
+static int show_access(struct optinctl *ctl, const char *target, json_t *doc)
+{
+    json_t *lines = json_array();
+    int rc = journal_lines_of(ctl, target, lines);
+
+    if (rc != EX_OK) {
+        json_decref(lines);
+        return rc;
+    }
+    json_object_set_new(doc, "journal", lines);
+    json_object_set_new(doc, "kept_elsewhere", json_pack(
+        "[s, s]", "the mail log (syslog) names recipients in the milter's decision lines until "
+        "logrotate removes them", "the MTA's own logs and queue, under the MTA's retention"));
+    return EX_OK;
 }
 
 /* cmd_show - everything known about one address: the proof of consent */
 int cmd_show(struct optinctl *ctl, int argc, char **argv)
 {
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'}, {"access", no_argument, NULL, 'A'},
+        {"help", no_argument, NULL, 'h'}, {0}};
     char target[ADDR_BUFSZ + 1];
     enum addr_error err;
     json_t *doc;
-    int c, as_json = 0, rc, found;
+    int c, as_json = 0, access = 0, rc, found;
 
     optind = 0;
-    while ((c = getopt_long(argc, argv, "hj", json_opts, NULL)) != -1) {
-        if (c != 'j') {
-            fprintf(c == 'h' ? stdout : stderr, "usage: optinctl [global options] show [--json] ADDRESS|@DOMAIN\n");
+    while ((c = getopt_long(argc, argv, "hj", opts, NULL)) != -1) {
+        if (c != 'j' && c != 'A') {
+            fprintf(c == 'h' ? stdout : stderr, SHOW_USAGE);
             return c == 'h' ? EX_OK : EX_USAGE;
         }
         as_json = 1;
+        access |= c == 'A';
     }
-    if (argc - optind != 1) {
-        fprintf(stderr, "usage: optinctl [global options] show [--json] ADDRESS|@DOMAIN\n");
+    if (argc - optind != 1 || (access && argv[optind][0] == '@')) {
+        fprintf(stderr, SHOW_USAGE);
         return EX_USAGE;
     }
     if (argv[optind][0] == '@') {
@@ -305,9 +348,14 @@ int cmd_show(struct optinctl *ctl, int argc, char **argv)
         ctl_error(ctl, "%s: %s", target, optin_strerror(rc));
         return EX_TEMPFAIL;
     }
+    if (access && (rc = show_access(ctl, target, doc)) != EX_OK) {
+        json_decref(doc);
+        return rc;
+    }
     found = json_array_size(json_object_get(doc, "suppressions"))
         || json_array_size(json_object_get(doc, "lists"))
-        || json_array_size(json_object_get(doc, "history"));
+        || json_array_size(json_object_get(doc, "history"))
+        || json_array_size(json_object_get(doc, "journal"));
     if (as_json)
         json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER), putchar('\n');
     else
