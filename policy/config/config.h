@@ -107,6 +107,7 @@ struct optin_config {
     char *journal;                     /* decision journal file (default: none) */
     int64_t journal_sync;              /* fdatasync every commit (0, default) or at most every N s */
     enum journal_failure_action journal_failure; /* default for lists (default tempfail) */
+    int64_t retention;                 /* optinctl purge removes what is older (0: nothing, default) */
     char *feedback_maildir;            /* optinctl feedback keeps unusable reports here (default: none) */
     enum enforce_mode mode;            /* default mode for lists (default enforce) */
     char *marker_header;               /* header naming the list, removed before delivery (default "X-Optin-List") */

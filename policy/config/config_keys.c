@@ -79,6 +79,7 @@ const char *const key_names[KEY_COUNT + 1] = {
     [KEY_JOURNAL] = "journal",
     [KEY_JOURNAL_SYNC] = "journal_sync",
     [KEY_JOURNAL_FAILURE] = "journal_failure",
+    [KEY_RETENTION] = "retention",
     [KEY_FEEDBACK_MAILDIR] = "feedback_maildir",
     [KEY_MODE] = "mode",
     [KEY_MARKER_HEADER] = "marker_header",
@@ -381,6 +382,17 @@ static const char *check_journal_sync(const char *text)
     return NULL;
 }
 
+/* check_retention - 0 (never purge) or at least 31 days: the Japanese act's month after the last mail */
+static const char *check_retention(const char *text)
+{
+    int64_t v;
+
+    if (duration_parse(text, &v) == 0 && v != 0 && v < 31 * 86400)
+        return "expected 0 (nothing is purged) or at least 31d (consent records are kept one month "
+               "after the last mail: Japan's Specified Electronic Mail Act)";
+    return NULL;
+}
+
 /* ---- converters: text to field ---- */
 
 /* store_string - a copy of the text */
@@ -658,6 +670,8 @@ const struct key_def global_keys[] = {
      .offset = GLOBAL(journal_sync)},
     {.key = KEY_JOURNAL_FAILURE, .kind = KIND_JOURNAL_FAILURE, .def = "tempfail",
      .offset = GLOBAL(journal_failure)},
+    {.key = KEY_RETENTION, .kind = KIND_DURATION, .def = "0", .check = check_retention,
+     .offset = GLOBAL(retention)},
     {.key = KEY_FEEDBACK_MAILDIR, .kind = KIND_STRING, .check = check_absolute_path,
      .offset = GLOBAL(feedback_maildir)},
     {.key = KEY_MODE, .kind = KIND_MODE, .def = "enforce", .offset = GLOBAL(mode)},

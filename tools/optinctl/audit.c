@@ -44,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -531,10 +532,12 @@ static int report_options(struct optinctl *ctl, int argc, char **argv, struct au
 static int report_optouts(struct optinctl *ctl, struct audit *a)
 {
     struct store_txn *txn;
+    char data[4096];
     int rc;
 
-    if (ctl_open_store(ctl, 1, 0) != EX_OK)
-        return 0;
+    snprintf(data, sizeof(data), "%s/data.mdb", ctl->cfg->database);
+    if (access(data, R_OK) != 0 || ctl_open_store(ctl, 1, 0) != EX_OK)
+        return 0;                        /* no store here: a report of the journal alone */
     if ((rc = store_read_begin(ctl->store, &txn)) != 0)
         return 0;
     rc = store_scan(txn, STORE_DB_HISTORY, "", 0, history_optout, a);

@@ -620,6 +620,7 @@ static const struct command commands[] = {
     {"stats", cmd_stats, "stats [--json]"},
     {"report", cmd_report, "report [--since TIME] [--until TIME] [-l LIST] [--sender ADDRESS] "
                            "[--repeat N] [--top N] [--format table|csv|json|html] [-o FILE] [FILE...]"},
+    {"purge", cmd_purge, "purge [--dry-run]"},
     {"journal", cmd_journal, "journal [--json] [-a ADDRESS] [-l LIST] [-q QUEUE_ID] [-V VERDICT] "
                              "[-r REASON] [--since TIME] [--until TIME] [FILE...] | journal verify [FILE...]"},
     {"backup", cmd_backup, "backup DIRECTORY"},

@@ -46,6 +46,7 @@ int cmd_journal(struct optinctl *ctl, int argc, char **argv);
 int journal_list(struct optinctl *ctl, int argc, char **argv, char ***files, size_t *n);
 int cmd_report(struct optinctl *ctl, int argc, char **argv);
 int cmd_journal_index(struct optinctl *ctl, int argc, char **argv);
+int cmd_purge(struct optinctl *ctl, int argc, char **argv);
 /* lastsend_index - index the journal lines written since the last run (store open for writing) */
 int lastsend_index(struct optinctl *ctl, unsigned long *lines);
 /* lastsend_of - one address's last delivery per list as JSON objects appended to out; *latest */

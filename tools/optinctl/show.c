@@ -275,9 +275,6 @@ static void print_show(const json_t *doc)
     printf("decisions now:\n");
     json_object_foreach(verdicts, key, item)
         printf("  %s %s %s\n", key, str_or_dash(item, "verdict"), str_or_dash(item, "reason"));
-    printf("history:%s\n", json_array_size(json_object_get(doc, "history")) ? "" : " none");
-    json_array_foreach(json_object_get(doc, "history"), i, item)
-        print_event(item);
     printf("last sends:%s\n", json_array_size(json_object_get(doc, "last_sends")) ? "" : " none in the journal index");
     json_array_foreach(json_object_get(doc, "last_sends"), i, item)
         printf("  %s %s queue_id=%s\n", str_or_dash(item, "list"), str_or_dash(item, "time"),
@@ -285,6 +282,9 @@ static void print_show(const json_t *doc)
     if (json_is_string(json_object_get(doc, "keep_records_until")))
         printf("keep the consent records until %s (one month after the last mail: Japan's "
                "Specified Electronic Mail Act)\n", str_or_dash(doc, "keep_records_until"));
+    printf("history:%s\n", json_array_size(json_object_get(doc, "history")) ? "" : " none");
+    json_array_foreach(json_object_get(doc, "history"), i, item)
+        print_event(item);
 }
 
 #define SHOW_USAGE "usage: optinctl [global options] show [--json | --access] ADDRESS|@DOMAIN\n"
