@@ -452,7 +452,10 @@ try:
 except FileNotFoundError:
     sys.exit(1)
 for line in lines:
-    e = json.loads(line)
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue                # a line cut short by a failed write
     if all(str(e.get(k)) == v for k, v in want.items()):
         sys.exit(0)
 sys.exit(1)' "$JOURNAL" "$@"

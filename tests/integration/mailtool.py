@@ -8,6 +8,12 @@
       "DATA code text" (only when a recipient was accepted). A server that
       refuses the connection or the greeting prints "CONNECT code text".
       Exit 0 when the message was accepted (DATA 250), 1 otherwise.
+  mailtool.py abort PORT SENDER RCPT...
+      MAIL and RCPT as send does, then RSET and QUIT: a transaction that
+      ends before DATA.
+  mailtool.py drop PORT SENDER RCPT... < MESSAGE
+      MAIL, RCPT, DATA and the message's header block, then the connection
+      is closed without the final dot: a transaction lost during DATA.
   mailtool.py arrived DIR
       Every complete message smtp-sink dumped into DIR (recursively), one
       line per recipient: "FILE<TAB>RCPT".
@@ -82,6 +88,29 @@ def send(port, sender, rcpts):
     except smtplib.SMTPServerDisconnected as e:
         print("DISCONNECT 000 %s" % e)
         return 1
+
+
+def unfinished(port, sender, rcpts, how):
+    """a transaction that ends before the message is accepted: RSET (abort) or a lost connection (drop)"""
+    data = sys.stdin.buffer.read() if how == "drop" else b""
+    s = smtplib.SMTP("127.0.0.1", int(port), local_hostname="client.test.example", timeout=60)
+    s.ehlo()
+    code, text = s.mail(sender)
+    print("MAIL %d %s" % (code, text.decode(errors="replace")))
+    for r in rcpts:
+        code, text = s.rcpt(r)
+        print("RCPT <%s> %d %s" % (r, code, text.decode(errors="replace").replace("\n", " ")))
+    if how == "abort":
+        code, text = s.rset()
+        print("RSET %d %s" % (code, text.decode(errors="replace")))
+        s.quit()
+        return 0
+    code, text = s.docmd("DATA")
+    print("DATA %d %s" % (code, text.decode(errors="replace")))
+    head = data.split(b"\n\n", 1)[0].replace(b"\n", b"\r\n") + b"\r\n\r\nthe first line of a body that never ends\r\n"
+    s.sock.sendall(head)
+    s.sock.close()
+    return 0
 
 
 def split_dump(path):
@@ -213,6 +242,8 @@ def main(argv):
     cmd, args = argv[1], argv[2:]
     if cmd == "send" and len(args) >= 3:
         return send(args[0], args[1], args[2:])
+    if cmd in ("abort", "drop") and len(args) >= 3:
+        return unfinished(args[0], args[1], args[2:], cmd)
     if cmd == "arrived" and len(args) == 1:
         return arrived(args[0])
     if cmd == "headers" and len(args) == 1:
