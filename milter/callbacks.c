@@ -19,7 +19,10 @@
  *	never changes the rules in the middle of a message.
  *
  *	Negotiation switches off HELO, DATA, body and unknown-command steps
- *	and, where offered, the reply to each header, and asks for exactly
+ *	(the body stays on, with SMFIS_SKIP where offered, while a list checks
+ *	content: content(3)) and, where offered, the reply to each header.
+ *	The lines of a transaction are journalled when it ends: msg_finish()
+ *	at end of message (the receipts), msg_abort() otherwise. It asks for exactly
  *	the macros used: {daemon_name} at connect, i and {auth_authen} at
  *	MAIL, i and {rcpt_mailer} at RCPT, i at end of message. A missing
  *	{rcpt_mailer} means the MTA does not let us reply to RCPT (Postfix
@@ -99,6 +102,16 @@ static struct conn_ctx *conn_get(SMFICTX *ctx)
     return cc;
 }
 
+/* body_wanted - does the current configuration check any list's content? */
+static int body_wanted(void)
+{
+    struct generation *gen = gen_retain();
+    int wanted = gen != NULL && config_reads_body(gen->cfg);
+
+    gen_release(gen);
+    return wanted;
+}
+
 /* mlfi_negotiate - ask for the actions we use, skip the steps we don't */
 static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
                                unsigned long f2, unsigned long f3, unsigned long *pf0,
@@ -117,6 +130,10 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     *pf0 = WANT_ACTIONS | (f0 & SMFIF_CHGFROM);    /* the VERP sender, when the MTA offers it */
     cc->cc_chgfrom = (f0 & SMFIF_CHGFROM) != 0;
     *pf1 = (f1 & SKIP_STEPS) | (f1 & SMFIP_NR_HDR);
+    if (body_wanted()) {                            /* a list checks content: the body, skippable */
+        *pf1 = (*pf1 & ~(unsigned long) SMFIP_NOBODY) | (f1 & SMFIP_SKIP);
+        cc->cc_skip = (f1 & SMFIP_SKIP) != 0;
+    }
     *pf2 = *pf3 = 0;
     cc->cc_noreply_hdr = (f1 & SMFIP_NR_HDR) != 0;
     log_debug("negotiate: offered actions=0x%lx steps=0x%lx, agreed actions=0x%lx steps=0x%lx",
@@ -208,6 +225,18 @@ static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
     if (cc && cc->cc_msg)
         msg_header(&cc->cc_msg->mc_state, name, value);
     return cc && cc->cc_noreply_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+/* mlfi_body - keep the start of a list message's body for its content check */
+static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+    struct conn_ctx *cc = smfi_getpriv(ctx);
+
+    if (cc == NULL || cc->cc_msg == NULL)
+        return SMFIS_TEMPFAIL;
+    if (msg_body(&cc->cc_msg->mc_state, chunk, len) && cc->cc_skip)
+        return SMFIS_SKIP;                          /* the rest of the body is not needed */
+    return SMFIS_CONTINUE;
 }
 
 /* mlfi_eoh - accept at once mail that cannot be list mail */
@@ -306,6 +335,7 @@ struct smfiDesc optin_filter = {
     .xxfi_envrcpt = mlfi_envrcpt,
     .xxfi_header = mlfi_header,
     .xxfi_eoh = mlfi_eoh,
+    .xxfi_body = mlfi_body,
     .xxfi_eom = mlfi_eom,
     .xxfi_abort = mlfi_abort,
     .xxfi_close = mlfi_close,

@@ -27,6 +27,7 @@ struct conn_ctx {
     unsigned cc_msgs;              /* messages begun in this session */
     int cc_noreply_hdr;            /* SMFIP_NR_HDR negotiated: header callback answers nothing */
     int cc_chgfrom;                /* SMFIF_CHGFROM negotiated: the VERP sender can be set */
+    int cc_skip;                   /* SMFIP_SKIP negotiated: the body can be cut short */
     char cc_client_addr[64];
     char cc_daemon_name[64];
     struct msg_session cc_session; /* what the MTA counts against the client across messages */

@@ -44,6 +44,13 @@ enum journal_failure_action {
     JOURNAL_FAIL_DELIVER,   /* deliver, log an error naming the lines lost */
 };
 
+/* What a list's mail gets when its first body part lacks what the list must show. */
+enum content_check_action {
+    CONTENT_OFF,        /* the body is not read (default) */
+    CONTENT_JOURNAL,    /* a warn line names what is missing; delivered */
+    CONTENT_REFUSE,     /* 550 5.7.1 naming what is missing */
+};
+
 /* One list definition: lists = ( { id = "news"; ... } ); */
 struct list_def {
     char *id;                          /* [A-Za-z0-9._-]{1,63}, unique */
@@ -62,6 +69,11 @@ struct list_def {
     enum spf_action spf_softfail;      /* SPF softfail (default: the global spf_softfail) */
     enum spf_action spf_error;         /* SPF temperror/permerror (default: the global spf_error) */
     enum journal_failure_action journal_failure; /* default: the global journal_failure */
+    enum content_check_action content_check;     /* default: the global content_check */
+    char *content_sender_name;         /* the body must name the sender (NULL: not checked) */
+    char *content_postal_address;      /* ... show the sender's postal address */
+    char *content_contact;             /* ... give a contact for questions and complaints (Japan) */
+    struct string_list content_unsubscribe; /* ... one of these (default "unsubscribe") */
 };
 
 /* What to do with mail that looks like bulk (Precedence: bulk/list, List-Id, List-Unsubscribe)
@@ -108,6 +120,8 @@ struct optin_config {
     int64_t journal_sync;              /* fdatasync every commit (0, default) or at most every N s */
     enum journal_failure_action journal_failure; /* default for lists (default tempfail) */
     int64_t retention;                 /* optinctl purge removes what is older (0: nothing, default) */
+    enum content_check_action content_check; /* default for lists (default off) */
+    uint64_t content_max_bytes;        /* body bytes read for the content check (default 64K) */
     char *feedback_maildir;            /* optinctl feedback keeps unusable reports here (default: none) */
     enum enforce_mode mode;            /* default mode for lists (default enforce) */
     char *marker_header;               /* header naming the list, removed before delivery (default "X-Optin-List") */

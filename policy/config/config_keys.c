@@ -80,6 +80,12 @@ const char *const key_names[KEY_COUNT + 1] = {
     [KEY_JOURNAL_SYNC] = "journal_sync",
     [KEY_JOURNAL_FAILURE] = "journal_failure",
     [KEY_RETENTION] = "retention",
+    [KEY_CONTENT_CHECK] = "content_check",
+    [KEY_CONTENT_MAX_BYTES] = "content_max_bytes",
+    [KEY_CONTENT_SENDER_NAME] = "content_sender_name",
+    [KEY_CONTENT_POSTAL_ADDRESS] = "content_postal_address",
+    [KEY_CONTENT_CONTACT] = "content_contact",
+    [KEY_CONTENT_UNSUBSCRIBE] = "content_unsubscribe",
     [KEY_FEEDBACK_MAILDIR] = "feedback_maildir",
     [KEY_MODE] = "mode",
     [KEY_MARKER_HEADER] = "marker_header",
@@ -372,6 +378,16 @@ static const char *check_spf_timeout(const char *text)
     return NULL;
 }
 
+/* check_map_size - at least 1M: the store's tables need room */
+static const char *check_map_size(const char *text)
+{
+    uint64_t v;
+
+    if (size_parse(text, &v) == 0 && v > 0 && v < MAP_SIZE_MIN)
+        return "expected at least \"1M\": a store needs room for its tables";
+    return NULL;
+}
+
 /* check_journal_sync - 0 (every commit) up to a minute */
 static const char *check_journal_sync(const char *text)
 {
@@ -415,8 +431,6 @@ static const char *store_size(const char *text, void *field)
 
     if (size_parse(text, &v) < 0 || v == 0)
         return "expected a size like \"4G\" (units K, M, G, T) or a number of bytes";
-    if (v < MAP_SIZE_MIN)
-        return "expected at least \"1M\": a store needs room for its tables";
     *(uint64_t *) field = v;
     return NULL;
 }
@@ -578,6 +592,30 @@ static const char *store_journal_failure(const char *text, void *field)
     return NULL;
 }
 
+/* store_content_check - "off", "journal" or "refuse" */
+static const char *store_content_check(const char *text, void *field)
+{
+    static const struct name_value actions[] = {
+        {"off", CONTENT_OFF}, {"journal", CONTENT_JOURNAL}, {"refuse", CONTENT_REFUSE}, {NULL, 0},
+    };
+    const struct name_value *m = find_name(actions, text);
+
+    if (m == NULL)
+        return "expected \"off\", \"journal\" or \"refuse\"";
+    *(enum content_check_action *) field = (enum content_check_action) m->value;
+    return NULL;
+}
+
+/* check_content_max - 1K to 1M: the first part of a body is what is read */
+static const char *check_content_max(const char *text)
+{
+    uint64_t v;
+
+    if (size_parse(text, &v) == 0 && (v < 1024 || v > 1048576))
+        return "expected a size from 1K to 1M";
+    return NULL;
+}
+
 /* release_string - free a char * field */
 static void release_string(void *field)
 {
@@ -631,6 +669,9 @@ const struct kind_def kinds[] = {
                          .load = cfg_load_scalar, .store = store_spf_action},
     [KIND_JOURNAL_FAILURE] = {.accept = TYPE_BIT(CONFIG_TYPE_STRING), .what = "\"tempfail\" or \"deliver\"",
                               .load = cfg_load_scalar, .store = store_journal_failure},
+    [KIND_CONTENT_CHECK] = {.accept = TYPE_BIT(CONFIG_TYPE_STRING),
+                            .what = "\"off\", \"journal\" or \"refuse\"",
+                            .load = cfg_load_scalar, .store = store_content_check},
     [KIND_STRINGS] = {.accept = TYPE_BIT(CONFIG_TYPE_ARRAY) | TYPE_BIT(CONFIG_TYPE_LIST),
                       .what = "an array of strings [ \"...\", ... ]",
                       .load = cfg_load_strings, .release = cfg_release_strings},
@@ -646,7 +687,8 @@ const struct kind_def kinds[] = {
 const struct key_def global_keys[] = {
     {.key = KEY_DATABASE, .kind = KIND_STRING, .def = OPTIN_DEFAULT_DATABASE,
      .check = cfg_check_nonempty, .offset = GLOBAL(database)},
-    {.key = KEY_MAP_SIZE, .kind = KIND_SIZE, .def = "4G", .offset = GLOBAL(map_size)},
+    {.key = KEY_MAP_SIZE, .kind = KIND_SIZE, .def = "4G", .check = check_map_size,
+     .offset = GLOBAL(map_size)},
     {.key = KEY_MAX_READERS, .kind = KIND_UINT, .def = "512", .check = check_readers,
      .offset = GLOBAL(max_readers)},
     {.key = KEY_FOLD_LOCAL_PART, .kind = KIND_BOOL, .def = "true", .offset = GLOBAL(fold_local_part)},
@@ -672,6 +714,9 @@ const struct key_def global_keys[] = {
      .offset = GLOBAL(journal_failure)},
     {.key = KEY_RETENTION, .kind = KIND_DURATION, .def = "0", .check = check_retention,
      .offset = GLOBAL(retention)},
+    {.key = KEY_CONTENT_CHECK, .kind = KIND_CONTENT_CHECK, .def = "off", .offset = GLOBAL(content_check)},
+    {.key = KEY_CONTENT_MAX_BYTES, .kind = KIND_SIZE, .def = "64K", .check = check_content_max,
+     .offset = GLOBAL(content_max_bytes)},
     {.key = KEY_FEEDBACK_MAILDIR, .kind = KIND_STRING, .check = check_absolute_path,
      .offset = GLOBAL(feedback_maildir)},
     {.key = KEY_MODE, .kind = KIND_MODE, .def = "enforce", .offset = GLOBAL(mode)},
@@ -731,6 +776,15 @@ const struct key_def list_keys[] = {
     {.key = KEY_SPF_SOFTFAIL, .kind = KIND_SPF_ACTION, .offset = LIST(spf_softfail)},
     {.key = KEY_SPF_ERROR, .kind = KIND_SPF_ACTION, .offset = LIST(spf_error)},
     {.key = KEY_JOURNAL_FAILURE, .kind = KIND_JOURNAL_FAILURE, .offset = LIST(journal_failure)},
+    {.key = KEY_CONTENT_CHECK, .kind = KIND_CONTENT_CHECK, .offset = LIST(content_check)},
+    {.key = KEY_CONTENT_SENDER_NAME, .kind = KIND_STRING, .check = cfg_check_nonempty,
+     .offset = LIST(content_sender_name)},
+    {.key = KEY_CONTENT_POSTAL_ADDRESS, .kind = KIND_STRING, .check = cfg_check_nonempty,
+     .offset = LIST(content_postal_address)},
+    {.key = KEY_CONTENT_CONTACT, .kind = KIND_STRING, .check = cfg_check_nonempty,
+     .offset = LIST(content_contact)},
+    {.key = KEY_CONTENT_UNSUBSCRIBE, .kind = KIND_STRINGS, .check = cfg_check_nonempty,
+     .offset = LIST(content_unsubscribe)},
     {.key = KEY_MATCH, .kind = KIND_MATCH},
 };
 
@@ -752,6 +806,7 @@ const struct inherit_def list_inherits[] = {
     INHERIT(KEY_SPF_SOFTFAIL, spf_softfail),
     INHERIT(KEY_SPF_ERROR, spf_error),
     INHERIT(KEY_JOURNAL_FAILURE, journal_failure),
+    INHERIT(KEY_CONTENT_CHECK, content_check),
 };
 
 const size_t global_key_count = COUNT(global_keys);

@@ -26,6 +26,12 @@ enum key_id {
     KEY_JOURNAL_SYNC,
     KEY_JOURNAL_FAILURE,
     KEY_RETENTION,
+    KEY_CONTENT_CHECK,
+    KEY_CONTENT_MAX_BYTES,
+    KEY_CONTENT_SENDER_NAME,
+    KEY_CONTENT_POSTAL_ADDRESS,
+    KEY_CONTENT_CONTACT,
+    KEY_CONTENT_UNSUBSCRIBE,
     KEY_FEEDBACK_MAILDIR,
     KEY_MODE,
     KEY_MARKER_HEADER,
@@ -76,6 +82,7 @@ enum value_kind {
     KIND_ALL_DENIED,                   /* enum all_denied_action */
     KIND_SPF_ACTION,                   /* enum spf_action */
     KIND_JOURNAL_FAILURE,              /* enum journal_failure_action */
+    KIND_CONTENT_CHECK,                /* enum content_check_action */
     KIND_STRINGS,                      /* struct string_list: [ "a", "b" ] */
     KIND_LISTS,                        /* the lists of struct optin_config */
     KIND_MATCH,                        /* a group of match_keys[] */

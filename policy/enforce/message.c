@@ -99,6 +99,7 @@
 #include <strings.h>
 
 #include "enforce/classify.h"
+#include "enforce/content.h"
 #include "util/log.h"
 #include "enforce/message.h"
 #include "util/timeutil.h"
@@ -110,6 +111,7 @@
 #define ADDR_RAW_FORM_BUFSZ 1100       /* addr_mta_form of any RCPT argument the MTA sends */
 #define SPF_TRACE_HEADER "X-Optin-SPF"
 #define SPF_NOTE_BUFSZ 400
+#define CONTENT_HEADER_MAX 1000        /* of Content-Type and Content-Transfer-Encoding kept */
 
 /* shown - a recipient fit for a log line and a reply: control bytes and % as ?, cut */
 static const char *shown(const char *raw, char buf[SHOWN_BUFSZ])
@@ -205,6 +207,11 @@ void msg_free(struct msg_state *m)
     }
     free(m->rcpts);
     free(m->sender);
+    free(m->content_type);
+    free(m->content_te);
+    free(m->body);
+    m->content_type = m->content_te = m->body = NULL;
+    m->body_len = 0;
     journal_batch_free(m->batch);
     m->batch = NULL;
     m->rcpts = NULL;
@@ -480,6 +487,10 @@ void msg_header(struct msg_state *m, const char *name, const char *value)
     m->unsub_post_count += strcasecmp(name, UNSUB_POST_HEADER) == 0;
     m->verdict_count += strcasecmp(name, cfg->verdict_header) == 0;
     m->spf_trace_count += strcasecmp(name, SPF_TRACE_HEADER) == 0;
+    if (m->content_type == NULL && strcasecmp(name, "Content-Type") == 0)
+        m->content_type = strndup(value, CONTENT_HEADER_MAX);
+    if (m->content_te == NULL && strcasecmp(name, "Content-Transfer-Encoding") == 0)
+        m->content_te = strndup(value, CONTENT_HEADER_MAX);
     if (strcasecmp(name, cfg->marker_header) == 0) {
         m->marker_count++;
         l = header_value_trim(value, id, sizeof(id)) == 0 ? config_find_list(cfg, id) : NULL;
@@ -500,6 +511,33 @@ void msg_header(struct msg_state *m, const char *name, const char *value)
         m->list = l;
         m->list_source = LIST_BY_HEADER;
     }
+}
+
+/* config_reads_body - does any list check its mail's content? */
+int config_reads_body(const struct optin_config *cfg)
+{
+    for (size_t i = 0; i < cfg->list_count; i++)
+        if (cfg->lists[i].content_check != CONTENT_OFF)
+            return 1;
+    return 0;
+}
+
+/* msg_body - keep the first content_max_bytes of the body of list mail whose content is checked */
+int msg_body(struct msg_state *m, const unsigned char *data, size_t len)
+{
+    size_t max = (size_t) m->env->cfg->content_max_bytes, take;
+    char *grown;
+
+    if (m->list == NULL || m->list->content_check == CONTENT_OFF || m->body_len >= max)
+        return 1;
+    take = len < max - m->body_len ? len : max - m->body_len;
+    if ((grown = realloc(m->body, m->body_len + take + 1)) == NULL)
+        return 1;                        /* checked on what was read */
+    m->body = grown;
+    memcpy(m->body + m->body_len, data, take);
+    m->body_len += take;
+    m->body[m->body_len] = '\0';
+    return m->body_len >= max;
 }
 
 /* msg_eoh - accept at once what cannot be list mail */
@@ -733,6 +771,35 @@ static void plan_verp(struct msg_state *m, struct eom_plan *p, const struct msg_
               m->list->id);
 }
 
+/* eom_content - the list's content check on the first body part: a warn line, or a refusal */
+static int eom_content(struct msg_state *m, struct eom_plan *p)
+{
+    int refuse = m->list->content_check == CONTENT_REFUSE, monitor = m->list->mode == MODE_MONITOR;
+    char *text = NULL, missing_text[200], note[300];
+    unsigned missing;
+
+    if (m->list->content_check == CONTENT_OFF)
+        return 0;
+    if (content_first_text(m->content_type, m->content_te, m->body ? m->body : "", m->body_len, &text) != 0) {
+        p->failed = 1;
+        return 1;
+    }
+    missing = content_missing(m->list, text);
+    free(text);
+    if (missing == 0)
+        return 0;
+    content_describe(missing, missing_text, sizeof(missing_text));
+    snprintf(note, sizeof(note), "the first body part lacks %s", missing_text);
+    msg_record(m, NULL, NULL, !refuse ? "warn" : monitor ? "would-reject" : "reject", "content-missing",
+               NULL, note);
+    if (!refuse || monitor)
+        return 0;
+    p->step = MSG_REJECT;
+    set_reply(&p->reply, "550", "5.7.1", "list %s: the message does not show %s", m->list->id,
+              missing_text);
+    return 1;
+}
+
 /* eom_unattributed - bulk-looking mail that matches no list */
 static void eom_unattributed(struct msg_state *m, struct eom_plan *p)
 {
@@ -841,7 +908,7 @@ void msg_eom(struct msg_state *m, struct eom_plan *p)
         if ((p->step = spf_enforce(m, &p->reply)) != MSG_CONTINUE)
             return;
     }
-    if (eom_ambiguous(m, p))
+    if (eom_ambiguous(m, p) || eom_content(m, p))
         return;
     if ((rc = eom_decide_all(m)) != 0 && eom_store_failed(m, p, rc) != MSG_CONTINUE)
         return;

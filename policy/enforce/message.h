@@ -105,6 +105,10 @@ struct msg_state {
     struct msg_session *session; /* NULL: no session-wide counting */
     char list_id_first[LIST_ID_HEADER_BUFSZ];  /* the first List-Id's id, "" before it */
     int list_id_conflict;      /* a later List-Id named another id */
+    char *content_type;        /* the message's first Content-Type and Content-Transfer-Encoding */
+    char *content_te;
+    char *body;                /* the first content_max_bytes of the body (content checks only) */
+    size_t body_len;
     struct journal_batch *batch; /* this transaction's journal lines, written when it ends */
     int batch_failed;          /* a line could not be built (out of memory) */
     int finished;              /* msg_finish or msg_abort wrote the lines */
@@ -126,6 +130,10 @@ enum msg_step msg_rcpt(struct msg_state *m, const char *raw, size_t len, int non
                        struct msg_reply *reply);
 /* msg_header - one header field. */
 void msg_header(struct msg_state *m, const char *name, const char *value);
+/* msg_body - one body chunk; 1 when no more is needed (the MTA may skip the rest), 0 for more. */
+int msg_body(struct msg_state *m, const unsigned char *data, size_t len);
+/* config_reads_body - does any list check content (so the body must be asked for)? */
+int config_reads_body(const struct optin_config *cfg);
 /* msg_eoh - end of headers: MSG_ACCEPT when the message cannot be list mail. */
 enum msg_step msg_eoh(struct msg_state *m);
 /* msg_eom - end of message: the plan of removals, header edits and the final answer. */

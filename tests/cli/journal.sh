@@ -236,6 +236,27 @@ ctl "$J" journal index
 is "journal index: every line the first time" "$out" "indexed 100000 journal lines"
 ctl "$J" journal index
 is "journal index: nothing new the second time" "$out" "indexed 0 journal lines"
+# the README's commands for compliance officers, as written (optinctl with this configuration)
+awk '/^The commands a compliance officer uses/ { f = 1 } f && /^```sh$/ { g = 1; next }
+     g && /^```$/ { exit } g' "$top_srcdir/README.md" | sed 's/ *#.*$//' > "$TMP/readme.cmds"
+is "README: nine commands for compliance officers found" "$(wc -l < "$TMP/readme.cmds" | tr -d ' ')" 9
+while IFS= read -r cmd; do
+    args=${cmd#optinctl }
+    # shellcheck disable=SC2086
+    (cd "$TMP" && eval "\"\$OPTINCTL\" -c \"\$J/conf\" $args" > "$TMP/readme.out" 2>&1)
+    rc=$?
+    case $args in
+    "journal verify"*|report*|"journal index") want=0 ;;
+    *) want="0 or 1" ;;                 # 1: no line (or nothing) about that example address
+    esac
+    case "$want:$rc" in
+    0:0|"0 or 1:0"|"0 or 1:1") res=ok ;;
+    *) res="exit $rc: $(head -c 300 "$TMP/readme.out")" ;;
+    esac
+    is "README runs: $cmd" "$res" ok
+done < "$TMP/readme.cmds"
+ok "README: the HTML report was written where it says" [ -s "$TMP/report-2026-01.html" ]
+
 last_news=$(py '
 import gzip, glob, sys, json
 best = ""

@@ -73,6 +73,7 @@ comment() { sed -n "1,200s/^/# $2/p" "$1"; }
 DB=$TMP/db
 NEWS_MODE=enforce
 CONF_EXTRA=
+NEWS_EXTRA=
 # write_conf : the configuration of the current run
 write_conf() {
     cat > "$TMP/conf" <<EOF
@@ -88,7 +89,7 @@ unsubscribe_url = "https://u.lists.example/u/";
 unsubscribe_mailto = "unsubscribe@lists.example";
 $CONF_EXTRA
 lists = (
-  { id = "news"; opt_in = "single"; mode = "$NEWS_MODE";
+  { id = "news"; opt_in = "single"; mode = "$NEWS_MODE"; $NEWS_EXTRA
     match = { envelope_from = [ "bounce-news-*@lists.example" ];
               list_id = [ "news.lists.example" ]; }; },
   { id = "offers"; opt_in = "single"; mode = "monitor";
