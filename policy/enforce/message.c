@@ -102,12 +102,12 @@
 #include "enforce/content.h"
 #include "util/log.h"
 #include "enforce/message.h"
+#include "enforce/message_int.h"
 #include "util/timeutil.h"
 #include "unsubscribe/unsubscribe.h"
 #include "unsubscribe/verp.h"
 #include "util/text.h"
 
-#define SHOWN_BUFSZ 300
 #define ADDR_RAW_FORM_BUFSZ 1100       /* addr_mta_form of any RCPT argument the MTA sends */
 #define SPF_TRACE_HEADER "X-Optin-SPF"
 #define SPF_NOTE_BUFSZ 400
@@ -126,7 +126,7 @@ static const char *msg_mode(const struct msg_state *m)
 }
 
 /* rcpt_shown - the normalized recipient, or its raw form made printable when it is invalid */
-static const char *rcpt_shown(const struct decision *d, const char *raw, char buf[SHOWN_BUFSZ])
+const char *rcpt_shown(const struct decision *d, const char *raw, char buf[SHOWN_BUFSZ])
 {
     return d->address[0] ? d->address : shown(raw, buf);
 }
@@ -135,7 +135,7 @@ static const char *rcpt_shown(const struct decision *d, const char *raw, char bu
 #define RECORD_JOURNAL 2        /* a journal line in the transaction's batch */
 
 /* msg_journal - one line into the transaction's batch (raw: the recipient as received) */
-static void msg_journal(struct msg_state *m, const char *raw, const char *rcpt, const char *verdict,
+void msg_journal(struct msg_state *m, const char *raw, const char *rcpt, const char *verdict,
                         const char *reason, const struct decision *d, const char *note)
 {
     struct journal_entry e = {
@@ -926,96 +926,6 @@ void msg_eom(struct msg_state *m, struct eom_plan *p)
     plan_header(p, m->env->cfg->marker_header, m->marker_count, NULL);
     if (m->session && !p->failed)
         m->session->rcpt_refusals = 0;  /* the MTA forgives a client's errors once mail goes */
-}
-
-/* ---- the end of a transaction: receipts and the one journal write ---- */
-
-/* What a recipient still in the message is journalled as when the transaction ends without delivery. */
-static const char *const undelivered_verdicts[] = {
-    [MSG_REJECT] = "reject", [MSG_TEMPFAIL] = "tempfail", [MSG_DISCARD] = "discard",
-};
-
-/* receipt_verdict - the verdict of a recipient that stays in a delivered message */
-static const char *receipt_verdict(const struct msg_rcpt *r)
-{
-    if (r->unchecked)
-        return "accept-unchecked";
-    if (r->d.allow)
-        return "accept";
-    return r->at_rcpt ? "would-reject" : "would-strip";
-}
-
-/* finish_lines - a line for each recipient still in the message: receipts, or why it was not sent */
-static void finish_lines(struct msg_state *m, const char *not_sent, const char *note)
-{
-    char buf[SHOWN_BUFSZ];
-
-    for (size_t i = 0; i < m->nrcpts; i++) {
-        struct msg_rcpt *r = &m->rcpts[i];
-
-        if (!r->decided || r->journalled)
-            continue;       /* never looked at (not list mail), or refused or removed already */
-        r->journalled = 1;
-        if (not_sent)
-            msg_journal(m, r->raw, rcpt_shown(&r->d, r->raw, buf), not_sent, "not-sent", NULL, note);
-        else
-            msg_journal(m, r->raw, rcpt_shown(&r->d, r->raw, buf), receipt_verdict(r),
-                        r->unchecked ? "store-failure" : decision_reason_name(r->d.reason),
-                        r->unchecked ? NULL : &r->d, NULL);
-    }
-}
-
-/* commit_lines - the transaction's lines in one journal write; 0, or -1 when lines were lost */
-static int commit_lines(struct msg_state *m)
-{
-    size_t n = journal_batch_count(m->batch);
-    int rc;
-
-    m->finished = 1;
-    if (m->batch_failed) {
-        log_error("%s: journal: out of memory: lines of this transaction lost", m->id);
-        journal_batch_clear(m->batch);
-        return -1;
-    }
-    if (n == 0 || m->env->journal == NULL)
-        return 0;
-    if ((rc = journal_commit(m->env->journal, m->batch)) != 0) {
-        log_error("%s: journal write failed: %s: %zu lines lost", m->id, optin_strerror(rc), n);
-        return -1;
-    }
-    return 0;
-}
-
-/* msg_finish - the transaction's lines as the milter answers step; the step to answer */
-enum msg_step msg_finish(struct msg_state *m, enum msg_step step, struct msg_reply *reply)
-{
-    int delivered = step == MSG_CONTINUE || step == MSG_ACCEPT;
-    enum journal_failure_action policy = m->list ? m->list->journal_failure
-                                                 : m->env->cfg->journal_failure;
-
-    if (m->finished)
-        return step;
-    finish_lines(m, delivered ? NULL : undelivered_verdicts[step],
-                 delivered ? NULL : "the message was refused at end of message: nothing was sent");
-    if (commit_lines(m) == 0 || !delivered)
-        return step;
-    if (policy == JOURNAL_FAIL_DELIVER) {
-        log_error("%s: delivered without its journal lines (journal_failure = deliver)", m->id);
-        return step;
-    }
-    log_error("%s: message temp-failed: its receipts could not be journalled "
-              "(journal_failure = tempfail)", m->id);
-    set_reply(reply, "451", "4.3.0", "decision journal unavailable, try again later");
-    return MSG_TEMPFAIL;
-}
-
-/* msg_abort - the transaction ended before end of message: nothing was sent */
-void msg_abort(struct msg_state *m)
-{
-    if (m->finished)
-        return;
-    finish_lines(m, "aborted", "the transaction ended before end of message: nothing was sent");
-    commit_lines(m);
 }
 
 /* msg_plan_free - release a plan */

@@ -277,6 +277,28 @@ is "show --access: one JSON document with every journal line of the address" \
     "$(printf '%s\n' "$out" | py 'import sys, json; d = json.load(sys.stdin); print(len(d["journal"]), len(d["last_sends"]), "kept_elsewhere" in d)')" \
     "$want_user 3 True"
 
+# opt-outs in the store: the report names the last mail after each, beside 2 and 10 business days
+ctl "$J" -t 2026-01-20T00:00:00Z unsubscribe news user020@example.org
+ctl "$J" -t 2026-03-05T00:00:00Z unsubscribe news user021@example.org
+ctl "$J" report --since 2026-01-01 --format json -o "$TMP/optouts.json"
+is "report: each opt-out with the last mail to that address on that list after it" "$(py '
+import gzip, glob, json, sys
+r = json.load(open(sys.argv[1]))
+o = {x["address"]: x for x in r["optouts"]}
+last = ""
+for f in glob.glob(sys.argv[2] + "/journal*"):
+    if f.endswith(".head"): continue
+    for l in (gzip.open if f.endswith(".gz") else open)(f, "rb"):
+        e = json.loads(l)
+        if e.get("recipient") == "user020@example.org" and e.get("list") == "news" and e["verdict"] == "accept" \
+           and e["time"] > "2026-01-20T00:00:00Z":
+            last = max(last, e["time"])
+a, b = o["user020@example.org"], o["user021@example.org"]
+print(a["last_send_after"] == last, a["over_2_days"], a["over_10_business_days"],
+      b["last_send_after"], b["over_2_days"], r["optouts_known"])' "$TMP/optouts.json" "$J")" "True True True None False True"
+ctl "$J" report --since 2026-01-01
+ok "report (table): the late opt-out flagged" sh -c 'printf "%s\n" "$1" | grep -q "user020@example.org .*OVER 2 DAYS  OVER 10 BUSINESS DAYS"' - "$out"
+
 ctl "$J" -t 2026-03-05T00:00:00Z forget --yes user007@example.org
 is "forget inside a month of the last mail: refused, exit 77" "$rc" 77
 ok "... saying until when" sh -c 'printf "%s\n" "$1" | grep -q "must be kept until 2026-0[34]-.*--force erases them anyway"' - "$out"
