@@ -339,6 +339,22 @@ static int by_name(const void *x, const void *y)
     return strcmp(*(const char *const *) x, *(const char *const *) y);
 }
 
+/* sorted_keys - the object's keys in strcmp order (free the array, not the keys); NULL when out of memory */
+static const char **sorted_keys(json_t *obj, size_t *n)
+{
+    const char **keys = calloc(json_object_size(obj) + 1, sizeof(char *));
+    const char *k;
+    json_t *v;
+
+    *n = 0;
+    if (keys == NULL)
+        return NULL;
+    json_object_foreach(obj, k, v)
+        keys[(*n)++] = k;
+    qsort(keys, *n, sizeof(*keys), by_name);
+    return keys;
+}
+
 /* rate - part / whole, 0 for no whole */
 static double rate(json_int_t part, json_int_t whole)
 {
@@ -348,17 +364,11 @@ static double rate(json_int_t part, json_int_t whole)
 /* list_rows - per list: deliveries, complaints, hard bounces and their rates, by list name */
 static json_t *list_rows(json_t *lists)
 {
-    json_t *arr = json_array(), *v;
-    const char *k;
-    const char **names = calloc(json_object_size(lists) + 1, sizeof(char *));
+    json_t *arr = json_array();
     size_t n = 0;
+    const char **names = sorted_keys(lists, &n);
 
-    if (names == NULL)
-        return arr;
-    json_object_foreach(lists, k, v)
-        names[n++] = k;
-    qsort(names, n, sizeof(*names), by_name);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; names && i < n; i++) {
         json_t *l = json_object_get(lists, names[i]), *row = json_object();
         json_int_t d = json_integer_value(json_object_get(l, "delivered"));
         json_int_t c = json_integer_value(json_object_get(l, "complaints"));
@@ -381,17 +391,11 @@ static json_t *list_rows(json_t *lists)
 /* day_rows - the days in date order, each with its verdicts and reasons */
 static json_t *day_rows(json_t *days)
 {
-    const char **dates = calloc(json_object_size(days) + 1, sizeof(char *));
     json_t *arr = json_array(), *v;
-    const char *k;
     size_t n = 0;
+    const char **dates = sorted_keys(days, &n);
 
-    if (dates == NULL)
-        return arr;
-    json_object_foreach(days, k, v)
-        dates[n++] = k;
-    qsort(dates, n, sizeof(*dates), by_name);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; dates && i < n; i++) {
         json_t *row = json_object();
 
         v = json_object_get(days, dates[i]);
@@ -588,14 +592,7 @@ int cmd_report(struct optinctl *ctl, int argc, char **argv)
     a.by_sender = json_object(), a.by_list = json_object(), a.refused = json_object();
     a.lists = json_object(), a.optouts = json_array(), a.optout_index = json_object();
     have_store = report_optouts(ctl, &a);
-    for (size_t i = 0; i < n && rc == EX_OK; i++) {
-        int err = journal_read(files[i], feed_line, &a);
-
-        if (err != 0) {
-            ctl_error(ctl, "%s: %s", files[i], strerror(-err));
-            rc = EX_NOINPUT;
-        }
-    }
+    rc = journal_read_all(ctl, files, n, feed_line, &a);
     journal_files_free(files, n);
     if (rc == EX_OK) {
         doc = audit_document(&a, have_store, time_format(ctl->now, now));

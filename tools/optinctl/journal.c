@@ -108,6 +108,20 @@ int journal_list(struct optinctl *ctl, int argc, char **argv, char ***files, siz
     return EX_OK;
 }
 
+/* journal_read_all - every line of the files, in order, to fn; exit code (66 naming a file that fails) */
+int journal_read_all(struct optinctl *ctl, char **files, size_t n, journal_line_fn *fn, void *arg)
+{
+    for (size_t i = 0; i < n; i++) {
+        int err = journal_read(files[i], fn, arg);
+
+        if (err != 0) {
+            ctl_error(ctl, "%s: %s", files[i], strerror(-err));
+            return EX_NOINPUT;
+        }
+    }
+    return EX_OK;
+}
+
 /* member - a string member of a parsed line, or "" */
 static const char *member(json_t *obj, const char *key)
 {
@@ -354,14 +368,7 @@ int journal_lines_of(struct optinctl *ctl, const char *address, json_t *out)
     snprintf(q.address, sizeof(q.address), "%s", address);
     if (journal_files(ctl->cfg->journal, &files, &n) != 0)
         return EX_OK;                    /* no journal yet: nothing kept there */
-    for (size_t i = 0; i < n && rc == EX_OK; i++) {
-        int err = journal_read(files[i], collect_line, &q);
-
-        if (err != 0) {
-            ctl_error(ctl, "%s: %s", files[i], strerror(-err));
-            rc = EX_NOINPUT;
-        }
-    }
+    rc = journal_read_all(ctl, files, n, collect_line, &q);
     journal_files_free(files, n);
     return rc;
 }
@@ -451,14 +458,7 @@ int cmd_journal(struct optinctl *ctl, int argc, char **argv)
         if (verify) {
             rc = journal_verify(ctl, files, n, argc == optind);
         } else {
-            for (size_t i = 0; i < n && rc == EX_OK; i++) {
-                int err = journal_read(files[i], query_line, &q);
-
-                if (err != 0) {
-                    ctl_error(ctl, "%s: %s", files[i], strerror(-err));
-                    rc = EX_NOINPUT;
-                }
-            }
+            rc = journal_read_all(ctl, files, n, query_line, &q);
             if (rc == EX_OK && q.matched == 0)
                 rc = EXIT_DENY;
         }

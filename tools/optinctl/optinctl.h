@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "util/log.h"
 #include "consent/store.h"
+#include "journal/files.h"
 
 /* Exit status of every subcommand (documented in optinctl(1)). */
 #define EXIT_DENY 1 /* check: delivery not allowed (also: show/unsuppress found nothing) */
@@ -44,6 +45,8 @@ int cmd_show(struct optinctl *ctl, int argc, char **argv);
 int cmd_journal(struct optinctl *ctl, int argc, char **argv);
 /* journal_list - the FILE arguments, or the configured journal and its rotated copies, oldest first */
 int journal_list(struct optinctl *ctl, int argc, char **argv, char ***files, size_t *n);
+/* journal_read_all - every line of the files in order to fn; exit code (66 naming a file that fails) */
+int journal_read_all(struct optinctl *ctl, char **files, size_t n, journal_line_fn *fn, void *arg);
 int cmd_report(struct optinctl *ctl, int argc, char **argv);
 int cmd_journal_index(struct optinctl *ctl, int argc, char **argv);
 int cmd_purge(struct optinctl *ctl, int argc, char **argv);
