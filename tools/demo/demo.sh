@@ -162,8 +162,11 @@ print("  accepted with consent: " + ", ".join("%s (%s, %s)" % (e["recipient"], e
 PY
 echo "  one journal line as it is stored (JSON, for audits):"
 grep '"reason":"unsubscribed"' "$JOURNAL" | head -1 | sed 's/^/    /'
+echo "  the journal's hash chain, checked:"
+run $O journal verify
 
 say "6. proof of consent for frank, what a compliance officer hands over"
+run $O journal index
 run $O show frank@example.com
 
 if [ $keep = 1 ]; then
