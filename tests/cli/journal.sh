@@ -350,4 +350,16 @@ ctl "$J" show user010@example.org
 ok "an address mailed in the last month keeps its history (Japan's one month)" \
     sh -c 'printf "%s\n" "$1" | grep -q "2025-01-01T00:00:00Z unsubscribe list=news"' - "$out"
 
+# a journal configured whose folder does not exist yet (the milter never ran): nothing to index
+# or redact, and forget is not held up by it
+mkdir "$TMP/none"
+printf 'database = "%s/db";\njournal = "%s/nodir/journal";\nlists = ( { id = "news"; opt_in = "single"; } );\n' \
+    "$TMP/none" "$TMP/none" > "$TMP/none/conf"
+ctl "$TMP/none" init
+ctl "$TMP/none" subscribe news a@example.org
+ctl "$TMP/none" journal index
+is "no journal folder yet: journal index indexes nothing" "$rc $out" "0 indexed 0 journal lines"
+ctl "$TMP/none" forget --yes a@example.org
+is "no journal folder yet: forget erases the store and redacts nothing" "$rc" 0
+
 done_testing

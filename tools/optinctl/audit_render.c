@@ -378,6 +378,9 @@ void report_html(FILE *out, json_t *doc)
             (long long) n(doc, "lines"));
     fputs("<h2>Deliveries and refusals per day</h2>\n", out);
     html_day_chart(out, json_object_get(doc, "days"));
+    fputs("<p class=\"legend\"><span style=\"color:#3a6ea5\">&#9632;</span> delivered (receipts) "
+          "<span style=\"color:#c0392b\">&#9632;</span> refused or removed; the figures are in the "
+          "tables below</p>\n", out);
     fputs("<h2>Verdicts</h2>\n", out);
     html_counts(out, "verdicts", "verdict", json_object_get(totals, "verdicts"));
     fputs("<h2>Reasons</h2>\n", out);

@@ -417,6 +417,8 @@ int journal_forget(struct optinctl *ctl, const char *address, size_t *lines, siz
     if (ctl->cfg->journal == NULL)
         return EX_OK;
     if ((rc = journal_files(ctl->cfg->journal, &files, &n)) != 0) {
+        if (rc == -ENOENT)
+            return EX_OK;                /* no journal folder: no line names anyone */
         ctl_error(ctl, "%s: %s", ctl->cfg->journal, strerror(-rc));
         return EX_IOERR;
     }

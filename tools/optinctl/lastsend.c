@@ -209,7 +209,7 @@ int lastsend_index(struct optinctl *ctl, unsigned long *lines)
     if ((rc = state_read(ctl->store, &r.from)) != 0)
         return rc;
     if ((rc = journal_files(ctl->cfg->journal, &files, &n)) != 0)
-        return rc;
+        return rc == -ENOENT ? 0 : rc;   /* no journal folder yet: nothing sent */
     if ((r.latest = json_object()) == NULL)
         rc = -ENOMEM;
     if (rc == 0)
