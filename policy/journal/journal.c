@@ -103,6 +103,7 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,38 +206,63 @@ static int add_count(json_t *obj, const char *key, uint64_t n)
     return n == 0 ? 0 : json_object_set_new(obj, key, json_integer((json_int_t) n));
 }
 
+/* How an entry member becomes a JSON member. */
+enum member_kind {
+    MEMBER_STRING,                       /* left out when NULL */
+    MEMBER_NONEMPTY,                     /* left out when NULL or "" (a record's optional fields) */
+    MEMBER_TIME,                         /* RFC 3339, left out when 0 */
+    MEMBER_COUNT,                        /* an integer, left out when 0 */
+};
+
+#define ENTRY(name, kind) {#name, offsetof(struct journal_entry, name), kind}
+
+/* The members of a line, in journal order (pd, prev and hash are the chain's). */
+static const struct {
+    const char *name;
+    size_t offset;
+    enum member_kind kind;
+} entry_members[] = {
+    ENTRY(time, MEMBER_TIME), ENTRY(queue_id, MEMBER_STRING), ENTRY(session_id, MEMBER_STRING),
+    ENTRY(client_addr, MEMBER_STRING), ENTRY(sender, MEMBER_STRING), ENTRY(list, MEMBER_STRING),
+    ENTRY(recipient, MEMBER_STRING), ENTRY(recipient_raw, MEMBER_STRING),
+    ENTRY(verdict, MEMBER_STRING), ENTRY(reason, MEMBER_STRING), ENTRY(mode, MEMBER_STRING),
+    ENTRY(method, MEMBER_STRING), ENTRY(consent_time, MEMBER_TIME), ENTRY(confirm_time, MEMBER_TIME),
+    ENTRY(consent_source, MEMBER_NONEMPTY), ENTRY(policy_version, MEMBER_NONEMPTY),
+    ENTRY(history_seq, MEMBER_COUNT), ENTRY(spf, MEMBER_STRING), ENTRY(note, MEMBER_STRING),
+};
+
+/* add_member - one member of the entry, as its kind says; 0 or -1 */
+static int add_member(json_t *obj, const struct journal_entry *e, size_t i)
+{
+    const void *field = (const char *) e + entry_members[i].offset;
+    const char *name = entry_members[i].name, *str;
+
+    switch (entry_members[i].kind) {
+    case MEMBER_TIME:
+        return add_time(obj, name, *(const int64_t *) field);
+    case MEMBER_COUNT:
+        return add_count(obj, name, *(const uint64_t *) field);
+    case MEMBER_NONEMPTY:
+        str = *(const char *const *) field;
+        return add_string(obj, name, str && *str ? str : NULL);
+    default:
+        return add_string(obj, name, *(const char *const *) field);
+    }
+}
+
 /* entry_object - the entry as a JSON object with its members in journal order, or NULL */
 static json_t *entry_object(const struct journal_entry *e)
 {
     json_t *obj = json_object();
     char nonce[CHAIN_NONCE_HEX + 3];
-    int bad;
+    int bad = 0;
 
     if (obj == NULL)
         return NULL;
+    for (size_t i = 0; i < sizeof(entry_members) / sizeof(entry_members[0]); i++)
+        bad |= add_member(obj, e, i);
     chain_nonce(nonce);
-    bad = add_time(obj, "time", e->time)
-        | add_string(obj, "queue_id", e->queue_id)
-        | add_string(obj, "session_id", e->session_id)
-        | add_string(obj, "client_addr", e->client_addr)
-        | add_string(obj, "sender", e->sender)
-        | add_string(obj, "list", e->list)
-        | add_string(obj, "recipient", e->recipient)
-        | add_string(obj, "recipient_raw", e->recipient_raw)
-        | add_string(obj, "verdict", e->verdict)
-        | add_string(obj, "reason", e->reason)
-        | add_string(obj, "mode", e->mode)
-        | add_string(obj, "method", e->method)
-        | add_time(obj, "consent_time", e->consent_time)
-        | add_time(obj, "confirm_time", e->confirm_time)
-        | add_string(obj, "consent_source", e->consent_source && *e->consent_source
-                                                ? e->consent_source : NULL)
-        | add_string(obj, "policy_version", e->policy_version && *e->policy_version
-                                                ? e->policy_version : NULL)
-        | add_count(obj, "history_seq", e->history_seq)
-        | add_string(obj, "spf", e->spf)
-        | add_string(obj, "note", e->note)
-        | add_string(obj, "pd", e->recipient || e->recipient_raw ? nonce : NULL);
+    bad |= add_string(obj, "pd", e->recipient || e->recipient_raw ? nonce : NULL);
     if (bad != 0) {
         json_decref(obj);
         return NULL;
