@@ -8,18 +8,17 @@
 #include "config/config.h"
 #include "fuzz.h"
 
-static char path[64];
+static char path[FUZZ_PATH_MAX];
 
 /* LLVMFuzzerInitialize - the temporary file the inputs are written to */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    char dir[] = "/tmp/optin-fuzz-config.XXXXXX";
+    char dir[FUZZ_PATH_MAX];
 
     (void) argc;
     (void) argv;
-    if (mkdtemp(dir) == NULL)
-        abort();
-    snprintf(path, sizeof(path), "%s/fuzz.conf", dir);
+    fuzz_tempdir("config", dir);
+    fuzz_path(dir, "fuzz.conf", path);
     return 0;
 }
 

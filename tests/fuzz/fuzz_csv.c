@@ -9,7 +9,7 @@
 #include "fuzz.h"
 #include "util/csvload.h"
 
-static char path[64];
+static char path[FUZZ_PATH_MAX];
 
 static const struct csvload_column columns[] = {
     {.names = {"address", "email"}, .required = "an address column"},
@@ -31,13 +31,12 @@ static int on_record(struct csvload *cl, const struct csvload_record *rec, void 
 /* LLVMFuzzerInitialize - the temporary file */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    char dir[] = "/tmp/optin-fuzz-csv.XXXXXX";
+    char dir[FUZZ_PATH_MAX];
 
     (void) argc;
     (void) argv;
-    if (mkdtemp(dir) == NULL)
-        abort();
-    snprintf(path, sizeof(path), "%s/rows.csv", dir);
+    fuzz_tempdir("csv", dir);
+    fuzz_path(dir, "rows.csv", path);
     return 0;
 }
 

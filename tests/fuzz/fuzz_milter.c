@@ -66,22 +66,17 @@ static void setup_store(const struct optin_config *cfg)
 /* LLVMFuzzerInitialize - configuration, keys, store; the milter listening on a UNIX socket */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    char dir[] = "/tmp/optin-fuzz-milter.XXXXXX", conf[64], keys[64], err[4096];
+    char dir[FUZZ_PATH_MAX], conf[FUZZ_PATH_MAX], keys[FUZZ_PATH_MAX], err[4096];
     struct optin_config *cfg;
     pthread_t tid;
-    FILE *fp;
-    int id;
 
     (void) argc;
     (void) argv;
-    if (mkdtemp(dir) == NULL)
-        abort();
-    snprintf(conf, sizeof(conf), "%s/conf", dir);
-    snprintf(keys, sizeof(keys), "%s/keys", dir);
+    fuzz_tempdir("milter", dir);
+    fuzz_path(dir, "conf", conf);
+    fuzz_path(dir, "keys", keys);
     snprintf(sock_path, sizeof(sock_path), "%s/sock", dir);
-    if ((fp = fopen(conf, "w")) == NULL)
-        abort();
-    fprintf(fp, "database = \"%s/db\"; keys = \"%s\"; journal = \"%s/journal\";\n"
+    fuzz_write(conf, "database = \"%s/db\"; keys = \"%s\"; journal = \"%s/journal\";\n"
                 "log_target = \"stderr\"; log_level = \"%s\"; map_size = \"16M\";\n"
                 "unsubscribe_url = \"https://u.lists.example/u/\";\n"
                 "verp_return_path = \"bounce+%%s@lists.example\";\n"
@@ -89,11 +84,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
                 "            list_id = [ \"news.lists.example\" ]; }; },\n"
                 "          { id = \"offers\"; mode = \"monitor\"; match = { auth_user = [ \"shop\" ]; }; } );\n",
             dir, keys, dir, getenv("FUZZ_MILTER_LOG") ? "debug" : "error");
-    fclose(fp);
     log_open("fuzz_milter", LOG_TO_STDERR, 0);
     log_set_level(getenv("FUZZ_MILTER_LOG") ? LOG_SEV_DEBUG : LOG_SEV_ERROR);   /* until loaded */
-    if (token_keys_generate(keys, &id, err, sizeof(err)) != 0
-        || (cfg = config_load(conf, err, sizeof(err))) == NULL)
+    fuzz_keyfile(keys, NULL);
+    if ((cfg = config_load(conf, err, sizeof(err))) == NULL)
         abort();
     setup_store(cfg);
     if (peers_setup(cfg, err, sizeof(err)) != 0 || gen_install(cfg, GEN_RUN, err, sizeof(err)) != 0)

@@ -19,26 +19,19 @@ static const char *bases[] = {"https://u.lists.example/u/", NULL};
 /* LLVMFuzzerInitialize - GMime, a configuration with two lists and a key file */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    char dir[] = "/tmp/optin-fuzz-report.XXXXXX", conf[64], keyfile[64], err[4096];
-    FILE *fp;
-    int id;
+    char dir[FUZZ_PATH_MAX], conf[FUZZ_PATH_MAX], keyfile[FUZZ_PATH_MAX], err[4096];
 
     (void) argc;
     (void) argv;
-    if (mkdtemp(dir) == NULL)
-        abort();
-    snprintf(conf, sizeof(conf), "%s/conf", dir);
-    snprintf(keyfile, sizeof(keyfile), "%s/keys", dir);
-    if ((fp = fopen(conf, "w")) == NULL)
-        abort();
-    fprintf(fp, "database = \"%s/db\"; keys = \"%s\";\n"
+    fuzz_tempdir("report", dir);
+    fuzz_path(dir, "conf", conf);
+    fuzz_path(dir, "keys", keyfile);
+    fuzz_write(conf, "database = \"%s/db\"; keys = \"%s\";\n"
                 "unsubscribe_url = \"https://u.lists.example/u/\";\n"
                 "lists = ( { id = \"news\"; match = { list_id = [ \"news.lists.example\" ]; }; },\n"
                 "          { id = \"offers\"; } );\n", dir, keyfile);
-    fclose(fp);
-    if (token_keys_generate(keyfile, &id, err, sizeof(err)) != 0
-        || token_keys_load(keyfile, &keys, err, sizeof(err)) != 0
-        || (ctl.cfg = config_load(conf, err, sizeof(err))) == NULL)
+    fuzz_keyfile(keyfile, &keys);
+    if ((ctl.cfg = config_load(conf, err, sizeof(err))) == NULL)
         abort();
     ctl.progname = "fuzz";
     ctl.addr_flags = ADDR_FOLD_LOCAL;

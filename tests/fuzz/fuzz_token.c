@@ -18,17 +18,13 @@ static struct token_keys *keys;
 /* LLVMFuzzerInitialize - one key file, generated and loaded once */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    char dir[] = "/tmp/optin-fuzz-token.XXXXXX", path[64], err[256];
-    int id;
+    char dir[FUZZ_PATH_MAX], path[FUZZ_PATH_MAX];
 
     (void) argc;
     (void) argv;
-    if (mkdtemp(dir) == NULL)
-        abort();
-    snprintf(path, sizeof(path), "%s/keys", dir);
-    if (token_keys_generate(path, &id, err, sizeof(err)) != 0
-        || token_keys_load(path, &keys, err, sizeof(err)) != 0)
-        abort();
+    fuzz_tempdir("token", dir);
+    fuzz_path(dir, "keys", path);
+    fuzz_keyfile(path, &keys);
     unlink(path);
     rmdir(dir);
     return 0;
