@@ -112,18 +112,10 @@ static json_t *child(json_t *obj, const char *key)
     return c;
 }
 
-/* str - a string member, or "" */
-static const char *str(json_t *obj, const char *key)
-{
-    const char *s = json_string_value(json_object_get(obj, key));
-
-    return s ? s : "";
-}
-
 /* visible_recipient - the recipient, unless the line names none or was redacted */
 static const char *visible_recipient(json_t *line)
 {
-    const char *pd = str(line, "pd"), *r = str(line, "recipient");
+    const char *pd = json_text(line, "pd"), *r = json_text(line, "recipient");
 
     return *r && strncmp(pd, "d:", 2) != 0 ? r : NULL;
 }
@@ -155,18 +147,18 @@ static void optout_follow(struct audit *a, const char *address, const char *list
 /* in_scope - does the line belong to the report's list and sender? */
 static int in_scope(const struct audit_query *q, json_t *line)
 {
-    return (q->list == NULL || strcmp(str(line, "list"), q->list) == 0)
-        && (q->sender == NULL || strcmp(str(line, "sender"), q->sender) == 0);
+    return (q->list == NULL || strcmp(json_text(line, "list"), q->list) == 0)
+        && (q->sender == NULL || strcmp(json_text(line, "sender"), q->sender) == 0);
 }
 
 /* feed_counts - count one line of the period */
 static void feed_counts(struct audit *a, json_t *line, const char *verdict, const char *reason)
 {
-    const char *list = str(line, "list"), *rcpt = visible_recipient(line);
+    const char *list = json_text(line, "list"), *rcpt = visible_recipient(line);
     char date[11];
     json_t *day, *l;
 
-    snprintf(date, sizeof(date), "%s", str(line, "time"));
+    snprintf(date, sizeof(date), "%s", json_text(line, "time"));
     day = child(a->days, date);
     count(child(day, "verdicts"), verdict, 1);
     if (*reason)
@@ -179,7 +171,7 @@ static void feed_counts(struct audit *a, json_t *line, const char *verdict, cons
     else
         l = NULL;
     if (verdict_refused(verdict)) {
-        count(a->by_sender, *str(line, "sender") ? str(line, "sender") : "(none)", 1);
+        count(a->by_sender, *json_text(line, "sender") ? json_text(line, "sender") : "(none)", 1);
         count(a->by_list, *list ? list : "(none)", 1);
         if (rcpt) {
             json_t *r = child(a->refused, rcpt);
@@ -205,16 +197,16 @@ static int feed_line(char *text, size_t len, unsigned long lineno, off_t offset,
     int64_t t;
 
     (void) lineno, (void) offset;
-    if (line == NULL || time_parse(str(line, "time"), &t) != 0) {
+    if (line == NULL || time_parse(json_text(line, "time"), &t) != 0) {
         json_decref(line);
         return 0;
     }
-    verdict = str(line, "verdict");
+    verdict = json_text(line, "verdict");
     if (verdict_delivered(verdict) && (rcpt = visible_recipient(line)) != NULL)
-        optout_follow(a, rcpt, str(line, "list"), t);
+        optout_follow(a, rcpt, json_text(line, "list"), t);
     if ((!a->q->since || t >= a->q->since) && (!a->q->until || t < a->q->until) && in_scope(a->q, line)) {
         a->lines++;
-        feed_counts(a, line, verdict, str(line, "reason"));
+        feed_counts(a, line, verdict, json_text(line, "reason"));
     }
     json_decref(line);
     return 0;
@@ -248,13 +240,13 @@ static int history_optout(const void *key, size_t klen, const void *val, size_t 
 {
     const char *addr = key;
     json_t *ev = json_loadb(val, vlen, 0, NULL);
-    const char *event = str(ev, "event"), *reason = str(ev, "reason");
+    const char *event = json_text(ev, "event"), *reason = json_text(ev, "reason");
     int64_t t;
 
     if (ev != NULL && memchr(key, '\0', klen) != NULL && addr[0] != '#'
-        && time_parse(str(ev, "time"), &t) == 0) {
+        && time_parse(json_text(ev, "time"), &t) == 0) {
         if (strcmp(event, "unsubscribe") == 0)
-            optout_add(arg, addr, str(ev, "list"), t, *str(ev, "source") ? str(ev, "source") : "unsubscribe");
+            optout_add(arg, addr, json_text(ev, "list"), t, *json_text(ev, "source") ? json_text(ev, "source") : "unsubscribe");
         else if (strcmp(event, "suppress") == 0
                  && (strcmp(reason, "global-unsubscribe") == 0 || strcmp(reason, "complaint") == 0))
             optout_add(arg, addr, NULL, t, reason);

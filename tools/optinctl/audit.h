@@ -19,6 +19,14 @@ struct audit_query {
     unsigned top;                         /* how many senders, lists, addresses are listed */
 };
 
+/* json_text - a string member of a journal line or report object, or "" when absent */
+static inline const char *json_text(json_t *obj, const char *key)
+{
+    const char *v = json_string_value(json_object_get(obj, key));
+
+    return v ? v : "";
+}
+
 /* verdict_delivered - does this verdict mean the message went to the recipient? */
 int verdict_delivered(const char *verdict);
 /* verdict_refused - does this verdict mean the recipient was refused or removed? */

@@ -37,14 +37,6 @@
 #define CHART_W 640
 #define CHART_H 180
 
-/* s - a string member, or "" */
-static const char *s(json_t *obj, const char *key)
-{
-    const char *v = json_string_value(json_object_get(obj, key));
-
-    return v ? v : "";
-}
-
 /* n - an integer member, or 0 */
 static json_int_t n(json_t *obj, const char *key)
 {
@@ -84,42 +76,42 @@ void report_table(FILE *out, json_t *doc)
     size_t i;
 
     fprintf(out, "optin-milter report, %s to %s, %lld journal lines\n",
-            json_is_string(json_object_get(doc, "since")) ? s(doc, "since") : "the start",
-            json_is_string(json_object_get(doc, "until")) ? s(doc, "until") : "now",
+            json_is_string(json_object_get(doc, "since")) ? json_text(doc, "since") : "the start",
+            json_is_string(json_object_get(doc, "until")) ? json_text(doc, "until") : "now",
             (long long) n(doc, "lines"));
     table_counts(out, "\nverdicts", json_object_get(json_object_get(doc, "totals"), "verdicts"));
     table_counts(out, "\nreasons", json_object_get(json_object_get(doc, "totals"), "reasons"));
     fprintf(out, "\n%-10s %10s %10s\n", "day", "delivered", "refused");
     json_array_foreach(json_object_get(doc, "days"), i, row)
-        fprintf(out, "%-10s %10lld %10lld\n", s(row, "date"), (long long) day_sum(row, 1),
+        fprintf(out, "%-10s %10lld %10lld\n", json_text(row, "date"), (long long) day_sum(row, 1),
                 (long long) day_sum(row, 2));
     fprintf(out, "\n%-16s %10s %10s %9s %10s %9s\n", "list", "delivered", "complaints", "rate",
             "hard", "rate");
     json_array_foreach(json_object_get(doc, "lists"), i, row)
-        fprintf(out, "%-16s %10lld %10lld %8.3f%% %10lld %8.3f%%%s\n", s(row, "list"),
+        fprintf(out, "%-16s %10lld %10lld %8.3f%% %10lld %8.3f%%%s\n", json_text(row, "list"),
                 (long long) n(row, "delivered"), (long long) n(row, "complaints"),
                 100 * json_real_value(json_object_get(row, "complaint_rate")), (long long) n(row, "hard_bounces"),
                 100 * json_real_value(json_object_get(row, "bounce_rate")),
                 json_is_true(json_object_get(row, "over_limit")) ? "  OVER 0.3%" : "");
     fprintf(out, "\nrefusals by sender\n");
     json_array_foreach(json_object_get(doc, "refusals_by_sender"), i, row)
-        fprintf(out, "  %-40s %8lld\n", s(row, "sender"), (long long) n(row, "refusals"));
+        fprintf(out, "  %-40s %8lld\n", json_text(row, "sender"), (long long) n(row, "refusals"));
     fprintf(out, "\nrefusals by list\n");
     json_array_foreach(json_object_get(doc, "refusals_by_list"), i, row)
-        fprintf(out, "  %-40s %8lld\n", s(row, "list"), (long long) n(row, "refusals"));
+        fprintf(out, "  %-40s %8lld\n", json_text(row, "list"), (long long) n(row, "refusals"));
     fprintf(out, "\naddresses refused %lld times or more\n", (long long) n(doc, "repeat_min"));
     json_array_foreach(json_object_get(doc, "repeated_refusals"), i, row)
-        fprintf(out, "  %-40s %8lld  %s\n", s(row, "address"), (long long) n(row, "refusals"),
-                s(row, "last_reason"));
+        fprintf(out, "  %-40s %8lld  %s\n", json_text(row, "address"), (long long) n(row, "refusals"),
+                json_text(row, "last_reason"));
     if (!json_is_true(json_object_get(doc, "optouts_known"))) {
         fprintf(out, "\nopt-outs: the consent store could not be read\n");
         return;
     }
     fprintf(out, "\nopt-outs and the last mail after them\n");
     json_array_foreach(json_object_get(doc, "optouts"), i, row)
-        fprintf(out, "  %-32s %-10s %s  last after: %s%s%s\n", s(row, "address"), s(row, "list"),
-                s(row, "time"), json_is_string(json_object_get(row, "last_send_after"))
-                ? s(row, "last_send_after") : "none",
+        fprintf(out, "  %-32s %-10s %s  last after: %s%s%s\n", json_text(row, "address"), json_text(row, "list"),
+                json_text(row, "time"), json_is_string(json_object_get(row, "last_send_after"))
+                ? json_text(row, "last_send_after") : "none",
                 json_is_true(json_object_get(row, "over_2_days")) ? "  OVER 2 DAYS" : "",
                 json_is_true(json_object_get(row, "over_10_business_days")) ? "  OVER 10 BUSINESS DAYS" : "");
 }
@@ -168,31 +160,31 @@ void report_csv(FILE *out, json_t *doc)
         csv_row(out, "total", "", "", "", "", "", k, (long long) json_integer_value(v), "");
     json_array_foreach(json_object_get(doc, "days"), i, row) {
         json_object_foreach(json_object_get(row, "verdicts"), k, v)
-            csv_row(out, "day", s(row, "date"), "", "", "", k, "", (long long) json_integer_value(v), "");
+            csv_row(out, "day", json_text(row, "date"), "", "", "", k, "", (long long) json_integer_value(v), "");
         json_object_foreach(json_object_get(row, "reasons"), k, v)
-            csv_row(out, "day", s(row, "date"), "", "", "", "", k, (long long) json_integer_value(v), "");
+            csv_row(out, "day", json_text(row, "date"), "", "", "", "", k, (long long) json_integer_value(v), "");
     }
     json_array_foreach(json_object_get(doc, "lists"), i, row) {
         snprintf(value, sizeof(value), "%.6f", json_real_value(json_object_get(row, "complaint_rate")));
-        csv_row(out, "list-delivered", "", s(row, "list"), "", "", "", "", (long long) n(row, "delivered"), "");
-        csv_row(out, "list-complaints", "", s(row, "list"), "", "", "", "complaint",
+        csv_row(out, "list-delivered", "", json_text(row, "list"), "", "", "", "", (long long) n(row, "delivered"), "");
+        csv_row(out, "list-complaints", "", json_text(row, "list"), "", "", "", "complaint",
                 (long long) n(row, "complaints"), value);
         snprintf(value, sizeof(value), "%.6f", json_real_value(json_object_get(row, "bounce_rate")));
-        csv_row(out, "list-hard-bounces", "", s(row, "list"), "", "", "", "hard",
+        csv_row(out, "list-hard-bounces", "", json_text(row, "list"), "", "", "", "hard",
                 (long long) n(row, "hard_bounces"), value);
     }
     json_array_foreach(json_object_get(doc, "refusals_by_sender"), i, row)
-        csv_row(out, "refusals-by-sender", "", "", s(row, "sender"), "", "", "", (long long) n(row, "refusals"), "");
+        csv_row(out, "refusals-by-sender", "", "", json_text(row, "sender"), "", "", "", (long long) n(row, "refusals"), "");
     json_array_foreach(json_object_get(doc, "refusals_by_list"), i, row)
-        csv_row(out, "refusals-by-list", "", s(row, "list"), "", "", "", "", (long long) n(row, "refusals"), "");
+        csv_row(out, "refusals-by-list", "", json_text(row, "list"), "", "", "", "", (long long) n(row, "refusals"), "");
     json_array_foreach(json_object_get(doc, "repeated_refusals"), i, row)
-        csv_row(out, "repeated-refusal", "", "", "", s(row, "address"), "", s(row, "last_reason"),
+        csv_row(out, "repeated-refusal", "", "", "", json_text(row, "address"), "", json_text(row, "last_reason"),
                 (long long) n(row, "refusals"), "");
     json_array_foreach(json_object_get(doc, "optouts"), i, row)
-        csv_row(out, "opt-out", s(row, "time"), s(row, "list"), "", s(row, "address"),
+        csv_row(out, "opt-out", json_text(row, "time"), json_text(row, "list"), "", json_text(row, "address"),
                 json_is_true(json_object_get(row, "over_10_business_days")) ? "over-10-business-days"
                 : json_is_true(json_object_get(row, "over_2_days")) ? "over-2-days" : "in-time",
-                s(row, "how"), (long long) n(row, "delay_seconds"), s(row, "last_send_after"));
+                json_text(row, "how"), (long long) n(row, "delay_seconds"), json_text(row, "last_send_after"));
 }
 
 /* ---- HTML ---- */
@@ -252,8 +244,8 @@ static void html_day_chart(FILE *out, json_t *days)
     }
     fprintf(out, "<text x=\"0\" y=\"%d\" font-size=\"11\">%s</text>"
             "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"end\">%s</text>\n</svg>\n",
-            CHART_H + 15, count ? s(json_array_get(days, 0), "date") : "", CHART_W, CHART_H + 15,
-            count ? s(json_array_get(days, count - 1), "date") : "");
+            CHART_H + 15, count ? json_text(json_array_get(days, 0), "date") : "", CHART_W, CHART_H + 15,
+            count ? json_text(json_array_get(days, count - 1), "date") : "");
 }
 
 /* html_rate_chart - complaint rate per list against the 0.3% line */
@@ -272,7 +264,7 @@ static void html_rate_chart(FILE *out, json_t *lists)
         double r = json_real_value(json_object_get(row, "complaint_rate"));
 
         fprintf(out, "<text x=\"0\" y=\"%zu\" font-size=\"11\">", 24 * i + 16);
-        h(out, s(row, "list"));
+        h(out, json_text(row, "list"));
         fprintf(out, "</text><rect x=\"120\" y=\"%zu\" width=\"%.1f\" height=\"16\" fill=\"%s\"/>\n",
                 24 * i + 4, (CHART_W - 130) * r / top, r > AUDIT_COMPLAINT_LIMIT ? "#c0392b" : "#3a6ea5");
     }
@@ -291,7 +283,7 @@ static void html_lists(FILE *out, json_t *lists)
           "<th>limit</th><th>hard bounces</th><th>bounce rate</th></tr>\n", out);
     json_array_foreach(lists, i, row) {
         fputs("<tr><td>", out);
-        h(out, s(row, "list"));
+        h(out, json_text(row, "list"));
         fprintf(out, "</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td><td class=\"n%s\">%.3f%%</td>"
                 "<td class=\"n\">0.3%%</td><td class=\"n\">%lld</td><td class=\"n\">%.3f%%</td></tr>\n",
                 (long long) n(row, "delivered"), (long long) n(row, "complaints"),
@@ -312,11 +304,11 @@ static void html_ranked(FILE *out, const char *id, const char *name, json_t *row
             strcmp(name, "address") == 0 ? "<th>last reason</th>" : "");
     json_array_foreach(rows, i, row) {
         fputs("<tr><td>", out);
-        h(out, s(row, name));
+        h(out, json_text(row, name));
         fprintf(out, "</td><td class=\"n\">%lld</td>", (long long) n(row, "refusals"));
         if (strcmp(name, "address") == 0) {
             fputs("<td>", out);
-            h(out, s(row, "last_reason"));
+            h(out, json_text(row, "last_reason"));
             fputs("</td>", out);
         }
         fputs("</tr>\n", out);
@@ -337,9 +329,9 @@ static void html_optouts(FILE *out, json_t *doc)
     fputs("<table id=\"optouts\"><tr><th>address</th><th>list</th><th>opted out</th><th>how</th>"
           "<th>last mail after it</th><th>within 2 days</th><th>within 10 business days</th></tr>\n", out);
     json_array_foreach(json_object_get(doc, "optouts"), i, row) {
-        const char *cells[] = {s(row, "address"), s(row, "list"), s(row, "time"), s(row, "how"),
+        const char *cells[] = {json_text(row, "address"), json_text(row, "list"), json_text(row, "time"), json_text(row, "how"),
                                json_is_string(json_object_get(row, "last_send_after"))
-                               ? s(row, "last_send_after") : "none"};
+                               ? json_text(row, "last_send_after") : "none"};
 
         fputs("<tr>", out);
         for (size_t c = 0; c < sizeof(cells) / sizeof(cells[0]); c++) {
@@ -369,11 +361,11 @@ void report_html(FILE *out, json_t *doc)
           "@page{size:A4;margin:15mm}@media print{body{margin:0}h2{break-after:avoid}"
           "table,svg{break-inside:avoid}}\n</style></head><body>\n<h1>optin-milter compliance report</h1>\n"
           "<p id=\"period\">Period: ", out);
-    h(out, json_is_string(json_object_get(doc, "since")) ? s(doc, "since") : "the start of the journal");
+    h(out, json_is_string(json_object_get(doc, "since")) ? json_text(doc, "since") : "the start of the journal");
     fputs(" to ", out);
-    h(out, json_is_string(json_object_get(doc, "until")) ? s(doc, "until") : "now");
+    h(out, json_is_string(json_object_get(doc, "until")) ? json_text(doc, "until") : "now");
     fputs(". Generated ", out);
-    h(out, s(doc, "generated"));
+    h(out, json_text(doc, "generated"));
     fprintf(out, ". Journal lines in the period: <span id=\"lines\">%lld</span>.</p>\n",
             (long long) n(doc, "lines"));
     fputs("<h2>Deliveries and refusals per day</h2>\n", out);

@@ -46,6 +46,7 @@
 
 #include <jansson.h>
 
+#include "audit.h"
 #include "journal/chain.h"
 #include "journal/files.h"
 #include "mail/addr.h"
@@ -122,21 +123,13 @@ int journal_read_all(struct optinctl *ctl, char **files, size_t n, journal_line_
     return EX_OK;
 }
 
-/* member - a string member of a parsed line, or "" */
-static const char *member(json_t *obj, const char *key)
-{
-    const char *s = json_string_value(json_object_get(obj, key));
-
-    return s ? s : "";
-}
-
 /* address_matches - is the line about q->address (its recipient, or its raw recipient normalized)? */
 static int address_matches(const struct query *q, json_t *obj)
 {
-    const char *raw = member(obj, "recipient_raw");
+    const char *raw = json_text(obj, "recipient_raw");
     char norm[ADDR_BUFSZ];
 
-    if (strcmp(member(obj, "recipient"), q->address) == 0)
+    if (strcmp(json_text(obj, "recipient"), q->address) == 0)
         return 1;
     return *raw && addr_normalize(raw, strlen(raw), q->addr_flags, norm) == ADDR_OK
         && strcmp(norm, q->address) == 0;
@@ -147,13 +140,13 @@ static int line_matches(const struct query *q, json_t *obj)
 {
     int64_t t = 0;
 
-    if ((q->list && strcmp(member(obj, "list"), q->list) != 0)
-        || (q->queue_id && strcmp(member(obj, "queue_id"), q->queue_id) != 0)
-        || (q->verdict && strcmp(member(obj, "verdict"), q->verdict) != 0)
-        || (q->reason && strcmp(member(obj, "reason"), q->reason) != 0)
+    if ((q->list && strcmp(json_text(obj, "list"), q->list) != 0)
+        || (q->queue_id && strcmp(json_text(obj, "queue_id"), q->queue_id) != 0)
+        || (q->verdict && strcmp(json_text(obj, "verdict"), q->verdict) != 0)
+        || (q->reason && strcmp(json_text(obj, "reason"), q->reason) != 0)
         || (q->address[0] && !address_matches(q, obj)))
         return 0;
-    if ((q->since || q->until) && time_parse(member(obj, "time"), &t) != 0)
+    if ((q->since || q->until) && time_parse(json_text(obj, "time"), &t) != 0)
         return 0;
     return (!q->since || t >= q->since) && (!q->until || t < q->until);
 }
@@ -172,11 +165,11 @@ static int query_line(char *line, size_t len, unsigned long lineno, off_t offset
         if (q->as_json)
             printf("%s\n", line);
         else
-            printf("%s  %-12s  %-14s  %-24s  %-12s  %s\n", member(obj, "time"),
-                   *member(obj, "queue_id") ? member(obj, "queue_id") : "-", member(obj, "verdict"),
-                   *member(obj, "reason") ? member(obj, "reason") : "-",
-                   *member(obj, "list") ? member(obj, "list") : "-",
-                   *member(obj, "recipient") ? member(obj, "recipient") : "-");
+            printf("%s  %-12s  %-14s  %-24s  %-12s  %s\n", json_text(obj, "time"),
+                   *json_text(obj, "queue_id") ? json_text(obj, "queue_id") : "-", json_text(obj, "verdict"),
+                   *json_text(obj, "reason") ? json_text(obj, "reason") : "-",
+                   *json_text(obj, "list") ? json_text(obj, "list") : "-",
+                   *json_text(obj, "recipient") ? json_text(obj, "recipient") : "-");
     }
     json_decref(obj);
     return 0;

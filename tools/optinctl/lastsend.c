@@ -92,14 +92,29 @@ static int state_read(struct store *st, struct index_state *s)
     return rc == OPTIN_NOTFOUND ? 0 : rc;
 }
 
-/* index_line - one line: a delivery moves the latest time of its address and list */
+/* remember_delivery - a delivery line moves the latest time of its address and list forward */
+static void remember_delivery(struct index_run *r, json_t *obj)
+{
+    const char *rcpt = json_text(obj, "recipient"), *list = json_text(obj, "list");
+    char key[1200];
+    json_t *old;
+    int64_t t;
+
+    if (!verdict_delivered(json_text(obj, "verdict")) || !*rcpt || !*list
+        || time_parse(json_text(obj, "time"), &t) != 0)
+        return;
+    snprintf(key, sizeof(key), "%s\t%s", rcpt, list);
+    old = json_object_get(r->latest, key);
+    if (old == NULL || json_integer_value(json_array_get(old, 0)) < t)
+        json_object_set_new(r->latest, key, json_pack("[I, s]", (json_int_t) t, json_text(obj, "queue_id")));
+}
+
+/* index_line - one line: whole lines are consumed, deliveries of addresses not erased remembered */
 static int index_line(char *line, size_t len, unsigned long lineno, off_t offset, void *arg)
 {
     struct index_run *r = arg;
     struct chain_line cl;
-    json_t *obj, *old;
-    char key[1200];
-    int64_t t;
+    json_t *obj;
 
     (void) lineno;
     if (chain_scan(line, len, &cl) != 0)
@@ -109,24 +124,10 @@ static int index_line(char *line, size_t len, unsigned long lineno, off_t offset
     if (r->skip_by_seq && cl.seq <= r->from.seq)
         return 0;
     r->lines++;
-    if ((obj = json_loadb(line, len, 0, NULL)) == NULL)
-        return 0;
-    {
-        const char *verdict = json_string_value(json_object_get(obj, "verdict"));
-        const char *rcpt = json_string_value(json_object_get(obj, "recipient"));
-        const char *list = json_string_value(json_object_get(obj, "list"));
-        const char *when = json_string_value(json_object_get(obj, "time"));
-        const char *qid = json_string_value(json_object_get(obj, "queue_id"));
-
-        if (verdict && verdict_delivered(verdict) && rcpt && list && when && line[cl.pd.off] == 'n'
-            && time_parse(when, &t) == 0) {
-            snprintf(key, sizeof(key), "%s\t%s", rcpt, list);
-            old = json_object_get(r->latest, key);
-            if (old == NULL || json_integer_value(json_array_get(old, 0)) < t)
-                json_object_set_new(r->latest, key, json_pack("[I, s]", (json_int_t) t, qid ? qid : ""));
-        }
+    if (cl.pd.present && line[cl.pd.off] == 'n' && (obj = json_loadb(line, len, 0, NULL)) != NULL) {
+        remember_delivery(r, obj);
+        json_decref(obj);
     }
-    json_decref(obj);
     return 0;
 }
 

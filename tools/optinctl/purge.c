@@ -40,6 +40,7 @@
 
 #include <jansson.h>
 
+#include "audit.h"
 #include "consent/consent.h"
 #include "journal/chain.h"
 #include "journal/files.h"
@@ -70,7 +71,7 @@ static int newest_time(char *line, size_t len, unsigned long lineno, off_t offse
 
     (void) lineno, (void) offset;
     if ((obj = json_loadb(line, len, 0, NULL)) != NULL
-        && time_parse(json_string_value(json_object_get(obj, "time")) ? json_string_value(json_object_get(obj, "time")) : "", &t) == 0)
+        && time_parse(json_text(obj, "time"), &t) == 0)
         *(int64_t *) arg = t;
     json_decref(obj);
     return 0;
@@ -149,14 +150,10 @@ static int history_old(const void *key, size_t klen, const void *val, size_t vle
     }
     if (p->current_keep || (ev = json_loadb(val, vlen, 0, NULL)) == NULL)
         return 0;
-    {
-        const char *when = json_string_value(json_object_get(ev, "time"));
-
-        if (when && time_parse(when, &t) == 0 && t < p->cutoff) {
-            doom(p->doomed_history, key, klen);
-            p->addresses += !p->current_counted;
-            p->current_counted = 1;
-        }
+    if (time_parse(json_text(ev, "time"), &t) == 0 && t < p->cutoff) {
+        doom(p->doomed_history, key, klen);
+        p->addresses += !p->current_counted;
+        p->current_counted = 1;
     }
     json_decref(ev);
     return 0;
