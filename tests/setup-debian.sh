@@ -4,7 +4,7 @@ set -e
 pkgs="build-essential autoconf automake autoconf-archive pkg-config
       libmilter-dev liblmdb-dev lmdb-utils libconfig-dev libidn2-dev libunistring-dev
       libcsv-dev libjansson-dev libsodium-dev zlib1g-dev libspf2-dev miltertest python3
-      libmicrohttpd-dev libgmime-3.0-dev curl
+      libmicrohttpd-dev libgmime-3.0-dev curl mandoc
       postfix opendkim opendkim-tools python3-dkim
       libsisimai-perl python3-flufl.bounce
       valgrind clang libclang-rt-14-dev"
