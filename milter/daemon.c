@@ -92,6 +92,10 @@
 static struct generation_slot gens = GENERATION_SLOT_INIT;   /* the current struct generation */
 static struct store *gen_store;         /* set by the main thread only, in gen_install */
 static struct spf *gen_spf;
+static struct metrics *gen_metrics;     /* the process's counters, set before any thread */
+static __thread struct timespec callback_started;   /* callback_enter() of this thread's callback */
+static int64_t metrics_due;             /* main thread only: when the file is next written */
+static char metrics_failed[512];        /* main thread only: the last write error logged */
 
 static pthread_mutex_t session_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t callbacks_done = PTHREAD_COND_INITIALIZER;
@@ -133,10 +137,8 @@ static void journal_opened(struct journal *j, const struct optin_config *cfg)
 static int gen_open_parts(struct generation *gen, int mode, char *err, size_t errsz)
 {
     const struct optin_config *cfg = gen->cfg;
-    int needs_keys = cfg->unsubscribe_url || cfg->unsubscribe_mailto;
+    int needs_keys = config_needs_keys(cfg);
 
-    for (size_t i = 0; i < cfg->list_count; i++)
-        needs_keys |= cfg->lists[i].unsubscribe_url || cfg->lists[i].unsubscribe_mailto;
     if (needs_keys && token_keys_load(cfg->keys, &gen->keys, err, errsz) != 0)
         return -1;
     if (!needs_keys && mode == GEN_RUN)
@@ -213,6 +215,38 @@ void gen_set_spf(struct spf *spf)
     gen_spf = spf;
 }
 
+/* gen_set_metrics - the process's counters, for every generation loaded from now on */
+void gen_set_metrics(struct metrics *metrics)
+{
+    gen_metrics = metrics;
+}
+
+/* metrics_flush - write the metrics file when it is due, or now (force); the main thread only */
+void metrics_flush(int force)
+{
+    struct generation *gen = gen_retain();
+    int64_t now = (int64_t) time(NULL);
+    char err[sizeof(metrics_failed)];
+
+    if (gen == NULL || gen->cfg->metrics_file == NULL || gen_metrics == NULL
+        || (!force && now < metrics_due)) {
+        if (gen != NULL)
+            gen_release(gen);
+        return;
+    }
+    metrics_due = now + gen->cfg->metrics_interval;
+    metrics_set(gen_metrics, "optin_milter_metrics_time_seconds", (double) now, NULL);
+    if (metrics_write(gen_metrics, gen->cfg->metrics_file, err, sizeof(err)) != 0) {
+        if (strcmp(err, metrics_failed) != 0)      /* once per new reason, not every interval */
+            log_error("metrics: %s", err);
+        snprintf(metrics_failed, sizeof(metrics_failed), "%s", err);
+    } else if (metrics_failed[0]) {
+        log_info("metrics: %s written again", gen->cfg->metrics_file);
+        metrics_failed[0] = '\0';
+    }
+    gen_release(gen);
+}
+
 /* gen_store_get - the process's one store handle (for shutdown) */
 struct store *gen_store_get(void)
 {
@@ -237,7 +271,7 @@ int gen_install(struct optin_config *cfg, int mode, char *err, size_t errsz)
     if (mode == GEN_RUN && gen_store == NULL)
         gen_store = opened = store_open_configured(gen->cfg);   /* only after any fork: never twice */
     gen->env = (struct msg_env){.cfg = gen->cfg, .keys = gen->keys, .store = gen_store,
-                                .journal = gen->journal, .spf = gen_spf};
+                                .journal = gen->journal, .spf = gen_spf, .metrics = gen_metrics};
     if (generation_replace(&gens, gen, gen_free) != 0) {
         snprintf(err, errsz, "%s: not loaded: optin-milter is stopping\n", cfg->path);
         if (opened) {
@@ -357,7 +391,7 @@ int milter_run(const char *config_path, const char *conn, int seconds)
     struct timespec tick = {1, 0};
     pthread_t tid;
     sigset_t set;
-    int rc = MI_FAILURE, sig, left;
+    int rc = MI_FAILURE, sig = 0, left;
 
     sigemptyset(&set);
     sigaddset(&set, SIGUSR1);
@@ -367,6 +401,7 @@ int milter_run(const char *config_path, const char *conn, int seconds)
     if (pthread_create(&tid, NULL, milter_thread, &rc) != 0)
         return MI_FAILURE;
     while (!milter_finished()) {
+        metrics_flush(0);
         if ((sig = sigtimedwait(&set, NULL, &tick)) == SIGUSR1) {
             gen_reload(config_path);
         } else if (sig == SIGTERM || sig == SIGHUP) {
@@ -383,7 +418,9 @@ int milter_run(const char *config_path, const char *conn, int seconds)
         }
     }
     pthread_join(tid, NULL);
-    return rc;
+    metrics_flush(1);       /* the counts of the last messages too */
+    /* a stop asked for before libmilter's loop ran makes smfi_main fail: still a clean stop */
+    return sig == SIGTERM || sig == SIGHUP || sig == SIGINT ? MI_SUCCESS : rc;
 }
 
 /* sigwait - what libmilter's signal thread calls: park it for good, so that SIGTERM, SIGHUP
@@ -455,12 +492,19 @@ int callback_enter(void)
     if ((open = !callbacks_closed))
         callbacks_running++;
     pthread_mutex_unlock(&session_lock);
+    clock_gettime(CLOCK_MONOTONIC, &callback_started);
     return open ? 0 : -1;
 }
 
 /* callback_leave - that callback is done */
 void callback_leave(void)
 {
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    metrics_observe(gen_metrics, "optin_milter_reply_seconds",
+                    (double) (now.tv_sec - callback_started.tv_sec)
+                        + (double) (now.tv_nsec - callback_started.tv_nsec) / 1e9);
     pthread_mutex_lock(&session_lock);
     if (callbacks_running > 0 && --callbacks_running == 0)
         pthread_cond_broadcast(&callbacks_done);

@@ -5,6 +5,7 @@
  *	opt-in consent enforcer for outbound bulk mail (libmilter daemon)
  * SYNOPSIS
  *	optin-milter [-f] [-n] [-V] [-c config] [-p socket]
+ *	optin-milter --help | --version
  * DESCRIPTION
  *	Start-up and shut-down: block the signals our threads wait for, read
  *	and check the configuration and key file (-n stops there), log to
@@ -37,6 +38,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -45,6 +47,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -52,10 +55,8 @@
 #include "util/process.h"
 #include "milter.h"
 #include "util/netaddr.h"
+#include "deploy/preflight.h"
 
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "dev"
-#endif
 #define DRAIN_SECONDS 30
 
 struct options {
@@ -65,34 +66,42 @@ struct options {
     int check_only;
 };
 
-/* usage - the synopsis on stderr */
-static int usage(void)
+/* usage - the synopsis: on stdout and exit 0 when asked (--help), else on stderr with EX_USAGE */
+static int usage(int asked)
 {
-    fprintf(stderr, "usage: optin-milter [-f] [-n] [-V] [-c config] [-p socket]\n"
-                    "  -c FILE    configuration (default %s)\n"
-                    "  -f         stay in the foreground\n"
-                    "  -n         check the configuration and exit\n"
-                    "  -p SOCKET  listen here instead (unix:PATH or inet:PORT@HOST)\n"
-                    "  -V         print the version\n", OPTIN_DEFAULT_CONFIG);
+    fprintf(asked ? stdout : stderr,
+            "usage: optin-milter [-f] [-n] [-V] [-c config] [-p socket]\n"
+            "  -c FILE    configuration (default %s)\n"
+            "  -f         stay in the foreground (errors on stderr as well as in the log)\n"
+            "  -n         check the configuration, the files and the socket's folder as the\n"
+            "             configured user, then exit (0: usable)\n"
+            "  -p SOCKET  listen here instead (unix:PATH or inet:PORT@HOST)\n"
+            "  -V, --version  print the version\n"
+            "  --help     this text\n", OPTIN_DEFAULT_CONFIG);
+    if (asked)
+        exit(EX_OK);
     return EX_USAGE;
 }
 
 /* parse_options - command line */
 static int parse_options(int argc, char **argv, struct options *opt)
 {
+    static const struct option longs[] = {
+        {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}, {0}};
     int c;
 
-    while ((c = getopt(argc, argv, "c:fnp:V")) != -1) {
+    while ((c = getopt_long(argc, argv, "c:fnp:V", longs, NULL)) != -1) {
         switch (c) {
         case 'c': opt->config = optarg; break;
         case 'f': opt->foreground = 1; break;
         case 'n': opt->check_only = 1; break;
         case 'p': opt->socket = optarg; break;
-        case 'V': printf("optin-milter %s\n", PACKAGE_VERSION); exit(EX_OK);
-        default: return usage();
+        case 'V': printf("optin-milter %s\n", OPTIN_VERSION); exit(EX_OK);
+        case 'h': return usage(1);
+        default: return usage(0);
         }
     }
-    return optind == argc ? 0 : usage();
+    return optind == argc ? 0 : usage(0);
 }
 
 /* socket_path - the file of a unix-domain socket spec, or NULL */
@@ -214,42 +223,97 @@ static void spf_teardown(struct spf *spf)
     spf_close(spf);
 }
 
+/* log_target_of - where cfg sends the log */
+static unsigned log_target_of(const struct optin_config *cfg)
+{
+    return strcmp(cfg->log_target, "stderr") == 0 ? LOG_TO_STDERR : LOG_TO_SYSLOG;
+}
+
+/* preflight_for - the checks of cfg as optin-milter will run */
+static unsigned preflight_for(const struct optin_config *cfg, const struct options *opt,
+                              struct preflight_result *res)
+{
+    struct preflight pf = {.cfg = cfg, .config_path = opt->config,
+                           .socket = opt->socket ? opt->socket : cfg->socket, .user = cfg->user,
+                           .program = PREFLIGHT_MILTER};
+
+    return preflight_run(&pf, res);
+}
+
+/* check_and_exit - -n: every problem with its fix on stderr; exit 0 only when there is none */
+static int check_and_exit(struct optin_config *cfg, const struct options *opt)
+{
+    struct preflight_result *res = malloc(sizeof(*res));
+    int rc = EX_OSERR;
+
+    if (res != NULL && preflight_for(cfg, opt, res) == 0) {
+        fputs(res->text, stdout);
+        printf("optin-milter: %s: configuration OK; as user %s the store, key file, journal and "
+               "socket folder are usable\n", opt->config, cfg->user ? cfg->user : "(this one)");
+        rc = EX_OK;
+    } else if (res != NULL) {
+        fputs(res->text, stderr);
+        fprintf(stderr, "optin-milter: %s: %u problem%s\n", opt->config, res->problems,
+                res->problems == 1 ? "" : "s");
+        rc = EX_CONFIG;
+    }
+    free(res);
+    config_free(cfg);
+    return rc;
+}
+
+/* preflight_at_start - the -n checks, logged; -1 when one stops the start */
+static int preflight_at_start(const struct optin_config *cfg, const struct options *opt)
+{
+    struct preflight_result *res = malloc(sizeof(*res));
+    int rc = 0;
+
+    if (res == NULL)
+        return -1;
+    if (preflight_for(cfg, opt, res) > 0) {
+        log_lines(res->fatal ? LOG_SEV_ERROR : LOG_SEV_WARN, res->text);
+        if (res->fatal)
+            log_error("%s: not starting: %u problem%s (optin-milter -n lists them)", opt->config,
+                      res->fatal, res->fatal == 1 ? "" : "s");
+        rc = res->fatal ? -1 : 0;
+    }
+    free(res);
+    return rc;
+}
+
 /* main - set up, run, drain, clean up */
 int main(int argc, char **argv)
 {
     struct options opt = {.config = OPTIN_DEFAULT_CONFIG};
     struct optin_config *cfg;
     struct spf *spf;
+    struct metrics *metrics;
     struct net_sockspec spec;
     const char *path;
     char err[16384], *conn, *pidfile;
-    int rc, left, running;
+    int rc, left, running, facility;
+    unsigned log_to;
 
     block_signals();    /* before anything: a SIGUSR1 must never kill us */
     if (parse_options(argc, argv, &opt) != 0)
         return EX_USAGE;
     if ((cfg = check_config(opt.config)) == NULL)
         return EX_CONFIG;
-    log_open("optin-milter", strcmp(cfg->log_target, "stderr") == 0 ? LOG_TO_STDERR : LOG_TO_SYSLOG,
-             log_facility(cfg->syslog_facility));
+    log_to = log_target_of(cfg);
+    facility = log_facility(cfg->syslog_facility);
+    /* while a foreground start runs, stderr as well: whoever started it sees why it failed */
+    log_open("optin-milter", opt.foreground ? log_to | LOG_TO_STDERR : log_to, facility);
     log_set_level(log_level_parse(cfg->log_level));
     if (gen_check_keys(cfg, err, sizeof(err)) != 0) {
         fprintf(stderr, "%s", err);
         config_free(cfg);
         return EX_CONFIG;
     }
-    if (opt.check_only && ((cfg->user != NULL && getpwnam(cfg->user) == NULL)
-                           || socket_gid(cfg, &(gid_t) {0}) < 0)) {
-        fprintf(stderr, "optin-milter: %s: %s %s does not exist on this system\n", opt.config,
-                cfg->user != NULL && getpwnam(cfg->user) == NULL ? "user" : "group",
-                cfg->user != NULL && getpwnam(cfg->user) == NULL ? cfg->user : cfg->group);
+    if (opt.check_only)
+        return check_and_exit(cfg, &opt);
+    if (preflight_at_start(cfg, &opt) != 0) {
         config_free(cfg);
         return EX_CONFIG;
-    }
-    if (opt.check_only) {
-        printf("optin-milter: %s: configuration OK\n", opt.config);
-        config_free(cfg);
-        return EX_OK;
     }
     /* the configuration is read once; what start and stop need of it outlives its generation */
     conn = strdup(opt.socket ? opt.socket : cfg->socket);
@@ -264,11 +328,16 @@ int main(int argc, char **argv)
         return EX_OSERR;
     if ((spf = spf_setup()) == NULL)
         return EX_CONFIG;
+    if ((metrics = metrics_new(enforce_metric_families, enforce_metric_family_count)) == NULL)
+        return EX_OSERR;
+    metrics_set(metrics, "optin_milter_start_time_seconds", (double) time(NULL), NULL);
+    gen_set_metrics(metrics);
     if (gen_install(cfg, GEN_RUN, err, sizeof(err)) != 0) {
         log_error("start-up failed: %s", err);
         return EX_OSERR;
     }
-    log_info("starting: version %s, listening on %s", PACKAGE_VERSION, conn);
+    log_info("starting: version %s, listening on %s", OPTIN_VERSION, conn);
+    log_open("optin-milter", log_to, facility);   /* before any thread of ours logs */
     rc = milter_run(opt.config, conn, DRAIN_SECONDS);
     log_info("stopping: waiting for running lookups");
     gen_shutdown();                 /* no new message, no reload from here on */
@@ -281,6 +350,7 @@ int main(int argc, char **argv)
     } else {
         store_close(gen_store_get());
         spf_teardown(spf);
+        metrics_free(metrics);
     }
     if (pidfile && unlink(pidfile) < 0 && errno != ENOENT)
         log_warn("pidfile %s: %s", pidfile, strerror(errno));

@@ -44,6 +44,8 @@ int gen_install(struct optin_config *cfg, int mode, char *err, size_t errsz);
 /* gen_check_keys - the key file cfg names loads (or none is needed); 0, or -1 with err */
 int gen_check_keys(const struct optin_config *cfg, char *err, size_t errsz);
 void gen_set_spf(struct spf *spf);
+void gen_set_metrics(struct metrics *metrics);
+void metrics_flush(int force);
 struct store *gen_store_get(void);
 void gen_shutdown(void);
 void session_begin(void);

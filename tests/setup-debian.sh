@@ -7,7 +7,7 @@ pkgs="build-essential autoconf automake autoconf-archive pkg-config
       libmicrohttpd-dev libgmime-3.0-dev curl mandoc
       postfix opendkim opendkim-tools python3-dkim
       libsisimai-perl python3-flufl.bounce
-      valgrind clang libclang-rt-14-dev"
+      valgrind clang libclang-rt-14-dev prometheus-node-exporter"
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
@@ -18,6 +18,10 @@ echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-
 $SUDO apt-get update -qq
 # Installing opendkim must not start (or enable) the system's opendkim service: the tests run
 # their own. A policy-rc.d that says 101 keeps invoke-rc.d from starting services meanwhile.
+# node_exporter reads the milter's metrics file in tests/milter/metrics.sh, which runs its own
+# on 127.0.0.1; a machine that did not have it does not get the system service enabled either.
+had_exporter=
+dpkg -s prometheus-node-exporter > /dev/null 2>&1 && had_exporter=yes
 guard=
 if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
@@ -28,4 +32,7 @@ fi
 $SUDO apt-get install -y -qq --no-install-recommends $pkgs >/dev/null || rc=$?
 [ -n "$guard" ] && $SUDO rm -f /usr/sbin/policy-rc.d
 [ "${rc:-0}" -eq 0 ] || exit "$rc"
+if [ -z "$had_exporter" ] && command -v deb-systemd-helper > /dev/null; then
+    $SUDO deb-systemd-helper disable prometheus-node-exporter.service > /dev/null 2>&1 || true
+fi
 echo "setup-debian: build and test dependencies installed"

@@ -11,6 +11,7 @@
  *	const struct list_def *config_find_list(const struct optin_config *cfg,
  *						const char *id)
  *	const char *const *config_key_names(void)
+ *	int	config_needs_keys(const struct optin_config *cfg)
  *	const char *config_store_settings_differ(const struct optin_config *old,
  *						 const struct optin_config *new)
  *	int	config_reload_check(old, new, const char *program, char *err, size_t errsz)
@@ -614,6 +615,16 @@ const struct list_def *config_find_list(const struct optin_config *cfg, const ch
         if (cfg->lists[i].id != NULL && strcmp(cfg->lists[i].id, id) == 0)
             return &cfg->lists[i];
     return NULL;
+}
+
+/* config_needs_keys - does some list (or the default) sign unsubscribe links with the key file? */
+int config_needs_keys(const struct optin_config *cfg)
+{
+    int needs = cfg->unsubscribe_url != NULL || cfg->unsubscribe_mailto != NULL;
+
+    for (size_t i = 0; i < cfg->list_count && !needs; i++)
+        needs = cfg->lists[i].unsubscribe_url != NULL || cfg->lists[i].unsubscribe_mailto != NULL;
+    return needs;
 }
 
 /* config_key_names - every key name the parser accepts, NULL-terminated */

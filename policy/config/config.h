@@ -5,15 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#ifndef OPTIN_DEFAULT_CONFIG
-#define OPTIN_DEFAULT_CONFIG "/etc/optin-milter.conf"
-#endif
-#ifndef OPTIN_DEFAULT_KEYS
-#define OPTIN_DEFAULT_KEYS "/etc/optin-milter.keys"
-#endif
-#ifndef OPTIN_DEFAULT_DATABASE
-#define OPTIN_DEFAULT_DATABASE "/var/lib/optin-milter"
-#endif
+#include "paths.h"     /* generated: OPTIN_DEFAULT_CONFIG, _KEYS, _DATABASE, OPTIN_VERSION */
 
 enum opt_in_kind {
     OPT_IN_SINGLE,
@@ -111,6 +103,7 @@ struct optin_config {
     unsigned socket_mode;              /* mode of a unix socket (default 0660) */
     char *user;                        /* drop privileges to this user (default: none) */
     char *group;                       /* group of the socket (default: user's group) */
+    char *mta_user;                    /* the MTA's user, who must reach the socket (default postfix) */
     struct string_list milter_clients; /* inet socket: the only peers accepted (CIDRs) */
     char *pidfile;                     /* default: none */
     char *log_target;                  /* "syslog" | "stderr" (default "syslog") */
@@ -120,6 +113,8 @@ struct optin_config {
     int64_t journal_sync;              /* fdatasync every commit (0, default) or at most every N s */
     enum journal_failure_action journal_failure; /* default for lists (default tempfail) */
     int64_t retention;                 /* optinctl purge removes what is older (0: nothing, default) */
+    char *metrics_file;                /* Prometheus textfile the milter writes (default: none) */
+    int64_t metrics_interval;          /* seconds between two writes (default 15s) */
     enum content_check_action content_check; /* default for lists (default off) */
     uint64_t content_max_bytes;        /* body bytes read for the content check (default 64K) */
     char *feedback_maildir;            /* optinctl feedback keeps unusable reports here (default: none) */
@@ -166,6 +161,9 @@ void config_free(struct optin_config *cfg);
 
 /* config_find_list - the list with that id, or NULL. */
 const struct list_def *config_find_list(const struct optin_config *cfg, const char *id);
+
+/* config_needs_keys - 1 when an unsubscribe URL or mailto (global or a list's) needs the key file. */
+int config_needs_keys(const struct optin_config *cfg);
 
 /* config_key_names - NULL-terminated table of every key the parser accepts (for the man page check). */
 const char *const *config_key_names(void);

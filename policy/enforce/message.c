@@ -145,6 +145,8 @@ void msg_journal(struct msg_state *m, const char *raw, const char *rcpt, const c
         .note = note, .spf = m->spf_done ? spf_result_name(m->spf.result) : NULL,
     };
 
+    if (rcpt != NULL)
+        count_decision(m, verdict, reason);
     if (m->env->journal == NULL)
         return;
     if (d && d->allow) {
@@ -337,6 +339,7 @@ static void spf_run(struct msg_state *m)
 
     m->spf_done = 1;
     spf_check(m->env->spf, &rq, m->now, &m->spf);
+    count_spf(m, spf_result_name(m->spf.result));
     spf_summary(m, summary, sizeof(summary));
     log_info("%s: %s list=%s%s%s%s", m->id, summary, m->list->id, m->spf.cached ? " cached" : "",
              m->spf.detail[0] ? " detail=" : "", m->spf.detail);
@@ -391,6 +394,7 @@ static enum msg_step store_failed(struct msg_state *m, const char *raw, const ch
 {
     log_warn("%s: consent lookup failed: %s", m->id, m->env->store ? optin_strerror(rc)
                                                                    : "no consent database");
+    count_store_error(m);
     if (m->env->cfg->store_failure == STORE_FAIL_ACCEPT) {
         /* journalled when the transaction ends, as a receipt if the mail goes */
         msg_record_as(m, RECORD_LOG, raw, rcpt, "accept-unchecked", "store-failure", NULL, NULL);
@@ -543,10 +547,12 @@ int msg_body(struct msg_state *m, const unsigned char *data, size_t len)
 /* msg_eoh - accept at once what cannot be list mail */
 enum msg_step msg_eoh(struct msg_state *m)
 {
+    m->eoh_seen = 1;
     if (m->list || m->bulk_signs || m->marker_count || m->list_id_conflict)
         return MSG_CONTINUE;
     if (m->session)
         m->session->rcpt_refusals = 0;  /* transactional mail goes: the MTA forgives */
+    count_message(m, MSG_ACCEPT);
     return MSG_ACCEPT;
 }
 
@@ -862,6 +868,7 @@ static enum msg_step eom_store_failed(struct msg_state *m, struct eom_plan *p, i
         return p->step = store_failed(m, NULL, NULL, rc, &p->reply);
     log_warn("%s: consent lookup failed: %s", m->id,
              m->env->store ? optin_strerror(rc) : "no consent database");
+    count_store_error(m);
     for (size_t i = 0; i < m->nrcpts; i++) {
         struct msg_rcpt *r = &m->rcpts[i];
 

@@ -12,6 +12,7 @@
 #include "mail/spf.h"
 #include "consent/store.h"
 #include "unsubscribe/token.h"
+#include "util/metrics.h"
 
 #define MSG_ID_BUFSZ 64
 #define MSG_REPLY_TEXT 400
@@ -23,7 +24,12 @@ struct msg_env {
     struct store *store;             /* NULL: consent store unavailable */
     struct journal *journal;         /* NULL: log lines only */
     struct spf *spf;                 /* NULL: senders are not checked (SPF) */
+    struct metrics *metrics;         /* NULL: nothing counted */
 };
+
+/* The metric families the enforcement counts (counters.c), for metrics_new(). */
+extern const struct metrics_family enforce_metric_families[];
+extern const size_t enforce_metric_family_count;
 
 /* The answer to one protocol step. */
 enum msg_step {
@@ -112,6 +118,8 @@ struct msg_state {
     struct journal_batch *batch; /* this transaction's journal lines, written when it ends */
     int batch_failed;          /* a line could not be built (out of memory) */
     int finished;              /* msg_finish or msg_abort wrote the lines */
+    int eoh_seen;              /* the end of the headers was reached */
+    int counted;               /* its end is in the metrics */
 };
 
 /* msg_init - a new message of a session (NULL: none); own_id names it until the queue id is known. */

@@ -81,6 +81,7 @@ static int commit_lines(struct msg_state *m)
     m->finished = 1;
     if (m->batch_failed) {
         log_error("%s: journal: out of memory: lines of this transaction lost", m->id);
+        count_journal_error(m, n);
         journal_batch_clear(m->batch);
         return -1;
     }
@@ -88,20 +89,19 @@ static int commit_lines(struct msg_state *m)
         return 0;
     if ((rc = journal_commit(m->env->journal, m->batch)) != 0) {
         log_error("%s: journal write failed: %s: %zu lines lost", m->id, optin_strerror(rc), n);
+        count_journal_error(m, n);
         return -1;
     }
     return 0;
 }
 
-/* msg_finish - the transaction's lines as the milter answers step; the step to answer */
-enum msg_step msg_finish(struct msg_state *m, enum msg_step step, struct msg_reply *reply)
+/* msg_finish_journal - the receipts or not-sent lines, written; the step, or the journal's 451 */
+static enum msg_step msg_finish_journal(struct msg_state *m, enum msg_step step,
+                                        struct msg_reply *reply, int delivered)
 {
-    int delivered = step == MSG_CONTINUE || step == MSG_ACCEPT;
     enum journal_failure_action policy = m->list ? m->list->journal_failure
                                                  : m->env->cfg->journal_failure;
 
-    if (m->finished)
-        return step;
     finish_lines(m, delivered ? NULL : undelivered_verdicts[step],
                  delivered ? NULL : "the message was refused at end of message: nothing was sent");
     if (commit_lines(m) == 0 || !delivered)
@@ -118,6 +118,18 @@ enum msg_step msg_finish(struct msg_state *m, enum msg_step step, struct msg_rep
     return MSG_TEMPFAIL;
 }
 
+/* msg_finish - the transaction's lines as the milter answers step; the step to answer */
+enum msg_step msg_finish(struct msg_state *m, enum msg_step step, struct msg_reply *reply)
+{
+    int delivered = step == MSG_CONTINUE || step == MSG_ACCEPT;
+
+    if (m->finished)
+        return step;
+    step = msg_finish_journal(m, step, reply, delivered);
+    count_message(m, step);
+    return step;
+}
+
 /* msg_abort - the transaction ended before end of message: nothing was sent */
 void msg_abort(struct msg_state *m)
 {
@@ -125,5 +137,7 @@ void msg_abort(struct msg_state *m)
         return;
     finish_lines(m, "aborted", "the transaction ended before end of message: nothing was sent");
     commit_lines(m);
+    if (m->sender != NULL)
+        count_message(m, MSG_ABORTED);
 }
 

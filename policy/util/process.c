@@ -8,6 +8,8 @@
  *
  *	int	process_write_pidfile(const char *path)
  *	int	process_become(const char *user)
+ *	int	process_capture(char *const argv[], char *out, size_t outsz)
+ *	int	process_in_child(const char *user, int (*fn)(void *arg), void *arg)
  * DESCRIPTION
  *	process_write_pidfile() replaces path with our process id and a
  *	newline. It runs as root before privileges are dropped, so it never
@@ -17,6 +19,13 @@
  *	process_become() drops every supplementary group, takes the user's
  *	groups and then its gid and uid. A process already running as that
  *	user does nothing; one running as another unprivileged user fails.
+ *
+ *	process_capture() runs a helper program (postconf) and keeps what it
+ *	prints on its standard output; process_in_child() runs a function in
+ *	a forked child that first becomes a user, so that a check sees
+ *	exactly what that user's process will see. The child shares nothing
+ *	with the caller but what fn writes to memory mapped MAP_SHARED
+ *	before the fork, and ends with _exit().
  * DIAGNOSTICS
  *	Both log what failed ("pidfile PATH: reason", "cannot become USER:
  *	reason") and return -1; 0 on success.
@@ -28,6 +37,7 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util/log.h"
@@ -51,10 +61,12 @@ int process_write_pidfile(const char *path)
 }
 
 /* process_become - switch to an unprivileged user */
-int process_become(const char *user)
+int process_become(const char *user_name)
 {
+    char user[256];     /* user_name may live in getpwnam's own buffer, which the lookup reuses */
     struct passwd *pw;
 
+    snprintf(user, sizeof(user), "%s", user_name);
     if ((pw = getpwnam(user)) == NULL) {
         log_error("user %s: no such user", user);
         return -1;
@@ -71,4 +83,71 @@ int process_become(const char *user)
         return -1;
     }
     return 0;
+}
+
+/* process_capture - a helper's standard output and exit status */
+int process_capture(char *const argv[], char *out, size_t outsz)
+{
+    size_t len = 0;
+    ssize_t n;
+    pid_t pid;
+    int pipefd[2], status, devnull;
+
+    if (outsz == 0 || pipe(pipefd) < 0)
+        return -1;
+    if ((pid = fork()) < 0) {
+        close(pipefd[0]);
+        close(pipefd[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        devnull = open("/dev/null", O_RDWR);
+        dup2(pipefd[1], STDOUT_FILENO);
+        if (devnull >= 0) {
+            dup2(devnull, STDIN_FILENO);
+            dup2(devnull, STDERR_FILENO);
+        }
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    close(pipefd[1]);
+    while ((n = read(pipefd[0], out + len, outsz - 1 - len)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            break;
+        len += (size_t) n;
+        if (len == outsz - 1) {     /* full: drain the rest so the child can finish */
+            char sink[512];
+            while (read(pipefd[0], sink, sizeof(sink)) > 0)
+                ;
+            break;
+        }
+    }
+    out[len] = '\0';
+    close(pipefd[0]);
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* process_in_child - fn's answer, computed by a child that became user */
+int process_in_child(const char *user, int (*fn)(void *arg), void *arg)
+{
+    pid_t pid;
+    int status;
+
+    fflush(NULL);
+    if ((pid = fork()) < 0)
+        return -1;
+    if (pid == 0) {
+        if (user != NULL && process_become(user) != 0)
+            _exit(255);
+        _exit(fn(arg) & 0xff);
+    }
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(status) && WEXITSTATUS(status) != 255 ? WEXITSTATUS(status) : -1;
 }

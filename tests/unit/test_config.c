@@ -134,7 +134,7 @@ static void test_sample_globals(const struct optin_config *cfg)
     ok(cfg->max_readers == 512, "sample: max_readers default 512");
     ok(cfg->fold_local_part == 1, "sample: fold_local_part default true");
     ok(cfg->confirm_ttl == 7 * DAY, "sample: confirm_ttl default 7d");
-    ok(str_is(cfg->socket, "unix:/run/optin-milter/optin-milter.sock"), "sample: socket");
+    ok(str_is(cfg->socket, "unix:/var/spool/postfix/optin-milter/optin-milter.sock"), "sample: socket");
     ok(cfg->socket_mode == 0660, "sample: socket_mode default 0660");
     ok(str_is(cfg->user, "optin") && str_is(cfg->group, "postfix"), "sample: user and group");
     ok(cfg->pidfile == NULL, "sample: no pidfile by default");
@@ -219,7 +219,7 @@ static void test_defaults(struct fixture *fx)
     ok(cfg->map_size == UINT64_C(4) << 30 && cfg->max_readers == 512, "default map_size 4G, max_readers 512");
     ok(cfg->fold_local_part == 1 && cfg->confirm_ttl == 7 * DAY, "default fold_local_part, confirm_ttl");
     ok(cfg->feedback_maildir == NULL, "default feedback_maildir: none");
-    ok(str_is(cfg->socket, "unix:/run/optin-milter/optin-milter.sock") && cfg->socket_mode == 0660,
+    ok(str_is(cfg->socket, "unix:/var/spool/postfix/optin-milter/optin-milter.sock") && cfg->socket_mode == 0660,
        "default socket and socket_mode");
     ok(cfg->user == NULL && cfg->group == NULL && cfg->pidfile == NULL && cfg->journal == NULL,
        "no user, group, pidfile or journal by default");
@@ -590,7 +590,7 @@ static void test_api(void)
     for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++)
             dups += strcmp(names[i], names[j]) == 0;
-    ok(n == 55 && dups == 0, "config_key_names: 55 distinct names (got %zu, %zu repeated)", n, dups);
+    ok(n == 58 && dups == 0, "config_key_names: 58 distinct names (got %zu, %zu repeated)", n, dups);
     ok(strcmp(names[0], "database") == 0 && strcmp(names[n - 1], "daemon_name") == 0,
        "config_key_names: database first, daemon_name last");
     config_free(NULL);

@@ -70,12 +70,10 @@
 #include "util/log.h"
 #include "util/netaddr.h"
 #include "util/process.h"
+#include "deploy/preflight.h"
 #include "unsubscribe/token.h"
 #include "server.h"
 
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "dev"
-#endif
 
 /* --- configuration generations --- */
 
@@ -266,6 +264,12 @@ static int load_as_user(struct server *srv)
     return EX_OK;
 }
 
+/* log_target_of - where cfg sends the log */
+static unsigned log_target_of(const struct optin_config *cfg)
+{
+    return strcmp(cfg->log_target, "stderr") == 0 ? LOG_TO_STDERR : LOG_TO_SYSLOG;
+}
+
 /* become_daemon - log, socket, daemon, pidfile, user, as the first generation says; the socket */
 static int become_daemon(struct server *srv, char *shown, size_t shownsz, int *fd)
 {
@@ -274,7 +278,8 @@ static int become_daemon(struct server *srv, char *shown, size_t shownsz, int *f
     const char *user = srv->opt.user ? srv->opt.user : cfg->user;
     int rc = EX_OK;
 
-    log_open("optin-unsubd", strcmp(cfg->log_target, "stderr") == 0 ? LOG_TO_STDERR : LOG_TO_SYSLOG,
+    /* while a foreground start runs, stderr as well (run() goes back to the target) */
+    log_open("optin-unsubd", log_target_of(cfg) | (srv->opt.foreground ? LOG_TO_STDERR : 0),
              log_facility(cfg->syslog_facility));
     log_set_level(log_level_parse(cfg->log_level));
     if ((*fd = open_listener(&srv->opt, shown, shownsz)) < 0)
@@ -284,6 +289,15 @@ static int become_daemon(struct server *srv, char *shown, size_t shownsz, int *f
         rc = EX_OSERR;
     generation_release(&srv->gens, first);
     return rc;
+}
+
+/* reopen_log - the configured log target alone, once started */
+static void reopen_log(struct server *srv)
+{
+    struct unsubd_gen *gen = generation_retain(&srv->gens);
+
+    log_open("optin-unsubd", log_target_of(gen->cfg), log_facility(gen->cfg->syslog_facility));
+    generation_release(&srv->gens, gen);
 }
 
 /* run - the part after the checks: socket, daemon, user, store, HTTP, signals */
@@ -296,18 +310,53 @@ static int run(struct server *srv, const sigset_t *set)
     if ((rc = become_daemon(srv, shown, sizeof(shown), &fd)) != EX_OK
         || (rc = load_as_user(srv)) != EX_OK || (rc = open_store(srv)) != EX_OK)
         return rc;
+    reopen_log(srv);    /* before the workers: no thread reads the target while it changes */
     if ((d = unsubd_http_start(srv, fd)) == NULL) {
         log_error("cannot start the HTTP server on %s", shown);
+        if (srv->opt.foreground)
+            fprintf(stderr, "optin-unsubd: cannot start the HTTP server on %s\n", shown);
         close(fd);
         store_close(srv->store);
         return EX_OSERR;
     }
     log_info("starting: version %s, listening on %s, rate %u/min, max body %zu, %zu trusted proxies",
-             PACKAGE_VERSION, shown, srv->opt.rate, srv->opt.max_body, srv->opt.trusted_count);
+             OPTIN_VERSION, shown, srv->opt.rate, srv->opt.max_body, srv->opt.trusted_count);
     wait_for_signals(srv, set);
     unsubd_http_stop(srv, d);         /* closes the listening socket too */
     store_close(srv->store);
     return EX_OK;
+}
+
+/*
+ * preflight - the store and key file as the user we will run as (preflight(3)): with -n every
+ * problem and its fix on stderr; at start the same on stderr and in the log, and no start
+ */
+static int preflight(const struct unsubd_options *opt, const struct optin_config *cfg)
+{
+    struct preflight pf = {.cfg = cfg, .config_path = opt->config,
+                           .user = opt->user ? opt->user : getuid() == 0 ? cfg->user : NULL,
+                           .program = PREFLIGHT_UNSUBD};
+    struct preflight_result *res = malloc(sizeof(*res));
+
+    if (res == NULL)
+        return EX_OSERR;
+    if (preflight_run(&pf, res) == 0) {
+        if (opt->check_only)
+            printf("%soptin-unsubd: %s: configuration OK; as user %s the store and key file %s are "
+                   "usable\n", res->text, opt->config, pf.user ? pf.user : "(this one)", cfg->keys);
+        free(res);
+        return EX_OK;
+    }
+    fprintf(stderr, "%soptin-unsubd: %s: %u problem%s\n", res->text, opt->config, res->problems,
+            res->problems == 1 ? "" : "s");
+    if (!opt->check_only && log_target_of(cfg) == LOG_TO_SYSLOG) {
+        log_open("optin-unsubd", LOG_TO_SYSLOG, log_facility(cfg->syslog_facility));
+        log_lines(LOG_SEV_ERROR, res->text);
+        log_error("%s: not starting: %u problem%s (optin-unsubd -n lists them)", opt->config,
+                  res->problems, res->problems == 1 ? "" : "s");
+    }
+    free(res);
+    return EX_CONFIG;
 }
 
 /* main - options, checks, run, clean up */
@@ -333,13 +382,12 @@ int main(int argc, char **argv)
     srv.rate.limit = srv.opt.rate;
     if ((rc = check_setup(&srv)) != EX_OK)
         return rc;
-    if (srv.opt.check_only) {
-        gen = generation_retain(&srv.gens);
-        printf("optin-unsubd: %s: configuration and key file %s OK\n", srv.opt.config,
-               gen->cfg->keys);
-        generation_release(&srv.gens, gen);
+    gen = generation_retain(&srv.gens);
+    rc = preflight(&srv.opt, gen->cfg);
+    generation_release(&srv.gens, gen);
+    if (srv.opt.check_only || rc != EX_OK) {
         generation_shutdown(&srv.gens);
-        return EX_OK;
+        return rc;
     }
     rc = run(&srv, &set);
     if (srv.opt.pidfile && unlink(srv.opt.pidfile) < 0 && errno != ENOENT)

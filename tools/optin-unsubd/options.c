@@ -35,9 +35,6 @@
 #include "util/timeutil.h"
 #include "unsubd.h"
 
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "dev"
-#endif
 
 /* usage - the synopsis: on stdout when asked (--help), else on stderr with EX_USAGE */
 static int usage(int asked)
@@ -49,7 +46,7 @@ static int usage(int asked)
             "  -c FILE              configuration (default %s)\n"
             "  -l ADDR:PORT         listen here (default %s; [::1]:PORT for IPv6)\n"
             "  -f                   stay in the foreground\n"
-            "  -n                   check configuration and key file, then exit\n"
+            "  -n                   check the configuration, store and key file as the user, then exit\n"
             "  -u USER              run as this user (default: the configuration's user)\n"
             "  -P FILE              write the pid here\n"
             "  --trusted-proxy IP   take the client from X-Forwarded-For when the peer is IP\n"
@@ -57,7 +54,8 @@ static int usage(int asked)
             "  --max-body BYTES     largest request body (default %d)\n"
             "  --threads N          worker threads (default %d)\n"
             "  --public             allow a listening address other than loopback\n"
-            "  -V                   print the version\n",
+            "  -V, --version        print the version\n"
+            "  --help               this text\n",
             OPTIN_DEFAULT_CONFIG, DEFAULT_LISTEN, DEFAULT_RATE, DEFAULT_MAX_BODY, DEFAULT_THREADS);
     return asked ? OPTIONS_DONE : EX_USAGE;
 }
@@ -125,7 +123,8 @@ int unsubd_options_parse(int argc, char **argv, struct unsubd_options *opt)
     static const struct option longs[] = {
         {"trusted-proxy", required_argument, NULL, 'T'}, {"rate", required_argument, NULL, 'R'},
         {"max-body", required_argument, NULL, 'B'}, {"threads", required_argument, NULL, 'H'},
-        {"public", no_argument, NULL, 'W'}, {"help", no_argument, NULL, 'h'}, {0}};
+        {"public", no_argument, NULL, 'W'}, {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'}, {0}};
     int c;
 
     *opt = (struct unsubd_options){.config = OPTIN_DEFAULT_CONFIG, .listen = DEFAULT_LISTEN,
@@ -139,7 +138,7 @@ int unsubd_options_parse(int argc, char **argv, struct unsubd_options *opt)
         case 'n': opt->check_only = 1; break;
         case 'P': opt->pidfile = optarg; break;
         case 'u': opt->user = optarg; break;
-        case 'V': printf("optin-unsubd %s\n", PACKAGE_VERSION); return OPTIONS_DONE;
+        case 'V': printf("optin-unsubd %s\n", OPTIN_VERSION); return OPTIONS_DONE;
         case 'h': return usage(1);
         case 'T': case 'R': case 'B': case 'H': case 'W':
             if (long_option(c, optarg, opt) != 0)

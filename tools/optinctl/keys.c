@@ -87,6 +87,7 @@ static int keygen_run(struct optinctl *ctl, int argc, char **argv)
         return keys_exit(rc, 1);
     }
     printf("key %d added to %s; it signs from now on, older keys still verify\n", id, path);
+    ctl_give_to_user(ctl, path);
     return EX_OK;
 }
 

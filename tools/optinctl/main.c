@@ -34,6 +34,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pwd.h>
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,9 +49,6 @@
 #include "util/netaddr.h"
 #include "util/text.h"
 
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "dev"
-#endif
 
 struct command {
     const char *name;
@@ -214,6 +212,43 @@ static int ctl_write_result(const struct optinctl *ctl, const char *what, int rc
     return ctl_store_exit(rc);
 }
 
+/* chown_logged - one path to uid:gid; 0, or -1 with the reason printed */
+static int chown_logged(const struct optinctl *ctl, const char *path, uid_t uid, gid_t gid)
+{
+    if (lchown(path, uid, gid) == 0)
+        return 0;
+    ctl_error(ctl, "%s: cannot give it to user %s: %s", path, ctl->cfg->user, strerror(errno));
+    return -1;
+}
+
+/* ctl_give_to_user - path and the files directly in it to the configured user (as root only) */
+void ctl_give_to_user(const struct optinctl *ctl, const char *path)
+{
+    char file[4096];
+    struct passwd *pw;
+    struct dirent *de;
+    DIR *dir;
+    int failed;
+
+    if (geteuid() != 0 || ctl->cfg->user == NULL)
+        return;
+    if ((pw = getpwnam(ctl->cfg->user)) == NULL) {
+        ctl_error(ctl, "%s stays root's: user %s does not exist yet (then: chown -R %s %s)", path,
+                  ctl->cfg->user, ctl->cfg->user, path);
+        return;
+    }
+    failed = chown_logged(ctl, path, pw->pw_uid, pw->pw_gid);
+    if ((dir = opendir(path)) != NULL) {
+        while ((de = readdir(dir)) != NULL)
+            if (de->d_name[0] != '.' && (size_t) snprintf(file, sizeof(file), "%s/%s", path,
+                                                          de->d_name) < sizeof(file))
+                failed |= chown_logged(ctl, file, pw->pw_uid, pw->pw_gid);
+        closedir(dir);
+    }
+    if (!failed)
+        printf("%s belongs to user %s (the configuration's user)\n", path, pw->pw_name);
+}
+
 /* cmd_init - create the consent store */
 static int cmd_init(struct optinctl *ctl, int argc, char **argv)
 {
@@ -231,6 +266,7 @@ static int cmd_init(struct optinctl *ctl, int argc, char **argv)
         return rc == -EACCES ? EX_NOPERM : EX_CANTCREAT;
     }
     printf("initialised %s (schema %d)\n", ctl->cfg->database, STORE_SCHEMA_VERSION);
+    ctl_give_to_user(ctl, ctl->cfg->database);
     return EX_OK;
 }
 
@@ -668,7 +704,7 @@ static int usage(int asked)
     FILE *fp = asked ? stdout : stderr;
 
     fprintf(fp, "usage: optinctl [-c config] [-t time] [-a actor] [-s source] command [args]\n"
-                "       optinctl -V | -h\n"
+                "       optinctl -V | --version | -h | --help\n"
                 "global options:\n"
                 "  -c FILE    configuration (default %s)\n"
                 "  -t TIME    clock for this run, RFC 3339 or @epoch (default: now)\n"
@@ -695,14 +731,16 @@ static const char *default_actor(void)
 /* parse_global - global options before the command */
 static int parse_global(struct optinctl *ctl, int argc, char **argv)
 {
+    static const struct option longs[] = {
+        {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}, {0}};
     int c;
 
-    while ((c = getopt(argc, argv, "+a:c:hs:t:V")) != -1) {
+    while ((c = getopt_long(argc, argv, "+a:c:hs:t:V", longs, NULL)) != -1) {
         switch (c) {
         case 'a': ctl->actor = optarg; break;
         case 'c': ctl->config_path = optarg; break;
         case 's': ctl->source = optarg; break;
-        case 'V': printf("optinctl %s\n", PACKAGE_VERSION); return EX_OK;
+        case 'V': printf("optinctl %s\n", OPTIN_VERSION); return EX_OK;
         case 'h': return usage(1);
         case 't':
             if (time_parse(optarg, &ctl->now) == 0)

@@ -35,6 +35,9 @@ int ctl_open_store(struct optinctl *ctl, int readonly, int nosync);
 #define CTL_PRINTABLE_BUFSZ 340
 /* ctl_printable - an argument fit for one diagnostic line (control bytes as \xNN) */
 const char *ctl_printable(const char *raw, char buf[CTL_PRINTABLE_BUFSZ]);
+/* ctl_give_to_user - run as root: path (a directory: with its files) to the configured user and
+ * that user's group, so the daemons that run as that user can open it; says so on stdout */
+void ctl_give_to_user(const struct optinctl *ctl, const char *path);
 /* ctl_store_exit - exit code for a store return code (map full, I/O, ...) */
 int ctl_store_exit(int rc);
 
