@@ -66,6 +66,8 @@ struct list_def {
     char *content_postal_address;      /* ... show the sender's postal address */
     char *content_contact;             /* ... give a contact for questions and complaints (Japan) */
     struct string_list content_unsubscribe; /* ... one of these (default "unsubscribe") */
+    char *display_name;                /* what the unsubscribe pages call it (NULL: its id) */
+    char *page_templates;              /* its page template folder (NULL: the global one) */
 };
 
 /* What to do with mail that looks like bulk (Precedence: bulk/list, List-Id, List-Unsubscribe)
@@ -115,6 +117,7 @@ struct optin_config {
     int64_t retention;                 /* optinctl purge removes what is older (0: nothing, default) */
     char *metrics_file;                /* Prometheus textfile the milter writes (default: none) */
     int64_t metrics_interval;          /* seconds between two writes (default 15s) */
+    char *page_templates;              /* optin-unsubd's page template folder (default: none) */
     enum content_check_action content_check; /* default for lists (default off) */
     uint64_t content_max_bytes;        /* body bytes read for the content check (default 64K) */
     char *feedback_maildir;            /* optinctl feedback keeps unusable reports here (default: none) */

@@ -48,6 +48,7 @@
 #include "unsubscribe/verp.h"
 #include "util/log.h"
 #include "util/netaddr.h"
+#include "util/text.h"
 
 struct name_value {
     const char *name;
@@ -58,6 +59,7 @@ struct name_value {
 #define URL_MAX 400                    /* octets of unsubscribe_url, before the token */
 #define MAILTO_MAX 254                 /* octets of unsubscribe_mailto (RFC 5321 path limit) */
 #define HOST_NAME_MAX_LEN 253
+#define DISPLAY_NAME_MAX 200
 #define SPF_TIMEOUT_LIMIT 29           /* below Postfix's milter_command_timeout (30 s) */
 
 const char cfg_no_memory[] = "out of memory";
@@ -83,6 +85,8 @@ const char *const key_names[KEY_COUNT + 1] = {
     [KEY_RETENTION] = "retention",
     [KEY_METRICS_FILE] = "metrics_file",
     [KEY_METRICS_INTERVAL] = "metrics_interval",
+    [KEY_PAGE_TEMPLATES] = "page_templates",
+    [KEY_DISPLAY_NAME] = "display_name",
     [KEY_CONTENT_CHECK] = "content_check",
     [KEY_CONTENT_MAX_BYTES] = "content_max_bytes",
     [KEY_CONTENT_SENDER_NAME] = "content_sender_name",
@@ -254,6 +258,16 @@ static const char *check_list_id(const char *text)
 
     if (n == 0 || n > LIST_ID_MAX || text[n] != '\0')
         return "expected 1 to 63 characters from A-Z a-z 0-9 . _ -";
+    return NULL;
+}
+
+/* check_display_name - what the unsubscribe pages call a list: clean UTF-8, at most 200 bytes */
+static const char *check_display_name(const char *text)
+{
+    size_t len = strlen(text);
+
+    if (len == 0 || len > DISPLAY_NAME_MAX || !text_utf8_valid(text, len) || !text_is_clean(text, len))
+        return "expected 1 to 200 bytes of UTF-8 text without control characters";
     return NULL;
 }
 
@@ -723,6 +737,8 @@ const struct key_def global_keys[] = {
      .offset = GLOBAL(metrics_file)},
     {.key = KEY_METRICS_INTERVAL, .kind = KIND_DURATION, .def = "15s", .check = check_positive_duration,
      .offset = GLOBAL(metrics_interval)},
+    {.key = KEY_PAGE_TEMPLATES, .kind = KIND_STRING, .check = check_absolute_path,
+     .offset = GLOBAL(page_templates)},
     {.key = KEY_CONTENT_CHECK, .kind = KIND_CONTENT_CHECK, .def = "off", .offset = GLOBAL(content_check)},
     {.key = KEY_CONTENT_MAX_BYTES, .kind = KIND_SIZE, .def = "64K", .check = check_content_max,
      .offset = GLOBAL(content_max_bytes)},
@@ -780,6 +796,10 @@ const struct key_def list_keys[] = {
      .offset = LIST(unsubscribe_mailto)},
     {.key = KEY_VERP_RETURN_PATH, .kind = KIND_STRING, .check = verp_pattern_check,
      .offset = LIST(verp_return_path)},
+    {.key = KEY_PAGE_TEMPLATES, .kind = KIND_STRING, .check = check_absolute_path,
+     .offset = LIST(page_templates)},
+    {.key = KEY_DISPLAY_NAME, .kind = KIND_STRING, .check = check_display_name,
+     .offset = LIST(display_name)},
     /* no defaults: the global ones, set by inherit_list_defaults() */
     {.key = KEY_SPF_FAIL, .kind = KIND_SPF_ACTION, .offset = LIST(spf_fail)},
     {.key = KEY_SPF_SOFTFAIL, .kind = KIND_SPF_ACTION, .offset = LIST(spf_softfail)},

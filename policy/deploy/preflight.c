@@ -12,7 +12,8 @@
  *	the daemon itself will meet it: a child process becomes the
  *	configured user and opens the consent store (read-only for the
  *	milter, read-write for optin-unsubd), loads the key file, and tries
- *	the journal and the socket's folder with access(2); a second child
+ *	the journal and the socket's folder with access(2), and (for
+ *	optin-unsubd) reads the page template folders; a second child
  *	becomes mta_user (Postfix's user) and walks the folders to the
  *	socket; the socket's future mode and group (socket_mode, group) are
  *	compared with mta_user's groups; and Postfix's own view, from
@@ -34,6 +35,7 @@
  *	optin-milter(8) (-n), optin-unsubd(8) (-n), process(3), postfix(3)
  */
 
+#include <dirent.h>
 #include <errno.h>
 #include <grp.h>
 #include <libgen.h>
@@ -208,6 +210,34 @@ static void check_journal(struct check *c)
         check_folder_writable(c, "journal", dir, log_group, 1);
 }
 
+/* check_templates_folder - optin-unsubd can read a page template folder and its files */
+static void check_templates_folder(struct check *c, const char *dir)
+{
+    char path[4096], fix[4200];
+    struct dirent *de;
+    DIR *d;
+
+    if (dir == NULL)
+        return;
+    snprintf(fix, sizeof(fix), "chmod -R a+rX %s", dir);
+    if ((d = opendir(dir)) == NULL) {
+        add(c, 1, errno == ENOENT ? NULL : fix, "page templates %s: user %s cannot read the folder (%s)",
+            dir, c->user, strerror(errno));
+        return;
+    }
+    while ((de = readdir(d)) != NULL) {
+        if (strstr(de->d_name, ".html") == NULL
+            || (size_t) snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= sizeof(path))
+            continue;
+        if (access(path, R_OK) != 0) {
+            add(c, 1, fix, "page template %s: user %s cannot read it (%s)", path, c->user,
+                strerror(errno));
+            break;
+        }
+    }
+    closedir(d);
+}
+
 /* as_user - the checks the daemon's user makes (run in a child that became that user) */
 static int as_user(void *arg)
 {
@@ -216,6 +246,11 @@ static int as_user(void *arg)
     check_store(c);
     check_keys(c);
     check_journal(c);
+    if (c->pf->program == PREFLIGHT_UNSUBD) {
+        check_templates_folder(c, c->cfg->page_templates);
+        for (size_t i = 0; i < c->cfg->list_count; i++)
+            check_templates_folder(c, c->cfg->lists[i].page_templates);
+    }
     if (c->socket_path != NULL)
         check_folder_writable(c, "socket", c->socket_dir,
                               c->cfg->group ? c->cfg->group : c->mta_group[0] ? c->mta_group

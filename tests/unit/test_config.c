@@ -590,7 +590,7 @@ static void test_api(void)
     for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++)
             dups += strcmp(names[i], names[j]) == 0;
-    ok(n == 58 && dups == 0, "config_key_names: 58 distinct names (got %zu, %zu repeated)", n, dups);
+    ok(n == 60 && dups == 0, "config_key_names: 60 distinct names (got %zu, %zu repeated)", n, dups);
     ok(strcmp(names[0], "database") == 0 && strcmp(names[n - 1], "daemon_name") == 0,
        "config_key_names: database first, daemon_name last");
     config_free(NULL);

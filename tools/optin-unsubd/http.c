@@ -176,12 +176,32 @@ static void add_headers(struct MHD_Response *resp, enum unsubd_lang lang)
     MHD_add_response_header(resp, "Vary", "Accept-Language");
 }
 
+/* page_look - the list's display name and the organisation's template of the page, if any */
+static void page_look(const struct request *rq, enum unsubd_page page, struct page_args *args)
+{
+    const struct unsubd_gen *gen = rq->gen;
+    const struct page_templates *tpl;
+    const struct list_def *list;
+
+    if (gen == NULL)
+        return;
+    tpl = gen->templates;
+    if ((list = config_find_list(gen->cfg, rq->list[0] ? rq->list : NULL)) != NULL) {
+        if (list->display_name)
+            args->list = list->display_name;
+        if (gen->list_templates && gen->list_templates[list - gen->cfg->lists])
+            tpl = gen->list_templates[list - gen->cfg->lists];
+    }
+    args->tpl = templates_for(tpl, page, rq->lang);
+}
+
 /* respond - queue a page and log the request; outcome is one word, detail may be "" */
 static enum MHD_Result respond(struct request *rq, enum unsubd_page page, const char *outcome,
                                const char *detail)
 {
     char masked[MASKED_BUFSZ], retry[16];
-    struct page_args args = {.list = rq->list[0] ? rq->list : NULL, .address = NULL};
+    struct page_args args = {.list = rq->list[0] ? rq->list : NULL,
+                             .list_id = rq->list[0] ? rq->list : NULL};
     struct MHD_Response *resp;
     int status = unsubd_page_status(page);
     enum MHD_Result ret;
@@ -192,6 +212,7 @@ static enum MHD_Result respond(struct request *rq, enum unsubd_page page, const 
         unsubd_mask_address(rq->addr, masked);
         args.address = masked;
     }
+    page_look(rq, page, &args);
     rq->responded = 1;
     deadline_answered(&rq->srv->deadline, rq->conn);
     log_info("client=%s method=%s path=%s status=%d outcome=%s%s%s%s%s%s", rq->client, rq->method,

@@ -84,12 +84,36 @@ static void gen_free(void *payload)
 
     if (gen == NULL)
         return;
+    for (size_t i = 0; gen->list_templates && i < gen->cfg->list_count; i++)
+        templates_free(gen->list_templates[i]);
+    free(gen->list_templates);
+    templates_free(gen->templates);
     token_keys_free(gen->keys);
     config_free(gen->cfg);
     free(gen);
 }
 
-/* gen_load - configuration and key file; NULL with the reasons in err */
+/* gen_load_templates - the global and per-list page templates; 0, or -1 with the reasons in err */
+static int gen_load_templates(struct unsubd_gen *gen, char *err, size_t errsz)
+{
+    const struct optin_config *cfg = gen->cfg;
+
+    if (cfg->page_templates && templates_load(cfg->page_templates, &gen->templates, err, errsz) != 0)
+        return -1;
+    if (cfg->list_count == 0)
+        return 0;
+    if ((gen->list_templates = calloc(cfg->list_count, sizeof(*gen->list_templates))) == NULL) {
+        snprintf(err, errsz, "out of memory\n");
+        return -1;
+    }
+    for (size_t i = 0; i < cfg->list_count; i++)
+        if (cfg->lists[i].page_templates
+            && templates_load(cfg->lists[i].page_templates, &gen->list_templates[i], err, errsz) != 0)
+            return -1;
+    return 0;
+}
+
+/* gen_load - configuration, key file and page templates; NULL with the reasons in err */
 static struct unsubd_gen *gen_load(const char *path, char *err, size_t errsz)
 {
     struct unsubd_gen *gen = calloc(1, sizeof(*gen));
@@ -99,7 +123,8 @@ static struct unsubd_gen *gen_load(const char *path, char *err, size_t errsz)
         return NULL;
     }
     if ((gen->cfg = config_load(path, err, errsz)) == NULL
-        || token_keys_load(gen->cfg->keys, &gen->keys, err, errsz) != 0) {
+        || token_keys_load(gen->cfg->keys, &gen->keys, err, errsz) != 0
+        || gen_load_templates(gen, err, errsz) != 0) {
         size_t len = strlen(err);
 
         if (len > 0 && err[len - 1] != '\n' && len + 1 < errsz)

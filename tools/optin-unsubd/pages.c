@@ -23,9 +23,16 @@
  *	the page from a mailbox provider's one-click POST. A link at the
  *	bottom shows the page in the other language (?lang=, see lang.c).
  *
- *	Pages show the list id and the address masked ("a…@example.org")
- *	so a forwarded link does not show the whole address; both are
- *	HTML-escaped.
+ *	Pages show the list's display_name (else its id) and the address
+ *	masked ("a…@example.org") so a forwarded link does not show the
+ *	whole address; both are HTML-escaped.
+ *
+ *	When the list (or the configuration) has a page template for the
+ *	page and language (templates.c), the document is that template
+ *	with its placeholders filled in instead: the same title, text, note
+ *	and form, the list, the masked address and the language link, each
+ *	HTML-escaped, so the organisation chooses the look and not what the
+ *	page says or does.
  * DIAGNOSTICS
  *	unsubd_page_render() returns NULL when out of memory. Nothing here
  *	logs.
@@ -187,10 +194,10 @@ static void text_put(FILE *fp, const char *text, const struct page_args *args)
     while ((p = strchr(text, '{')) != NULL) {
         fwrite(text, 1, (size_t) (p - text), fp);
         if (strncmp(p, list_mark, sizeof(list_mark) - 1) == 0) {
-            html_put(fp, args && args->list ? args->list : "?");
+            html_put(fp, args->list ? args->list : "?");
             text = p + sizeof(list_mark) - 1;
         } else if (strncmp(p, addr_mark, sizeof(addr_mark) - 1) == 0) {
-            html_put(fp, args && args->address ? args->address : "?");
+            html_put(fp, args->address ? args->address : "?");
             text = p + sizeof(addr_mark) - 1;
         } else {
             fputc('{', fp);
@@ -215,10 +222,55 @@ static void form_put(FILE *fp, const struct page_def *def, enum unsubd_lang lang
     fputs("</button>\n</form>\n", fp);
 }
 
+/* placeholder_put - the value of one template placeholder, escaped */
+static void placeholder_put(FILE *fp, const char *name, size_t len, const struct page_def *def,
+                            enum unsubd_lang lang, const struct page_args *args)
+{
+    enum unsubd_lang other = lang == LANG_EN ? LANG_JA : LANG_EN;
+
+#define IS(s) (len == sizeof(s) - 1 && strncmp(name, s, len) == 0)
+    if (IS("title"))
+        html_put(fp, def->title[lang]);
+    else if (IS("text"))
+        text_put(fp, def->text[lang], args);
+    else if (IS("note") && def->note[lang])
+        text_put(fp, def->note[lang], args);
+    else if (IS("form") && def->form != FORM_NONE)
+        form_put(fp, def, lang);
+    else if (IS("list"))
+        html_put(fp, args->list ? args->list : "");
+    else if (IS("list_id"))
+        html_put(fp, args->list_id ? args->list_id : "");
+    else if (IS("address"))
+        html_put(fp, args->address ? args->address : "");
+    else if (IS("lang"))
+        html_put(fp, unsubd_lang_tag(lang));
+    else if (IS("other_lang"))
+        html_put(fp, unsubd_lang_tag(other));
+    else if (IS("other_lang_name"))
+        html_put(fp, lang_names[other]);
+#undef IS
+}
+
+/* template_put - the organisation's template with every placeholder filled in */
+static void template_put(FILE *fp, const char *tpl, const struct page_def *def,
+                         enum unsubd_lang lang, const struct page_args *args)
+{
+    const char *p, *end;
+
+    while ((p = strstr(tpl, "{{")) != NULL && (end = strstr(p + 2, "}}")) != NULL) {
+        fwrite(tpl, 1, (size_t) (p - tpl), fp);
+        placeholder_put(fp, p + 2, (size_t) (end - p - 2), def, lang, args);
+        tpl = end + 2;
+    }
+    fputs(tpl, fp);
+}
+
 /* unsubd_page_render - the HTML document of a page in a language */
 char *unsubd_page_render(enum unsubd_page page, enum unsubd_lang lang, const struct page_args *args,
                          size_t *len)
 {
+    static const struct page_args none;
     const struct page_def *def = &pages[page < PAGE_COUNT ? page : PAGE_ERROR];
     enum unsubd_lang other = lang == LANG_EN ? LANG_JA : LANG_EN;
     const char *other_tag = unsubd_lang_tag(other);
@@ -228,8 +280,14 @@ char *unsubd_page_render(enum unsubd_page page, enum unsubd_lang lang, const str
 
     if (lang >= LANG_COUNT)
         lang = LANG_EN;
+    if (args == NULL)
+        args = &none;
     if ((fp = open_memstream(&buf, &size)) == NULL)
         return NULL;
+    if (args->tpl != NULL) {
+        template_put(fp, args->tpl, def, lang, args);
+        goto done;
+    }
     fprintf(fp, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                 "<meta name=\"robots\" content=\"noindex\">\n<title>", unsubd_lang_tag(lang));
@@ -249,6 +307,7 @@ char *unsubd_page_render(enum unsubd_page page, enum unsubd_lang lang, const str
     fprintf(fp, "</main>\n<footer>\n<p><a href=\"?lang=%s\" hreflang=\"%s\" lang=\"%s\">%s</a></p>\n"
                 "</footer>\n</body>\n</html>\n",
             other_tag, other_tag, other_tag, lang_names[other]);
+done:
     if (fclose(fp) != 0 || buf == NULL) {
         free(buf);
         return NULL;

@@ -15,6 +15,8 @@ struct token_keys;
 struct unsubd_gen {
     struct optin_config *cfg;
     struct token_keys *keys;
+    struct page_templates *templates;        /* the global page_templates, or NULL */
+    struct page_templates **list_templates;  /* per list (cfg->lists order): its own, or NULL */
 };
 
 /* The whole server; one per process, set up by main() before any thread. */

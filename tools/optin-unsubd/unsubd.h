@@ -57,8 +57,10 @@ enum unsubd_page {
 
 /* What a page shows of the request: the list and the masked address (either may be NULL). */
 struct page_args {
-    const char *list;
+    const char *list;        /* its display_name, else its id */
+    const char *list_id;
     const char *address;     /* as unsubd_mask_address() made it */
+    const char *tpl;         /* the organisation's template of this page (templates.c), or NULL */
 };
 
 /* The form fields the pages send and the server expects (RFC 8058 section 3.1 for the first). */
@@ -69,7 +71,7 @@ struct page_args {
 #define FORM_VIA_NAME "via"        /* "page": the POST came from our page's button */
 #define FORM_VIA_PAGE "page"
 
-#define UNSUBD_CSP "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; " \
+#define UNSUBD_CSP "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; " \
     "frame-ancestors 'none'; base-uri 'none'"
 
 /* unsubd_page_status - the HTTP status code of a page */
@@ -77,6 +79,27 @@ int unsubd_page_status(enum unsubd_page page);
 /* unsubd_page_render - the whole HTML5 document, malloc'd (the caller frees it); NULL when out of memory */
 char *unsubd_page_render(enum unsubd_page page, enum unsubd_lang lang, const struct page_args *args,
                          size_t *len);
+
+/* --- the organisation's page templates (templates.c) --- */
+
+/* What a template folder may hold, per language: KIND.LANG.html ("unsubscribe.ja.html"). */
+enum template_kind {
+    TPL_UNSUBSCRIBE,        /* the unsubscribe button (must hold {{form}}) */
+    TPL_UNSUBSCRIBED,       /* unsubscribed now, or already */
+    TPL_CONFIRM,            /* the double opt-in button (must hold {{form}}) */
+    TPL_CONFIRMED,          /* subscription confirmed */
+    TPL_ERROR,              /* every other page */
+    TPL_COUNT
+};
+
+struct page_templates;
+
+/* templates_load - every KIND.LANG.html of dir, checked; 0, or -1 with "FILE:LINE: reason\n" in err */
+int templates_load(const char *dir, struct page_templates **out, char *err, size_t errsz);
+/* templates_free - NULL is fine */
+void templates_free(struct page_templates *t);
+/* templates_for - the template of page in lang, or NULL (t NULL, or that file absent) */
+const char *templates_for(const struct page_templates *t, enum unsubd_page page, enum unsubd_lang lang);
 
 #define MASKED_BUFSZ 300
 /* unsubd_mask_address - "alice@example.org" as "a…@example.org" for the pages */
