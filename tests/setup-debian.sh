@@ -7,7 +7,8 @@ pkgs="build-essential autoconf automake autoconf-archive pkg-config
       libmicrohttpd-dev libgmime-3.0-dev curl mandoc
       postfix opendkim opendkim-tools python3-dkim
       libsisimai-perl python3-flufl.bounce
-      valgrind clang libclang-rt-14-dev prometheus-node-exporter"
+      valgrind clang libclang-rt-14-dev prometheus-node-exporter
+      debhelper dpkg-dev fakeroot lintian"
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
