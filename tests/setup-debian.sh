@@ -8,7 +8,8 @@ pkgs="build-essential autoconf automake autoconf-archive pkg-config
       postfix opendkim opendkim-tools python3-dkim
       libsisimai-perl python3-flufl.bounce
       valgrind clang libclang-rt-14-dev prometheus-node-exporter
-      debhelper dpkg-dev fakeroot lintian"
+      debhelper dpkg-dev fakeroot lintian
+      jq acl nginx-light"
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
@@ -20,9 +21,11 @@ $SUDO apt-get update -qq
 # Installing opendkim must not start (or enable) the system's opendkim service: the tests run
 # their own. A policy-rc.d that says 101 keeps invoke-rc.d from starting services meanwhile.
 # node_exporter reads the milter's metrics file in tests/milter/metrics.sh, which runs its own
-# on 127.0.0.1; a machine that did not have it does not get the system service enabled either.
-had_exporter=
+# on 127.0.0.1; nginx checks the README's site with nginx -t (tests/docs/snippets.py). A machine
+# that did not have them does not get their system services enabled either.
+had_exporter= had_nginx=
 dpkg -s prometheus-node-exporter > /dev/null 2>&1 && had_exporter=yes
+dpkg -s nginx-light > /dev/null 2>&1 || dpkg -s nginx > /dev/null 2>&1 && had_nginx=yes
 guard=
 if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
@@ -35,5 +38,8 @@ $SUDO apt-get install -y -qq --no-install-recommends $pkgs >/dev/null || rc=$?
 [ "${rc:-0}" -eq 0 ] || exit "$rc"
 if [ -z "$had_exporter" ] && command -v deb-systemd-helper > /dev/null; then
     $SUDO deb-systemd-helper disable prometheus-node-exporter.service > /dev/null 2>&1 || true
+fi
+if [ -z "$had_nginx" ] && command -v deb-systemd-helper > /dev/null; then
+    $SUDO deb-systemd-helper disable nginx.service > /dev/null 2>&1 || true
 fi
 echo "setup-debian: build and test dependencies installed"
