@@ -42,4 +42,11 @@ fi
 if [ -z "$had_nginx" ] && command -v deb-systemd-helper > /dev/null; then
     $SUDO deb-systemd-helper disable nginx.service > /dev/null 2>&1 || true
 fi
-echo "setup-debian: build and test dependencies installed"
+# Sendmail for tests/integration/sendmail_real.sh: sendmail-bin conflicts with Postfix, so it is
+# not installed; its .debs are only downloaded, into a cache outside the checkout, and the test
+# unpacks them (with liblockfile1, which sendmail-bin links and Postfix does not pull in).
+debs=/var/cache/optin-milter-tests/debs
+$SUDO mkdir -p "$debs"
+(cd "$debs" && $SUDO apt-get download -qq -o APT::Sandbox::User=root \
+    sendmail-bin sendmail-base sendmail-cf liblockfile1)
+echo "setup-debian: build and test dependencies installed; Sendmail's .debs in $debs"
