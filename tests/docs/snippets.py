@@ -381,9 +381,11 @@ def rule_table():
         ("README", r"^optinctl init\s+# create", "walk", "optinctl"),
         ("README", r"^# main\.cf$", "walk", "postfix-main"),
         ("README", r"^# optin-milter\.conf$", "config", None),
+        ("README", r"^# optin-milter\.conf for Sendmail", "config", None),
+        ("README", r"^sudo install -d -o optin -g optin -m 0750 /var/spool/optin-milter", "man-run", ""),
         ("README", r"^sudo install -d -o optin -g postfix -m 0750 /var/spool/postfix/optin-milter", "walk", "postfix-dir"),
         ("README", r"^# master\.cf \(no spaces", "postfix", None),
-        ("README", r"^dnl sendmail\.mc", "covered", ("tests/integration/sendmail_real.sh", "INPUT_MAIL_FILTER")),
+        ("README", r"^dnl sendmail\.mc", "covered", ("tests/integration/sendmail_real.sh", "grep \"^INPUT_MAIL_FILTER(\\`optin'\" \"$top_srcdir/README.md\"")),
         ("README", r"^# opendkim\.conf", "opendkim", None),
         ("README", r"^egress_ips = ", "config", None),
         ("README", r"^\{\"seq\":", "journal-json", None),
@@ -413,7 +415,7 @@ def rule_table():
         ("optin-milter.8", r"^# main\.cf: optin-milter first", "postfix", None),
         ("optin-milter.8", r"^# optin-milter\.conf", "config", None),
         ("optin-milter.8", r"^# master\.cf", "postfix", None),
-        ("optin-milter.8", r"^dnl sendmail\.mc", "covered", ("tests/integration/sendmail_real.sh", "INPUT_MAIL_FILTER")),
+        ("optin-milter.8", r"^dnl sendmail\.mc", "sendmail-man", None),
         ("optin-milter.8", r"^\{\"time\":", "journal-json", None),
         ("optin-milter.8", r"^optin-12\.1: queue_id=", "output", ("policy/enforce/message.c", "%s: queue_id=%s")),
         ("optin-milter.8", r"^# /etc/logrotate\.d/optin-milter", "logrotate-man", None),
@@ -569,6 +571,12 @@ def main():
             top_ok(text, where)
         elif kind == "debian":
             debian_ok(text, where)
+        elif kind == "sendmail-man":
+            readme = [l for l in open(os.path.join(SRC, "README.md"), encoding="utf-8")
+                      if l.startswith(("INPUT_MAIL_FILTER(", "DAEMON_OPTIONS("))]
+            mine = re.sub(r"\s+", "", text)     # the man page folds the long line
+            ok(all(re.sub(r"\s+", "", l) in mine for l in readme), "%s: the same Sendmail lines as the README's, which "
+               "tests/integration/sendmail_real.sh runs" % where, mine)
     if not can_sandbox():
         skip("the README's setup, run as written", "not root, or no overlay file system: the sandbox cannot run")
     else:

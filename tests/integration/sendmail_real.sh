@@ -78,8 +78,14 @@ sm_conf() {
     : > "$SM/etc/relay-domains"
     printf 'hosts files\naliases files\n' > "$SM/etc/service.switch"
     printf '127.0.0.1 localhost %s\n' "$SM_HOST" > "$SM/etc/hosts"
-    # everything in the folder; the milter line as in the README, the socket in the folder
-    sed -e "s|@SM@|$SM|g" -e "s|@MILTER_SOCK@|$MILTER_SOCK|g" -e "s|@SM_HOST@|$SM_HOST|g" \
+    # everything in the folder; the optin milter line and the BULK daemon taken from the
+    # README as written, only the socket and the port moved into this test's own
+    readme_milter=$(grep "^INPUT_MAIL_FILTER(\`optin'" "$top_srcdir/README.md" | sed 's|S=local:[^,]*|S=local:@MILTER_SOCK@|')
+    readme_bulk=$(grep "^DAEMON_OPTIONS(.*Name=BULK" "$top_srcdir/README.md" | sed 's|Port=[0-9]*|Port=@BULK_PORT@|')
+    [ -n "$readme_milter" ] && [ -n "$readme_bulk" ] \
+        || { echo "Bail out! the README's INPUT_MAIL_FILTER or DAEMON_OPTIONS line is missing"; exit 1; }
+    sed -e "s|@README_MILTER@|$readme_milter|" -e "s|@README_BULK@|$readme_bulk|" \
+        -e "s|@SM@|$SM|g" -e "s|@MILTER_SOCK@|$MILTER_SOCK|g" -e "s|@SM_HOST@|$SM_HOST|g" \
         -e "s|@MTA_PORT@|$MTA_PORT|g" -e "s|@BULK_PORT@|$BULK_PORT|g" \
         -e "s|@SINK_PORT@|$SINK_PORT|g" > "$SM/sendmail.mc" <<'EOF'
 divert(-1)
@@ -110,8 +116,8 @@ dnl everything to smtp-sink; "relay:" because [127.0.0.1] alone is in $=w (this 
 define(`SMART_HOST', `relay:[127.0.0.1]')dnl
 define(`RELAY_MAILER_ARGS', `TCP $h @SINK_PORT@')dnl
 DAEMON_OPTIONS(`Port=@MTA_PORT@, Addr=127.0.0.1, Name=MTA')dnl
-DAEMON_OPTIONS(`Port=@BULK_PORT@, Addr=127.0.0.1, Name=BULK')dnl
-INPUT_MAIL_FILTER(`optin', `S=local:@MILTER_SOCK@, F=T, T=C:30s;S:30s;R:60s;E:5m')dnl
+@README_BULK@
+@README_MILTER@
 MAILER(`smtp')dnl
 EOF
     if ! m4 -D_CF_DIR_="$CFDIR/" "$CFDIR/m4/cf.m4" "$SM/sendmail.mc" > "$SM/sendmail.cf" \
