@@ -532,3 +532,31 @@ it_end() {
     echo "# $(elapsed) s"
     done_testing
 }
+
+# transactional_fixture : a transactional message in $IT/msg whose header block ($IT/hdr) has
+# everything an MTA would otherwise add (Date, Message-ID), folds, odd spacing and a field name
+# in unusual case; $IT/hdr.want is what must arrive (Return-Path is removed by MTAs)
+transactional_fixture() {
+    cat > "$IT/hdr" <<'EOF'
+Return-Path: <orders@shop.example>
+From: "Shop, Orders" <orders@shop.example>
+To: Customer One <u1@example.org>
+Cc: archive@shop.example
+Reply-To: help@shop.example
+Subject: Your order 4711 has shipped,
+ and a folded subject	with a tab
+Date: Tue, 02 Sep 2025 08:30:00 +0200
+Message-ID: <order-4711.shipped@shop.example>
+In-Reply-To: <order-4711@shop.example>
+References: <order-4711@shop.example>
+	<order-4711.paid@shop.example>
+MIME-Version: 1.0
+Content-Type: text/plain;
+	charset="utf-8"
+Content-Transfer-Encoding: 7bit
+X-Order-Id:   4711  
+keywords: order, shipping
+EOF
+    grep -v '^Return-Path:' "$IT/hdr" > "$IT/hdr.want"
+    { cat "$IT/hdr"; printf '\nYour parcel is on its way.\n'; } > "$IT/msg"
+}

@@ -304,28 +304,7 @@ sink_clear
 # 5. transactional mail: no list, not bulk-looking; the recipients have no consent record.
 # The header block that arrives is the one sent, byte for byte, but for the trace fields
 # (Received) and Return-Path, which Sendmail removes from incoming mail.
-cat > "$IT/hdr" <<'EOF'
-Return-Path: <orders@shop.example>
-From: "Shop, Orders" <orders@shop.example>
-To: Customer One <u1@example.org>
-Cc: archive@shop.example
-Reply-To: help@shop.example
-Subject: Your order 4711 has shipped,
- and a folded subject	with a tab
-Date: Tue, 02 Sep 2025 08:30:00 +0200
-Message-ID: <order-4711.shipped@shop.example>
-In-Reply-To: <order-4711@shop.example>
-References: <order-4711@shop.example>
-	<order-4711.paid@shop.example>
-MIME-Version: 1.0
-Content-Type: text/plain;
-	charset="utf-8"
-Content-Transfer-Encoding: 7bit
-X-Order-Id:   4711  
-keywords: order, shipping
-EOF
-grep -v '^Return-Path:' "$IT/hdr" > "$IT/hdr.want"
-{ cat "$IT/hdr"; printf '\nYour parcel is on its way.\n'; } > "$IT/msg"
+transactional_fixture      # lib.sh: the same message as transactional.sh
 sm_send "$MTA_PORT" orders@shop.example u1@example.org archive@shop.example < "$IT/msg"
 is "5: accepted" "$(reply_of DATA)" 250
 check "5: delivered, one message at the sink" delivered 1

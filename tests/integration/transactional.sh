@@ -11,31 +11,9 @@
 it_begin
 it_start
 
-# the header block, with everything Postfix would otherwise add (Date, Message-ID), folds,
+# the header block (lib.sh): everything Postfix would otherwise add (Date, Message-ID), folds,
 # odd spacing and a field name in unusual case
-cat > "$IT/hdr" <<'EOF'
-Return-Path: <orders@shop.example>
-From: "Shop, Orders" <orders@shop.example>
-To: Customer One <u1@example.org>
-Cc: archive@shop.example
-Reply-To: help@shop.example
-Subject: Your order 4711 has shipped,
- and a folded subject	with a tab
-Date: Tue, 02 Sep 2025 08:30:00 +0200
-Message-ID: <order-4711.shipped@shop.example>
-In-Reply-To: <order-4711@shop.example>
-References: <order-4711@shop.example>
-	<order-4711.paid@shop.example>
-MIME-Version: 1.0
-Content-Type: text/plain;
-	charset="utf-8"
-Content-Transfer-Encoding: 7bit
-X-Order-Id:   4711  
-keywords: order, shipping
-EOF
-# Postfix removes Return-Path from incoming mail (message_drop_headers): not ours to compare
-grep -v '^Return-Path:' "$IT/hdr" > "$IT/hdr.want"
-{ cat "$IT/hdr"; printf '\nYour parcel is on its way.\n'; } > "$IT/msg"
+transactional_fixture
 
 # 1. SMTP
 mail_send mta orders@shop.example u1@example.org < "$IT/msg"
