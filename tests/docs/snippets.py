@@ -586,6 +586,7 @@ def main():
             walkthrough(walk)
             for where, kind, arg, text in walk.get("man-lines", []):
                 man_run(where, kind, arg, text)
+        reconfigure_rebuilds()
     print("1..%d" % n)
     shutil.rmtree(TMP, ignore_errors=True)
 
@@ -621,6 +622,21 @@ def man_run(where, kind, prepare, text):
         if want and " ".join(" ".join(want).split()) not in " ".join(got.split()):
             good = False
     ok(good, "%s: each command prints what the example shows (sandbox)" % where, out)
+
+
+def reconfigure_rebuilds():
+    """configure again with other paths on the built tree: make rebuilds what compiled them in"""
+    clone = os.path.join(TMP, "src")
+    if BUILD != clone:
+        return
+    rc, out = run("./configure -q --prefix=/usr --sysconfdir=/opt/optin-reconfigured --localstatedir=/var "
+                  "> reconf.log 2>&1 && make > remake.log 2>&1 || { tail -20 reconf.log remake.log; exit 1; }",
+                  cwd=clone)
+    helps = [run([os.path.join(clone, p), "--help"])[1] for p in
+             ("milter/optin-milter", "tools/optinctl/optinctl", "tools/optin-unsubd/optin-unsubd")]
+    ok(rc == 0 and all("/opt/optin-reconfigured/optin-milter.conf" in h for h in helps),
+       "configure again with another --sysconfdir on the built tree: make rebuilds all three programs "
+       "with the new path (policy/paths.h)", out + "".join(helps))
 
 
 def can_sandbox():
