@@ -9,6 +9,7 @@
  *	int	gen_install(struct optin_config *cfg, int mode, char *err, size_t errsz)
  *	int	gen_check_keys(const struct optin_config *cfg, char *err, size_t errsz)
  *	void	gen_set_spf(struct spf *spf)
+ *	void	gen_set_metrics(struct metrics *metrics)
  *	struct generation *gen_retain(void)
  *	void	gen_release(struct generation *gen)
  *	int	milter_run(const char *config_path, const char *conn, int seconds)
@@ -38,6 +39,13 @@
  *	config_reload_check(), the rule optin-unsubd follows too). When
  *	the store could not be opened, each reload tries again, so fixing
  *	the database and sending SIGUSR1 is enough.
+ *
+ *	The counters (metrics(3)) are one registry per process, made by
+ *	main() before any thread and never freed (threads outside the
+ *	callback guard count too, and the process exits right after);
+ *	milter_run()'s loop writes metrics_file every metrics_interval, and
+ *	once more when libmilter has stopped. callback_enter() and
+ *	callback_leave() time each guarded callback for the reply histogram.
  *
  *	The SPF checker (spf(3)) is one per process, made by main() before
  *	any thread and handed to every generation through gen_set_spf();
@@ -221,13 +229,15 @@ void gen_set_metrics(struct metrics *metrics)
     gen_metrics = metrics;
 }
 
-/* metrics_flush - write the metrics file when it is due, or now (force); the main thread only */
-void metrics_flush(int force)
+/* flush_metrics - write the metrics file when it is due, or now (force); the main thread only */
+static void flush_metrics(int force)
 {
     struct generation *gen = gen_retain();
     int64_t now = (int64_t) time(NULL);
     char err[sizeof(metrics_failed)];
 
+    if (gen != NULL && metrics_due > now + gen->cfg->metrics_interval)
+        metrics_due = now + gen->cfg->metrics_interval;    /* a reload shortened the interval */
     if (gen == NULL || gen->cfg->metrics_file == NULL || gen_metrics == NULL
         || (!force && now < metrics_due)) {
         if (gen != NULL)
@@ -384,7 +394,8 @@ static void wake_listener(const char *conn)
  * gives a process-directed signal to the main thread first when it waits for it, so SIGTERM
  * and SIGHUP reach us, not libmilter's own signal thread. USR1 reloads; TERM and HUP drain
  * (new messages temp-fail, open ones finish, at most seconds) and then stop libmilter; INT
- * stops at once. Returns smfi_main's result.
+ * stops at once. Returns smfi_main's result, or MI_SUCCESS after a stop signal (a stop asked for
+ * before libmilter's loop ran makes smfi_main fail).
  */
 int milter_run(const char *config_path, const char *conn, int seconds)
 {
@@ -401,7 +412,7 @@ int milter_run(const char *config_path, const char *conn, int seconds)
     if (pthread_create(&tid, NULL, milter_thread, &rc) != 0)
         return MI_FAILURE;
     while (!milter_finished()) {
-        metrics_flush(0);
+        flush_metrics(0);
         if ((sig = sigtimedwait(&set, NULL, &tick)) == SIGUSR1) {
             gen_reload(config_path);
         } else if (sig == SIGTERM || sig == SIGHUP) {
@@ -418,7 +429,7 @@ int milter_run(const char *config_path, const char *conn, int seconds)
         }
     }
     pthread_join(tid, NULL);
-    metrics_flush(1);       /* the counts of the last messages too */
+    flush_metrics(1);       /* the counts of the last messages too (not of callbacks a SIGINT cut) */
     /* a stop asked for before libmilter's loop ran makes smfi_main fail: still a clean stop */
     return sig == SIGTERM || sig == SIGHUP || sig == SIGINT ? MI_SUCCESS : rc;
 }

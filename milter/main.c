@@ -8,8 +8,11 @@
  *	optin-milter --help | --version
  * DESCRIPTION
  *	Start-up and shut-down: block the signals our threads wait for, read
- *	and check the configuration and key file (-n stops there), log to
- *	syslog or stderr, register with libmilter and open the socket, give
+ *	and check the configuration and key file, run the checks of
+ *	preflight(3) as the configured user and as mta_user (-n prints them
+ *	and stops there; at start a fatal one stops it with 78), log to
+ *	syslog or stderr (a foreground start to stderr too, until it runs),
+ *	make the metrics registry, register with libmilter and open the socket, give
  *	the socket its mode and group, daemonize (unless -f), write the
  *	pidfile, drop privileges, and only then, as the configured user,
  *	make the one SPF checker (libspf2, before any thread; on the test
@@ -26,7 +29,8 @@
  * DIAGNOSTICS
  *	Exit status 0 after a clean stop or a good -n check; 78 (EX_CONFIG)
  *	for a bad configuration or key file, with each error as
- *	"FILE:LINE: reason" on stderr, or an unusable OPTIN_SPF_ZONE_FILE
+ *	"FILE:LINE: reason" on stderr, a problem -n found (each with its fix),
+ *	or at start one the milter cannot get past, or an unusable OPTIN_SPF_ZONE_FILE
  *	(logged); 71 (EX_OSERR) when the socket,
  *	daemon, pidfile, privileges or journal cannot be set up; 70 when
  *	libmilter's main loop fails; 64 for bad options. A consent store that
@@ -349,8 +353,7 @@ int main(int argc, char **argv)
         log_warn("stopping with lookups still running after %d s", DRAIN_SECONDS);
     } else {
         store_close(gen_store_get());
-        spf_teardown(spf);
-        metrics_free(metrics);
+        spf_teardown(spf);      /* the metrics registry is never freed: see daemon.c */
     }
     if (pidfile && unlink(pidfile) < 0 && errno != ENOENT)
         log_warn("pidfile %s: %s", pidfile, strerror(errno));

@@ -45,7 +45,6 @@ int gen_install(struct optin_config *cfg, int mode, char *err, size_t errsz);
 int gen_check_keys(const struct optin_config *cfg, char *err, size_t errsz);
 void gen_set_spf(struct spf *spf);
 void gen_set_metrics(struct metrics *metrics);
-void metrics_flush(int force);
 struct store *gen_store_get(void);
 void gen_shutdown(void);
 void session_begin(void);

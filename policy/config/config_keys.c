@@ -733,7 +733,7 @@ const struct key_def global_keys[] = {
      .offset = GLOBAL(journal_failure)},
     {.key = KEY_RETENTION, .kind = KIND_DURATION, .def = "0", .check = check_retention,
      .offset = GLOBAL(retention)},
-    {.key = KEY_METRICS_FILE, .kind = KIND_STRING, .check = cfg_check_nonempty,
+    {.key = KEY_METRICS_FILE, .kind = KIND_STRING, .check = check_absolute_path,
      .offset = GLOBAL(metrics_file)},
     {.key = KEY_METRICS_INTERVAL, .kind = KIND_DURATION, .def = "15s", .check = check_positive_duration,
      .offset = GLOBAL(metrics_interval)},

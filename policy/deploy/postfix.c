@@ -40,6 +40,7 @@
 #define POSTCONF_OUTPUT_MAX 65536
 #define SERVICES_MAX 128
 #define POSTFIX_DEFAULT_CONFIG_DIR "/etc/postfix"    /* Debian's; MAIL_CONFIG names another */
+#define POSTCONF_PATH "/usr/sbin/postconf"
 
 struct service {
     char name[96];          /* "smtp/inet" */
@@ -64,10 +65,10 @@ static int postfix_configured(void)
     return access(path, R_OK) == 0;
 }
 
-/* run_postconf - postconf with args into out; 0 when it answered */
+/* run_postconf - postconf (Debian's, else from PATH) with args into out; 0 when it answered */
 static int run_postconf(char *out, size_t outsz, char *a1, char *a2, char *a3, char *a4)
 {
-    char *argv[] = {"postconf", a1, a2, a3, a4, NULL};
+    char *argv[] = {access(POSTCONF_PATH, X_OK) == 0 ? POSTCONF_PATH : "postconf", a1, a2, a3, a4, NULL};
 
     return process_capture(argv, out, outsz) == 0 ? 0 : -1;
 }
@@ -164,12 +165,14 @@ int postfix_view_read(struct postfix_view *view)
         || run_postconf(globals, POSTCONF_OUTPUT_MAX, "-xh", "queue_directory", "smtpd_milters",
                         "non_smtpd_milters") != 0
         || run_postconf(fields, POSTCONF_OUTPUT_MAX, "-F", "*/*/command", "*/*/chroot", NULL) != 0
-        || run_postconf(overrides, POSTCONF_OUTPUT_MAX, "-P", "*/*/smtpd_milters",
+        || run_postconf(overrides, POSTCONF_OUTPUT_MAX, "-Px", "*/*/smtpd_milters",
                         "*/*/non_smtpd_milters", NULL) != 0)
         goto done;
-    snprintf(view->queue_directory, sizeof(view->queue_directory), "%s", strtok_r(globals, "\n", &save));
-    smtpd = strtok_r(NULL, "\n", &save);
-    non_smtpd = strtok_r(NULL, "\n", &save);
+    /* one line per parameter, an empty one for an empty value: strsep keeps it */
+    save = globals;
+    snprintf(view->queue_directory, sizeof(view->queue_directory), "%s", strsep(&save, "\n"));
+    smtpd = save ? strsep(&save, "\n") : NULL;
+    non_smtpd = save ? strsep(&save, "\n") : NULL;
     read_service_lines(svc, fields);
     read_service_lines(svc, overrides);
     for (size_t i = 0; i < svc->count; i++) {

@@ -120,9 +120,12 @@ static void check_store(struct check *c)
                                .readonly = c->pf->program == PREFLIGHT_MILTER};
     int fatal = c->pf->program == PREFLIGHT_UNSUBD;
     struct store *st;
-    char err[512], fix[1024];
-    int rc = store_open(&so, &st, err, sizeof(err));
+    char err[512], fix[1024], data[4096];
+    int rc;
 
+    /* LMDB opened for writing makes data.mdb in an empty folder: a check creates nothing */
+    snprintf(data, sizeof(data), "%s/data.mdb", c->cfg->database);
+    rc = access(data, F_OK) != 0 && errno == ENOENT ? -ENOENT : store_open(&so, &st, err, sizeof(err));
     if (rc == 0) {
         store_close(st);
         return;
@@ -282,15 +285,20 @@ static int as_mta(void *arg)
 }
 
 /* check_socket_mode - will mta_user be allowed to connect to the socket once it is made? */
-static void check_socket_mode(struct check *c, const struct passwd *mta)
+static void check_socket_mode(struct check *c, const struct passwd *mta_entry)
 {
     gid_t groups[GROUPS_MAX], socket_gid = getegid();
     int ngroups = GROUPS_MAX, member = 0;
     unsigned mode = c->cfg->socket_mode;
+    struct passwd mta_copy = *mta_entry, *mta = &mta_copy, *pw;
     struct group *gr;
-    struct passwd *pw;
-    char shown[NAME_MAX_LEN], fix[1024];
+    char shown[NAME_MAX_LEN], fix[1024], mta_name[NAME_MAX_LEN];
 
+    /* the entry lives in getpwnam's buffer, which the lookups below reuse */
+    snprintf(mta_name, sizeof(mta_name), "%s", mta_entry->pw_name);
+    mta_copy.pw_name = mta_name;
+    if (mta->pw_uid == 0)
+        return;         /* root connects whatever the mode (Sendmail's MTA) */
     if (c->cfg->group && (gr = getgrnam(c->cfg->group)) != NULL)
         socket_gid = gr->gr_gid;
     else if (c->pf->user && (pw = getpwnam(c->pf->user)) != NULL)
@@ -383,7 +391,7 @@ static int identify(struct check *c)
         add(c, 1, fix, "user %s does not exist", user);
         return -1;
     }
-    if (c->cfg->group && getgrnam(c->cfg->group) == NULL) {
+    if (c->pf->program == PREFLIGHT_MILTER && c->cfg->group && getgrnam(c->cfg->group) == NULL) {
         snprintf(fix, sizeof(fix), "groupadd --system %s", c->cfg->group);
         add(c, 1, fix, "group %s (the socket's group) does not exist", c->cfg->group);
         return -1;

@@ -382,10 +382,14 @@ static enum msg_step spf_enforce(struct msg_state *m, struct msg_reply *reply)
 /* msg_spf_mail - at MAIL: check the sender of list mail known from the envelope */
 enum msg_step msg_spf_mail(struct msg_state *m, struct msg_reply *reply)
 {
+    enum msg_step step;
+
     if (m->list_source != LIST_BY_ENVELOPE || !spf_active(m))
         return MSG_CONTINUE;
     spf_run(m);
-    return spf_enforce(m, reply);
+    if ((step = spf_enforce(m, reply)) == MSG_REJECT || step == MSG_TEMPFAIL)
+        count_message(m, step);     /* refused at MAIL: not "aborted" */
+    return step;
 }
 
 /* store_failed - the consent store cannot answer: temp-fail, or deliver unchecked */

@@ -270,10 +270,14 @@ int metrics_write(struct metrics *m, const char *path, char *err, size_t errsz)
         return -1;
     }
     len = strlen(text);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    if ((size_t) snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
+        snprintf(err, errsz, "%s: path too long", path);
+        free(text);
+        return -1;
+    }
     if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0)
         goto fail;
-    while (done < len && ((n = write(fd, text + done, len - done)) > 0 || errno == EINTR))
+    while (done < len && ((n = write(fd, text + done, len - done)) > 0 || (n < 0 && errno == EINTR)))
         done += n > 0 ? (size_t) n : 0;
     written = done == len && fchmod(fd, 0644) == 0;
     if (close(fd) != 0 || !written) {

@@ -20,21 +20,25 @@
  *	groups and then its gid and uid. A process already running as that
  *	user does nothing; one running as another unprivileged user fails.
  *
- *	process_capture() runs a helper program (postconf) and keeps what it
- *	prints on its standard output; process_in_child() runs a function in
+ *	process_capture() runs a helper program (postconf: an absolute path is
+ *	best, argv[0] is looked up in PATH otherwise) with every signal
+ *	unblocked and keeps what it prints on its standard output; process_in_child() runs a function in
  *	a forked child that first becomes a user, so that a check sees
  *	exactly what that user's process will see. The child shares nothing
  *	with the caller but what fn writes to memory mapped MAP_SHARED
  *	before the fork, and ends with _exit().
  * DIAGNOSTICS
- *	Both log what failed ("pidfile PATH: reason", "cannot become USER:
- *	reason") and return -1; 0 on success.
+ *	process_write_pidfile() and process_become() log what failed
+ *	("pidfile PATH: reason", "cannot become USER: reason") and return -1;
+ *	0 on success. process_capture() and process_in_child() log nothing:
+ *	-1 when the child could not run or died, else its exit status.
  */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -93,7 +97,7 @@ int process_capture(char *const argv[], char *out, size_t outsz)
     pid_t pid;
     int pipefd[2], status, devnull;
 
-    if (outsz == 0 || pipe(pipefd) < 0)
+    if (outsz == 0 || pipe2(pipefd, O_CLOEXEC) < 0)
         return -1;
     if ((pid = fork()) < 0) {
         close(pipefd[0]);
@@ -101,8 +105,12 @@ int process_capture(char *const argv[], char *out, size_t outsz)
         return -1;
     }
     if (pid == 0) {
-        devnull = open("/dev/null", O_RDWR);
-        dup2(pipefd[1], STDOUT_FILENO);
+        sigset_t none;
+
+        sigemptyset(&none);     /* the daemons block TERM, HUP, INT and USR1: the helper must not */
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+        dup2(pipefd[1], STDOUT_FILENO);     /* dup2's copies are not close-on-exec */
         if (devnull >= 0) {
             dup2(devnull, STDIN_FILENO);
             dup2(devnull, STDERR_FILENO);

@@ -134,6 +134,23 @@ write_conf "$SOCK"
 check "$MILTER"
 ok "all fixed: -n exits 0 again" test "$rc" = 0
 
+# no group: the socket gets the user's group (the check must not mix up whose entry it reads)
+sed -i '/^group = "postfix";/d' "$CONF"
+check "$MILTER"
+ok "no group set: the socket would be nobody's group, which postfix is not in: named" \
+    has "user postfix (mta_user) will not be allowed to connect to $SOCK: mode 0660, group $NOGROUP"
+printf 'mta_user = "root";\n' >> "$CONF"
+check "$MILTER"
+ok "mta_user root (Sendmail): connects whatever the mode, nothing said" \
+    sh -c "! grep -q 'will not be allowed to connect' '$TMP/out'"
+write_conf "$SOCK" 'group = "nosuchgroup";'
+sed -i '0,/^group = "postfix";/{/^group = "postfix";/d}' "$CONF"
+check "$MILTER"
+ok "a socket group that does not exist stops the milter's check" has "group nosuchgroup (the socket's group) does not exist"
+check "$UNSUBD"
+is "... but not optin-unsubd's, which has no socket" "$rc" 0
+write_conf "$SOCK"
+
 # --- the socket outside Postfix's chroot: the mistake that stopped all mail ---
 install -d -o nobody -g postfix -m 0750 "$TMP/run"
 write_conf "$TMP/run/optin-milter.sock"
@@ -166,9 +183,27 @@ check "$UNSUBD"
 ok "optin-unsubd -n: key file owned by root, exit 78" test "$rc" = 78
 ok "... named, with its fix" fix_for "key file $TMP/keys: user nobody cannot read it"
 mv "$TMP/db" "$TMP/db.away"
+mkdir "$TMP/db"
 check "$UNSUBD"
-ok "optin-unsubd -n: no store, named with optinctl init as the fix" has "fix: optinctl -c $CONF init"
+ok "optin-unsubd -n: an empty store folder, named with optinctl init as the fix" has "fix: optinctl -c $CONF init"
+ok "... and the check created nothing there" sh -c "[ -z \"\$(ls -A '$TMP/db')\" ]"
+rmdir "$TMP/db"
 mv "$TMP/db.away" "$TMP/db"
+
+# a hard link planted in the store folder is not given away by optinctl init
+echo secret > "$TMP/rootfile" && chmod 0600 "$TMP/rootfile"
+ln "$TMP/rootfile" "$TMP/db/planted"
+"$OPTINCTL" -c "$CONF" init > "$TMP/init2.out" 2>&1
+is "optinctl init: a file with another hard link keeps its owner" "$(stat -c %U "$TMP/rootfile")" root
+ok "... and says why" grep -q "planted: not given to user nobody: not a plain file with one link" "$TMP/init2.out"
+rm -f "$TMP/db/planted" "$TMP/rootfile"
+
+# Postfix with an empty smtpd_milters: the cleanup service's milter is told apart
+sed -i 's|^smtpd_milters .*|smtpd_milters =|; s|^non_smtpd_milters .*|non_smtpd_milters = unix:/elsewhere/optin-milter.sock|' "$TMP/postfix/main.cf"
+sed -i '/^bulk inet/,$d' "$TMP/postfix/master.cf"
+check "$MILTER"
+ok "empty smtpd_milters: only cleanup/unix looks elsewhere" \
+    has "Postfix's cleanup/unix (chrooted in $TMP/spool) looks for unix:/elsewhere/optin-milter.sock"
 
 # --- --help and --version on every binary ---
 for prog in "$MILTER" "$UNSUBD" "$OPTINCTL"; do

@@ -35,6 +35,8 @@
 #include <getopt.h>
 #include <pwd.h>
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -212,23 +214,36 @@ static int ctl_write_result(const struct optinctl *ctl, const char *what, int rc
     return ctl_store_exit(rc);
 }
 
-/* chown_logged - one path to uid:gid; 0, or -1 with the reason printed */
-static int chown_logged(const struct optinctl *ctl, const char *path, uid_t uid, gid_t gid)
+/*
+ * chown_entry - one entry of dirfd (or dirfd itself: name "") to uid:gid, never through a
+ * symbolic link and never a file with another hard link (which could be anyone's file);
+ * 0, or -1 with the reason printed
+ */
+static int chown_entry(const struct optinctl *ctl, int dirfd, const char *name, const char *shown,
+                       uid_t uid, gid_t gid)
 {
-    if (lchown(path, uid, gid) == 0)
+    int flags = *name ? AT_SYMLINK_NOFOLLOW : AT_EMPTY_PATH;
+    struct stat st;
+
+    if (fstatat(dirfd, name, &st, flags) == 0 && !S_ISDIR(st.st_mode)
+        && (!S_ISREG(st.st_mode) || st.st_nlink != 1)) {
+        ctl_error(ctl, "%s: not given to user %s: not a plain file with one link", shown, ctl->cfg->user);
+        return -1;
+    }
+    if (fchownat(dirfd, name, uid, gid, flags) == 0)
         return 0;
-    ctl_error(ctl, "%s: cannot give it to user %s: %s", path, ctl->cfg->user, strerror(errno));
+    ctl_error(ctl, "%s: cannot give it to user %s: %s", shown, ctl->cfg->user, strerror(errno));
     return -1;
 }
 
 /* ctl_give_to_user - path and the files directly in it to the configured user (as root only) */
 void ctl_give_to_user(const struct optinctl *ctl, const char *path)
 {
-    char file[4096];
+    char shown[4096];
     struct passwd *pw;
     struct dirent *de;
     DIR *dir;
-    int failed;
+    int fd, failed;
 
     if (geteuid() != 0 || ctl->cfg->user == NULL)
         return;
@@ -237,12 +252,20 @@ void ctl_give_to_user(const struct optinctl *ctl, const char *path)
                   ctl->cfg->user, ctl->cfg->user, path);
         return;
     }
-    failed = chown_logged(ctl, path, pw->pw_uid, pw->pw_gid);
-    if ((dir = opendir(path)) != NULL) {
-        while ((de = readdir(dir)) != NULL)
-            if (de->d_name[0] != '.' && (size_t) snprintf(file, sizeof(file), "%s/%s", path,
-                                                          de->d_name) < sizeof(file))
-                failed |= chown_logged(ctl, file, pw->pw_uid, pw->pw_gid);
+    if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) < 0) {
+        ctl_error(ctl, "%s: cannot give it to user %s: %s", path, ctl->cfg->user, strerror(errno));
+        return;
+    }
+    failed = chown_entry(ctl, fd, "", path, pw->pw_uid, pw->pw_gid);
+    if ((dir = fdopendir(fd)) == NULL) {
+        close(fd);                  /* a file, not a folder: done */
+    } else {
+        while ((de = readdir(dir)) != NULL) {
+            if (de->d_name[0] == '.')
+                continue;
+            snprintf(shown, sizeof(shown), "%s/%s", path, de->d_name);
+            failed |= chown_entry(ctl, dirfd(dir), de->d_name, shown, pw->pw_uid, pw->pw_gid);
+        }
         closedir(dir);
     }
     if (!failed)
