@@ -1,0 +1,92 @@
+#!/bin/sh
+# milter_bench.sh - what optin-milter costs per message beside a do-nothing libmilter milter (the
+# protocol floor, tests/bench/nullmilter.c), driven alike over their unix sockets by
+# tests/bench/mload.py, which speaks as Postfix's smtpd and checks every reply: the milter's CPU
+# per list and per transactional message (from /proc, user + system) with one connection, and the
+# client's p50/p99 latency per message with 1 and 8 connections; runs alternated, medians printed,
+# then the ratios the performance work steers by (README "Performance"), the machine and commit.
+#
+# usage: sh tests/bench/milter_bench.sh [MESSAGES [SUBSCRIBERS [ROUNDS]]]
+#        (default 4000 messages of 5 recipients, 1000000 subscribers, 3 rounds)
+# Needs neither root nor Postfix. Environment: top_srcdir, top_builddir (set by make bench).
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+MESSAGES=${1:-4000} SUBSCRIBERS=${2:-1000000} ROUNDS=${3:-3} RCPTS=5
+OPTINCTL=$top_builddir/tools/optinctl/optinctl
+MILTER=$top_builddir/milter/optin-milter
+NULLMILTER=$top_builddir/tests/bench/nullmilter
+MLOAD=$top_srcdir/tests/bench/mload.py
+for p in "$OPTINCTL" "$MILTER" "$NULLMILTER"; do
+    [ -x "$p" ] || { echo "milter_bench: $p is not built (make bench builds it)" >&2; exit 1; }
+done
+T=$(mktemp -d "${TMPDIR:-/tmp}/optin-bench.XXXXXX")
+PIDS=
+trap 'for p in $PIDS; do kill "$p" 2> /dev/null; done; sleep 0.5; rm -rf "$T"' EXIT
+
+cat > "$T/conf" <<EOF
+database = "$T/db"; keys = "$T/keys"; journal = "$T/journal"; log_target = "stderr";
+log_level = "warning"; socket = "unix:$T/optin.sock"; socket_mode = "0600";
+unsubscribe_url = "https://u.bench.example/u/"; rcpt_refusal_limit = 1000;
+lists = ( { id = "news"; opt_in = "single";
+            match = { envelope_from = [ "bounce-news-*@lists.bench.example" ];
+                      list_id = [ "news.bench.example" ]; }; } );
+EOF
+"$OPTINCTL" -c "$T/conf" keygen "$T/keys" > /dev/null && "$OPTINCTL" -c "$T/conf" init > /dev/null \
+    || { echo "milter_bench: store" >&2; exit 1; }
+awk -v n="$SUBSCRIBERS" 'BEGIN { print "address,list"; for (i = 0; i < n; i++) printf "c%d@example.org,news\n", i }' \
+    > "$T/subs.csv"
+t0=$(date +%s.%N)
+"$OPTINCTL" -c "$T/conf" import -q "$T/subs.csv" || { echo "milter_bench: import" >&2; exit 1; }
+echo "# store: $SUBSCRIBERS consented addresses imported in $(echo "$(date +%s.%N) - $t0" | bc | cut -c1-5) s"
+rm -f "$T/subs.csv"
+
+"$NULLMILTER" "unix:$T/null.sock" > "$T/null.log" 2>&1 &
+NULL_PID=$!
+"$MILTER" -f -c "$T/conf" > "$T/optin.log" 2>&1 &
+OPTIN_PID=$!
+PIDS="$NULL_PID $OPTIN_PID"
+for s in null optin; do
+    for _ in $(seq 50); do [ -S "$T/$s.sock" ] && break; sleep 0.1; done
+    [ -S "$T/$s.sock" ] || { echo "milter_bench: $s milter does not start" >&2; cat "$T/$s.log" >&2; exit 1; }
+done
+
+# load NAME KIND CONNS : one run against one milter; its figures line appended to $T/NAME.KIND.CONNS
+load() {
+    eval "pid=\$$(echo "$1" | tr a-z A-Z)_PID"
+    ratio=1; [ "$2" = transactional ] && ratio=0
+    check=--check; [ "$1" = null ] && check=--no-check     # the floor decides nothing
+    python3 "$MLOAD" --socket "unix:$T/$1.sock" --pid "$pid" --conns "$3" --messages $((MESSAGES / $3)) \
+        --rcpts "$RCPTS" --list-ratio "$ratio" --subscribers "$SUBSCRIBERS" "$check" > "$T/run.out" 2>&1
+    rc=$?
+    cat "$T/run.out" >> "$T/$1.$2.$3"
+    [ "$rc" = 0 ] || { echo "milter_bench: $1 $2 $3: the replies were wrong" >&2; cat "$T/run.out" >&2; exit 1; }
+}
+# median FILE FIELD : the median of key=value FIELD over the runs in FILE
+median() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" "$1" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+for r in $(seq "$ROUNDS"); do
+    for kind in list transactional; do
+        load null "$kind" 1; load optin "$kind" 1
+        load optin "$kind" 1; load null "$kind" 1     # alternated: neither always goes first
+    done
+    load null list 8; load optin list 8
+done
+
+echo "# $MESSAGES messages x $RCPTS recipients a run (list: every second recipient without consent), $ROUNDS rounds, medians"
+printf '%-14s %-14s %8s %10s %10s\n' milter mail "cpu/msg" "p50 ms" "p99 ms"
+for kind in list transactional; do
+    for m in null optin; do
+        printf '%-14s %-14s %8s %10s %10s\n' "$m" "$kind" "$(median "$T/$m.$kind.1" cpu_per_message_ms)" \
+            "$(median "$T/$m.$kind.1" p50_ms)" "$(median "$T/$m.$kind.1" p99_ms)"
+    done
+done
+for m in null optin; do
+    printf '%-14s %-14s %8s %10s %10s\n' "$m" "list, 8 conns" "$(median "$T/$m.list.8" cpu_per_message_ms)" \
+        "$(median "$T/$m.list.8" p50_ms)" "$(median "$T/$m.list.8" p99_ms)"
+done
+ratio() { echo "scale=3; $(median "$T/optin.$1" "$2") / $(median "$T/null.$1" "$2")" | bc; }
+echo "ratio optin/null: list CPU $(ratio list.1 cpu_per_message_ms) (target <= 1.15)," \
+     "transactional CPU $(ratio transactional.1 cpu_per_message_ms) (target <= 1.0)," \
+     "p99 1 conn $(ratio list.1 p99_ms), 8 conns $(ratio list.8 p99_ms) (target <= 1.2)"
+echo "# machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1); commit $(git -C "$top_srcdir" rev-parse --short HEAD 2> /dev/null || echo unknown); $(date -u +%Y-%m-%d)"
