@@ -174,12 +174,6 @@ def postfix_ok(text, name):
 
 # --- output samples ---
 
-def emitted(text, name, source, fixed):
-    body = open(os.path.join(SRC, source), encoding="utf-8").read()
-    ok(fixed in body and fixed.split("%")[0].strip() in text.replace("\n", " ") + fixed.split("%")[0],
-       "%s: printed as the source prints it (%s has %r)" % (name, source, fixed))
-
-
 def covered(text, name, test, marker):
     path = os.path.join(SRC, test)
     body = open(path, encoding="utf-8").read() if os.path.exists(path) else ""
