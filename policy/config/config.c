@@ -117,6 +117,7 @@ struct load_ctx {
 };
 
 #define PREFIX_MAX 64
+#define CONFIG_INCLUDE_DEPTH 10          /* libconfig 1.5 stops nesting @include there */
 #define VALUE_SHOWN 48                 /* characters of a bad value shown */
 #define SHOWN_BUFSZ (VALUE_SHOWN * 4 + 4)
 
@@ -505,11 +506,52 @@ static char *dir_of(const char *path)
     return dir;
 }
 
+/*
+ * check_includes - every @include of path (and of what it includes) names a regular file or
+ * nothing: libconfig 1.5's scanner calls exit() on a folder or a device ("@include \"\"" names
+ * the configuration's own folder), which would end a daemon at reload; 1, or 0 with the reason
+ */
+static int check_includes(struct load_ctx *ctx, const char *path, int depth)
+{
+    char *line = NULL, target[4096];
+    size_t cap = 0, len;
+    unsigned lineno = 0;
+    const char *p;
+    struct stat st;
+    FILE *fp;
+    int good = 1;
+
+    if (depth > CONFIG_INCLUDE_DEPTH || (fp = fopen(path, "r")) == NULL)
+        return 1;       /* libconfig reports what it cannot read; too deep: libconfig's limit */
+    while (good && getline(&line, &cap, fp) != -1) {
+        lineno++;
+        p = line + strspn(line, " \t");
+        if (strncmp(p, "@include", 8) != 0 || (p = strchr(p + 8, '"')) == NULL)
+            continue;
+        len = strcspn(p + 1, "\"");
+        snprintf(target, sizeof(target), "%s%s%.*s", p[1] == '/' ? "" : ctx->dir,
+                 p[1] == '/' ? "" : "/", (int) len, p + 1);
+        if (stat(target, &st) == 0 && !S_ISREG(st.st_mode)) {
+            ctx->nerr++;
+            append(ctx, "%s:%u: @include \"%.*s\": expected a file (%s is not one)\n", path, lineno,
+                   (int) len, p + 1, target);
+            good = 0;
+        } else if (stat(target, &st) == 0) {
+            good = check_includes(ctx, target, depth + 1);
+        }
+    }
+    free(line);
+    fclose(fp);
+    return good;
+}
+
 /* read_file - let libconfig parse the file, @include relative to its directory */
 static int read_file(struct load_ctx *ctx, config_t *lc)
 {
     const char *file;
 
+    if (!check_includes(ctx, ctx->path, 0))
+        return 0;
     if (ctx->dir != NULL)
         config_set_include_dir(lc, ctx->dir);
     if (config_read_file(lc, ctx->path) == CONFIG_TRUE)

@@ -474,6 +474,18 @@ static void test_include(struct fixture *fx)
     if (!ok(cfg == NULL && strstr(fx->err, want) != NULL, "an error in an included file names that file"))
         diag(fx->err);
     config_free(cfg);
+    /* libconfig 1.5 calls exit() on a folder: refused before it reads (the fuzzer found "") */
+    cfg = load_text(fx, "conf_include_dir.conf", "user = \"x\";\n@include \"\"\n");
+    if (!ok(cfg == NULL && strstr(fx->err, ":2: @include \"\": expected a file") != NULL,
+            "@include of the configuration's own folder: an error with file:line, the process goes on"))
+        diag(fx->err);
+    config_free(cfg);
+    write_file(fx, "conf_include_nested.conf", "@include \"/dev/null/..\"\n@include \"/tmp\"\n");
+    cfg = load_text(fx, "conf_include_outer.conf", "@include \"conf_include_nested.conf\"\n");
+    if (!ok(cfg == NULL && strstr(fx->err, "conf_include_nested.conf:2: @include \"/tmp\": expected a file") != NULL,
+            "... also in a file that an included file includes"))
+        diag(fx->err);
+    config_free(cfg);
 }
 
 /* test_errors_global - mistakes in top-level keys */
