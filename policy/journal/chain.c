@@ -10,7 +10,8 @@
  *	int	chain_hash(const char *line, const struct chain_line *cl,
  *			   const char *prev, char out[CHAIN_HASH_BUFSZ])
  *	int	chain_redact(char *line, const struct chain_line *cl)
- *	void	chain_nonce(char out[CHAIN_NONCE_HEX + 3])
+ *	void	chain_nonce(char out[CHAIN_NONCE_HEX + 3],
+ *			    const unsigned char random[CHAIN_NONCE_BYTES])
  * DESCRIPTION
  *	A journal line is one JSON object whose top-level members are
  *	strings and unsigned integers; it starts with "seq" and ends with
@@ -270,15 +271,12 @@ int chain_redact(char *line, const struct chain_line *cl)
     return 0;
 }
 
-/* chain_nonce - "n:" and 32 random hex digits */
-void chain_nonce(char out[CHAIN_NONCE_HEX + 3])
+/* chain_nonce - "n:" and the 32 hex digits of the caller's random bytes */
+void chain_nonce(char out[CHAIN_NONCE_HEX + 3], const unsigned char random[CHAIN_NONCE_BYTES])
 {
-    unsigned char r[DIGEST_BYTES];
-
-    randombytes_buf(r, sizeof(r));
     out[0] = 'n';
     out[1] = ':';
-    hex_encode(r, sizeof(r), out + 2);
+    hex_encode(random, CHAIN_NONCE_BYTES, out + 2);
 }
 
 /* chain_value - a string member's value as stored, into buf */

@@ -8,6 +8,7 @@
 #define CHAIN_HASH_HEX 64          /* SHA-256 in lower-case hex */
 #define CHAIN_HASH_BUFSZ (CHAIN_HASH_HEX + 1)
 #define CHAIN_NONCE_HEX 32         /* the personal-data nonce or digest, after "n:" or "d:" */
+#define CHAIN_NONCE_BYTES (CHAIN_NONCE_HEX / 2)
 #define CHAIN_GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
 
 /* Where a member's value lies in the line: the bytes between the quotes of a string. */
@@ -33,8 +34,8 @@ int chain_hash(const char *line, const struct chain_line *cl, const char *prev,
                char out[CHAIN_HASH_BUFSZ]);
 /* chain_redact - overwrite the personal values with '*' and turn pd into its digest, in place, same length. */
 int chain_redact(char *line, const struct chain_line *cl);
-/* chain_nonce - a fresh random nonce for a new line's pd member: "n:" + 32 hex. */
-void chain_nonce(char out[CHAIN_NONCE_HEX + 3]);
+/* chain_nonce - a new line's pd member from the caller's fresh random bytes: "n:" + 32 hex. */
+void chain_nonce(char out[CHAIN_NONCE_HEX + 3], const unsigned char random[CHAIN_NONCE_BYTES]);
 /* chain_value - copy a string member's value (still JSON-escaped) into buf; buf, or "" when absent. */
 const char *chain_value(const char *line, const struct chain_span *s, char *buf, size_t size);
 

@@ -49,13 +49,20 @@
  *	hash		SHA-256 chained over the line before (chain(3))
  *
  *	A member whose string is NULL, or whose number is 0, is left out.
- *	Strings are escaped as JSON requires; valid UTF-8 is kept and each
- *	byte that is not becomes U+FFFD, so every line is valid JSON.
+ *	Strings are escaped as JSON requires (jsonw(3), the text jansson
+ *	would write); valid UTF-8 is kept and each byte that is not becomes
+ *	U+FFFD, so every line is valid JSON.
  *
- *	Lines are built into a batch (journal_batch_add(), no lock, no
- *	system call) and a batch is committed with one write(2):
+ *	Lines are built into a batch (journal_batch_add(): no lock, no tree,
+ *	no allocation once the batch has grown, and one getrandom(2) for the
+ *	nonces of eight lines) and a batch is committed with one write(2):
  *	optin-milter commits one batch per SMTP transaction when it ends.
- *	journal_commit() takes the process's mutex and an exclusive flock(2)
+ *	Commits are grouped: a thread that commits while another is writing
+ *	waits, and the next writer takes every batch waiting then into one
+ *	write(2) and one fdatasync(2); each journal_commit() still returns
+ *	only when its own lines were written and synced, with the group's
+ *	result (a batch with a malformed line fails alone). The writer
+ *	takes the process's mutex and an exclusive flock(2)
  *	on PATH.head, so every writer of the file (the milter's threads,
  *	optinctl feedback) continues one chain: the head file holds the
  *	sequence number and hash of the last line written. A writer whose
@@ -100,7 +107,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stddef.h>
@@ -114,19 +120,29 @@
 #include <unistd.h>
 
 #include "journal/journal.h"
+#include "util/jsonw.h"
 #include "util/timeutil.h"
-#include "util/text.h"
 
 #define JOURNAL_MODE 0640
 #define JOURNAL_FLAGS (O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC)  /* read: the tail, to continue the chain */
 #define HEAD_FLAGS (O_RDWR | O_CREAT | O_CLOEXEC)
-#define DUMP_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER)
 #define HEAD_SUFFIX ".head"
 #define HEAD_LEN (20 + 1 + CHAIN_HASH_HEX + 1)   /* "%020" PRIu64 " HASH\n" */
 #define TAIL_BYTES 65536                         /* a line is never longer */
 #define LINE_EXTRA 128                           /* seq, prev and hash around an entry */
 
+/* A commit waiting for the group writer: the batch, and its result once written. */
+struct commit_wait {
+    const struct journal_batch *batch;
+    int rc, done;
+    struct commit_wait *next;
+};
+
 struct journal {
+    pthread_mutex_t queue_lock;        /* guards the four members that follow */
+    pthread_cond_t written;            /* a group was written: look at your done */
+    struct commit_wait *queue, **queue_tail;
+    int writing;                       /* a thread is writing a group */
     pthread_mutex_t lock;              /* guards everything below */
     int fd, headfd;
     char *path, *head_path;
@@ -144,6 +160,8 @@ struct journal {
 struct journal_batch {
     char *text;
     size_t len, cap, count;
+    unsigned char pool[8 * CHAIN_NONCE_BYTES];   /* random bytes for the next nonces */
+    size_t pool_used;
 };
 
 /* open_path - open a file with flags, retrying EINTR; the descriptor or -errno */
@@ -175,37 +193,6 @@ static int open_head(const char *path, int journal_fd)
     return fd;
 }
 
-/* add_string - set obj[key] to the string value, if there is one; 0 or -1 */
-static int add_string(json_t *obj, const char *key, const char *value)
-{
-    json_t *s;
-    char *fixed;
-
-    if (value == NULL)
-        return 0;
-    if ((s = json_string(value)) == NULL && (fixed = text_repair(value)) != NULL) {
-        s = json_string(fixed);      /* NULL only when out of memory */
-        free(fixed);
-    }
-    return s != NULL ? json_object_set_new(obj, key, s) : -1;
-}
-
-/* add_time - set obj[key] to t in RFC 3339 UTC, if it is not 0; 0 or -1 */
-static int add_time(json_t *obj, const char *key, int64_t t)
-{
-    char buf[TIME_BUFSZ];
-
-    if (t == 0)
-        return 0;
-    return add_string(obj, key, time_format(t, buf));
-}
-
-/* add_count - set obj[key] to n, if it is not 0; 0 or -1 */
-static int add_count(json_t *obj, const char *key, uint64_t n)
-{
-    return n == 0 ? 0 : json_object_set_new(obj, key, json_integer((json_int_t) n));
-}
-
 /* How an entry member becomes a JSON member. */
 enum member_kind {
     MEMBER_STRING,                       /* left out when NULL */
@@ -231,43 +218,43 @@ static const struct {
     ENTRY(history_seq, MEMBER_COUNT), ENTRY(spf, MEMBER_STRING), ENTRY(note, MEMBER_STRING),
 };
 
-/* add_member - one member of the entry, as its kind says; 0 or -1 */
-static int add_member(json_t *obj, const struct journal_entry *e, size_t i)
+/* put_member - one member of the entry, as its kind says (left out when empty) */
+static void put_member(struct jsonw *w, const struct journal_entry *e, size_t i)
 {
     const void *field = (const char *) e + entry_members[i].offset;
-    const char *name = entry_members[i].name, *str;
+    const char *name = entry_members[i].name, *str = NULL;
+    char buf[TIME_BUFSZ];
 
     switch (entry_members[i].kind) {
     case MEMBER_TIME:
-        return add_time(obj, name, *(const int64_t *) field);
+        if (*(const int64_t *) field != 0)
+            str = time_format(*(const int64_t *) field, buf);
+        break;
     case MEMBER_COUNT:
-        return add_count(obj, name, *(const uint64_t *) field);
+        if (*(const uint64_t *) field != 0)
+            jsonw_uint(w, name, *(const uint64_t *) field);
+        return;
     case MEMBER_NONEMPTY:
         str = *(const char *const *) field;
-        return add_string(obj, name, str && *str ? str : NULL);
+        str = str && *str ? str : NULL;
+        break;
     default:
-        return add_string(obj, name, *(const char *const *) field);
+        str = *(const char *const *) field;
     }
+    if (str != NULL)
+        jsonw_string(w, name, str);
 }
 
-/* entry_object - the entry as a JSON object with its members in journal order, or NULL */
-static json_t *entry_object(const struct journal_entry *e)
+/* next_nonce - "n:" and fresh random hex from the batch's pool, refilled with one call when used up */
+static void next_nonce(struct journal_batch *b, char out[CHAIN_NONCE_HEX + 3])
 {
-    json_t *obj = json_object();
-    char nonce[CHAIN_NONCE_HEX + 3];
-    int bad = 0;
-
-    if (obj == NULL)
-        return NULL;
-    for (size_t i = 0; i < sizeof(entry_members) / sizeof(entry_members[0]); i++)
-        bad |= add_member(obj, e, i);
-    chain_nonce(nonce);
-    bad |= add_string(obj, "pd", e->recipient || e->recipient_raw ? nonce : NULL);
-    if (bad != 0) {
-        json_decref(obj);
-        return NULL;
+    if (b->pool_used == 0 || b->pool_used >= sizeof(b->pool)) {
+        randombytes_buf(b->pool, sizeof(b->pool));
+        b->pool_used = 0;
     }
-    return obj;
+    chain_nonce(out, b->pool + b->pool_used);
+    sodium_memzero(b->pool + b->pool_used, CHAIN_NONCE_BYTES);  /* each nonce is used once */
+    b->pool_used += CHAIN_NONCE_BYTES;
 }
 
 /* journal_batch_new - an empty batch */
@@ -276,35 +263,26 @@ struct journal_batch *journal_batch_new(void)
     return calloc(1, sizeof(struct journal_batch));
 }
 
-/* journal_batch_add - the entry as JSON text, appended to the batch */
+/* journal_batch_add - the entry as one JSON line at the end of the batch (no tree, no allocation
+ * once the batch has grown) */
 int journal_batch_add(struct journal_batch *b, const struct journal_entry *e)
 {
-    json_t *obj;
-    size_t n;
-    int rc = -ENOMEM;
+    char nonce[CHAIN_NONCE_HEX + 3];
+    struct jsonw w;
 
     if (b == NULL || e == NULL)
         return -EINVAL;
-    if ((obj = entry_object(e)) == NULL)
+    jsonw_begin(&w, &b->text, &b->len, &b->cap);
+    for (size_t i = 0; i < sizeof(entry_members) / sizeof(entry_members[0]); i++)
+        put_member(&w, e, i);
+    if (e->recipient || e->recipient_raw) {
+        next_nonce(b, nonce);
+        jsonw_string(&w, "pd", nonce);
+    }
+    if (jsonw_end(&w, '\n') != 0)
         return -ENOMEM;
-    n = json_dumpb(obj, NULL, 0, DUMP_FLAGS);
-    if (n >= 2 && b->len + n + 1 > b->cap) {
-        size_t cap = (b->cap ? b->cap * 2 : 1024) + n + 1;
-        char *text = realloc(b->text, cap);
-
-        if (text != NULL) {
-            b->text = text;
-            b->cap = cap;
-        }
-    }
-    if (n >= 2 && b->len + n + 1 <= b->cap && json_dumpb(obj, b->text + b->len, n, DUMP_FLAGS) == n) {
-        b->len += n;
-        b->text[b->len++] = '\n';
-        b->count++;
-        rc = 0;
-    }
-    json_decref(obj);
-    return rc;
+    b->count++;
+    return 0;
 }
 
 /* journal_batch_count - lines waiting */
@@ -501,41 +479,83 @@ static int sync_due(struct journal *j)
     return 1;
 }
 
-/* commit_locked - append the batch under both locks; 0 or -errno */
-static int commit_locked(struct journal *j, const struct journal_batch *b)
+/* group_fail - every commit of the group still counted as written gets rc instead */
+static void group_fail(struct commit_wait *group, int rc)
+{
+    for (struct commit_wait *w = group; w != NULL; w = w->next)
+        if (w->rc == 0)
+            w->rc = rc;
+}
+
+/* group_size - room for the group's chained lines: its text and what chaining adds to each line */
+static size_t group_size(const struct commit_wait *group)
+{
+    size_t size = 1;                     /* the newline that ends a torn line */
+
+    for (const struct commit_wait *w = group; w != NULL; w = w->next)
+        size += w->batch->len + w->batch->count * (LINE_EXTRA + 2 * CHAIN_HASH_HEX);
+    return size;
+}
+
+/* group_chain - each batch's lines chained into out + 1; their length. A batch with a malformed
+ * line gets -EINVAL and leaves the chain as it was; *first is cleared by the first line. */
+static size_t group_chain(struct journal *j, struct commit_wait *group, int *first, char *out)
+{
+    size_t len = 0, n;
+
+    for (struct commit_wait *w = group; w != NULL; w = w->next) {
+        uint64_t seq = j->seq;
+        char hash[CHAIN_HASH_BUFSZ];
+
+        memcpy(hash, j->hash, sizeof(hash));
+        if ((n = chain_lines(j, w->batch, *first, out + 1 + len)) == 0) {
+            j->seq = seq;
+            memcpy(j->hash, hash, sizeof(hash));
+            w->rc = -EINVAL;
+            continue;
+        }
+        w->rc = 0;
+        len += n;
+        *first = 0;
+    }
+    return len;
+}
+
+/* commit_locked - append the group's batches under both locks: one write(2), one fdatasync(2);
+ * each commit's result in its rc */
+static void commit_locked(struct journal *j, struct commit_wait *group)
 {
     int first = 0, ends_nl = 1, rc, reopen_error;
     off_t size = file_follow(j, &reopen_error);
     size_t len, done;
     char *out;
 
-    if (size < 0)
-        return (int) size;
+    group_fail(group, 0);                /* rc is set by group_chain */
+    if (size < 0 || (out = malloc(group_size(group))) == NULL) {
+        group_fail(group, size < 0 ? (int) size : -ENOMEM);
+        return;
+    }
     if (!j->known || size != j->end)
         head_recover(j, size, &first, &ends_nl);
     else
         first = size == 0;
-    if ((out = malloc(1 + b->len + b->count * (LINE_EXTRA + 2 * CHAIN_HASH_HEX))) == NULL)
-        return -ENOMEM;
-    out[0] = '\n';                       /* ends a torn line */
-    len = chain_lines(j, b, first, out + 1);
-    if (len == 0) {
+    out[0] = '\n';
+    if ((len = group_chain(j, group, &first, out)) == 0) {
         free(out);
-        j->known = 0;
-        return -EINVAL;
+        return;
     }
     rc = write_all(j->fd, out + ends_nl, len + 1 - (size_t) ends_nl, &done);
     free(out);
     if (rc != 0) {
         j->known = 0;                    /* the next commit reads what really is there */
-        return rc;
+        group_fail(group, rc);
+        return;
     }
     j->known = 1;
     j->end = size + (off_t) done;
     head_write(j);
     if (sync_due(j) && fdatasync(j->fd) != 0)
-        return -errno;
-    return 0;
+        group_fail(group, -errno);
 }
 
 /* lock_file - flock(2) retrying EINTR; 0 or -errno */
@@ -549,23 +569,52 @@ static int lock_file(int fd, int op)
     return rc == 0 ? 0 : -errno;
 }
 
-/* journal_commit - chain and append the batch with one write(2) */
+/* write_group - take every waiting commit and write them together, under both locks */
+static void write_group(struct journal *j)
+{
+    struct commit_wait *group = j->queue;
+    int rc;
+
+    j->queue = NULL;
+    j->queue_tail = &j->queue;
+    j->writing = 1;
+    pthread_mutex_unlock(&j->queue_lock);
+    pthread_mutex_lock(&j->lock);
+    if ((rc = lock_file(j->headfd, LOCK_EX)) == 0) {
+        commit_locked(j, group);
+        lock_file(j->headfd, LOCK_UN);
+    } else {
+        group_fail(group, rc);
+    }
+    pthread_mutex_unlock(&j->lock);
+    pthread_mutex_lock(&j->queue_lock);
+    for (struct commit_wait *w = group; w != NULL; w = w->next)
+        w->done = 1;
+    j->writing = 0;
+    pthread_cond_broadcast(&j->written);
+}
+
+/* journal_commit - chain and append the batch; commits that wait meanwhile go in one write(2) */
 int journal_commit(struct journal *j, struct journal_batch *b)
 {
-    int rc;
+    struct commit_wait self = {.batch = b};
 
     if (j == NULL || b == NULL)
         return -EINVAL;
     if (b->count == 0)
         return 0;
-    pthread_mutex_lock(&j->lock);
-    if ((rc = lock_file(j->headfd, LOCK_EX)) == 0) {
-        rc = commit_locked(j, b);
-        lock_file(j->headfd, LOCK_UN);
+    pthread_mutex_lock(&j->queue_lock);
+    *j->queue_tail = &self;
+    j->queue_tail = &self.next;
+    while (!self.done) {
+        if (!j->writing)
+            write_group(j);              /* ours, and whatever queued behind it */
+        else
+            pthread_cond_wait(&j->written, &j->queue_lock);
     }
-    pthread_mutex_unlock(&j->lock);
+    pthread_mutex_unlock(&j->queue_lock);
     journal_batch_clear(b);
-    return rc;
+    return self.rc;
 }
 
 /* journal_write - one entry, committed at once */
@@ -641,10 +690,13 @@ int journal_open(const char *path, struct journal **out, char *err, size_t errsz
         rc = -errno;
         goto fail;
     }
-    if ((rc = pthread_mutex_init(&j->lock, NULL)) != 0) {
+    if ((rc = pthread_mutex_init(&j->lock, NULL)) != 0
+        || (rc = pthread_mutex_init(&j->queue_lock, NULL)) != 0
+        || (rc = pthread_cond_init(&j->written, NULL)) != 0) {
         rc = -rc;
         goto fail;
     }
+    j->queue_tail = &j->queue;
     j->dev = st.st_dev;
     j->ino = st.st_ino;
     *out = j;
@@ -694,6 +746,8 @@ void journal_close(struct journal *j)
     close(j->fd);
     close(j->headfd);
     pthread_mutex_destroy(&j->lock);
+    pthread_mutex_destroy(&j->queue_lock);
+    pthread_cond_destroy(&j->written);
     free(j->path);
     free(j->head_path);
     free(j);

@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -355,6 +356,96 @@ static void test_threads(struct fixture *fx)
     free(text);
 }
 
+#define BATCHES_PER_THREAD 400
+#define LINES_PER_BATCH 3
+
+/* batcher_main - commit BATCHES_PER_THREAD batches of LINES_PER_BATCH lines each */
+static void *batcher_main(void *arg)
+{
+    struct writer *w = arg;
+    struct journal_batch *b = journal_batch_new();
+    char qid[32], rcpt[64];
+
+    for (int i = 0; i < BATCHES_PER_THREAD && b != NULL; i++) {
+        snprintf(qid, sizeof qid, "%d:%d", w->id, i);
+        for (int k = 0; k < LINES_PER_BATCH; k++) {
+            struct journal_entry e = {
+                .time = T0 + i, .queue_id = qid, .recipient = rcpt, .verdict = "accept",
+                .history_seq = (uint64_t) k + 1,
+            };
+
+            snprintf(rcpt, sizeof rcpt, "r%d.%d.%d@example.com", w->id, i, k);
+            w->failures += journal_batch_add(b, &e) != 0;
+        }
+        w->failures += journal_commit(w->j, b) != 0;
+    }
+    w->failures += b == NULL;
+    journal_batch_free(b);
+    return NULL;
+}
+
+/* check_grouped_lines - seq runs 1, 2, ... with each hash chained on the one before, and each
+ * batch's lines stand together in order */
+static int check_grouped_lines(char *text)
+{
+    char prev[CHAIN_HASH_BUFSZ] = CHAIN_GENESIS, hash[CHAIN_HASH_BUFSZ], want_qid[32] = "";
+    char *line, *save = NULL;
+    uint64_t seq = 0, want_k = 1;
+
+    for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+        json_t *obj = json_loads(line, 0, NULL);
+        const char *qid = json_string_value(json_object_get(obj, "queue_id"));
+        uint64_t k = (uint64_t) json_integer_value(json_object_get(obj, "history_seq"));
+        struct chain_line cl;
+        int good = qid != NULL && chain_scan(line, strlen(line), &cl) == 0 && cl.seq == ++seq
+                   && chain_hash(line, &cl, prev, hash) == 0
+                   && strncmp(line + cl.hash.off, hash, CHAIN_HASH_HEX) == 0
+                   && k == want_k && (k == 1 || strcmp(qid, want_qid) == 0);
+
+        if (good) {
+            snprintf(want_qid, sizeof want_qid, "%s", qid);
+            want_k = k == LINES_PER_BATCH ? 1 : k + 1;
+            memcpy(prev, hash, sizeof prev);
+        }
+        json_decref(obj);
+        if (!good) {
+            printf("#   line %" PRIu64 " out of chain or batch order: %.120s\n", seq, line);
+            return 0;
+        }
+    }
+    return want_k == 1;
+}
+
+/* test_grouped_commits - 8 threads committing 3-line batches at once: one chain, batches whole */
+static void test_grouped_commits(struct fixture *fx)
+{
+    const char *path = path_in(fx, "grouped.log");
+    struct writer w[THREADS];
+    struct journal *j;
+    char err[256], *text;
+    int started = 0, failures = 0;
+
+    if (!ok(journal_open(path, &j, err, sizeof err) == 0, "open %s", path))
+        return;
+    for (int t = 0; t < THREADS; t++) {
+        w[t] = (struct writer) {.j = j, .id = t};
+        started += pthread_create(&w[t].thread, NULL, batcher_main, &w[t]) == 0;
+    }
+    for (int t = 0; t < started; t++) {
+        pthread_join(w[t].thread, NULL);
+        failures += w[t].failures;
+    }
+    journal_close(j);
+    ok(started == THREADS && failures == 0, "%d threads committed batches, none failed (%d)", started,
+       failures);
+    text = slurp(path);
+    ok(count_lines(text) == THREADS * BATCHES_PER_THREAD * LINES_PER_BATCH, "%d lines (got %zu)",
+       THREADS * BATCHES_PER_THREAD * LINES_PER_BATCH, count_lines(text));
+    ok(text != NULL && check_grouped_lines(text),
+       "grouped commits: one unbroken chain, every batch's lines together and in order");
+    free(text);
+}
+
 /* line_with - a one-member entry */
 static struct journal_entry line_with(const char *note)
 {
@@ -541,6 +632,7 @@ int main(void)
     test_absent(&fx);
     test_escaping(&fx);
     test_threads(&fx);
+    test_grouped_commits(&fx);
     test_reopen(&fx);
     test_reopen_failure(&fx);
     test_open(&fx);
