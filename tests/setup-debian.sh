@@ -5,7 +5,7 @@ pkgs="build-essential autoconf automake autoconf-archive pkg-config
       libmilter-dev liblmdb-dev lmdb-utils libconfig-dev libidn2-dev libunistring-dev
       libcsv-dev libjansson-dev libsodium-dev zlib1g-dev libspf2-dev miltertest python3
       libmicrohttpd-dev libgmime-3.0-dev curl mandoc
-      postfix opendkim opendkim-tools python3-dkim
+      postfix postfix-lmdb opendkim opendkim-tools python3-dkim
       libsisimai-perl python3-flufl.bounce
       valgrind clang libclang-rt-14-dev prometheus-node-exporter
       debhelper dpkg-dev fakeroot lintian

@@ -9,7 +9,9 @@
 # and the size of the store. Then it checks a consented, a pending, an
 # unsubscribed, a suppressed, an expired and an unknown address and prints
 # each answer against the expected one. Exit status 1 if any import failed
-# or any answer was wrong.
+# or any answer was wrong. Where postmap(1) has lmdb (Debian's postfix-lmdb), the same
+# addresses go through `postmap lmdb:` too (value "OK", a private main.cf) and its time and
+# size are printed beside ours, with the ratios issue 14 sets (time <= 1.0, size <= 2.5).
 set -u
 
 OPTINCTL=${OPTINCTL:-./tools/optinctl/optinctl}
@@ -57,6 +59,21 @@ sampled_import() {
     secs=$(awk -v a="$t0" -v b="$(now_s)" 'BEGIN { printf "%.2f", b - a }')
 }
 
+# postmap_beside N : postmap lmdb: of the same addresses, its time and size beside the import's
+postmap_beside() {
+    command -v postmap > /dev/null 2>&1 && [ -f /etc/postfix/dynamicmaps.cf.d/lmdb ] \
+        || grep -qs '^lmdb' /etc/postfix/dynamicmaps.cf || { echo "  postmap: no lmdb support (postfix-lmdb), not compared"; return; }
+    mkdir -p "$work/pf" && : > "$work/pf/main.cf"
+    awk -F, 'NR > 1 { print $1, "OK" }' "$work/rows.csv" > "$work/map"
+    t0=$(now_s)
+    postmap -c "$work/pf" "lmdb:$work/map" 2> "$work/err" || { echo "  postmap failed:"; cat "$work/err"; return; }
+    psecs=$(awk -v a="$t0" -v b="$(now_s)" 'BEGIN { printf "%.2f", b - a }')
+    pkb=$(du -k "$work/map.lmdb" | cut -f1)
+    echo "  postmap lmdb: $psecs s, $pkb kB; import/postmap: time $(awk -v a="$secs" -v b="$psecs" 'BEGIN { printf "%.2f", a / b }')" \
+         "(target <= 1.0), size $(awk -v a="$1" -v b="$pkb" -v d="$db_kb" 'BEGIN { printf "%.2f", d / b }') (target <= 2.5)"
+    rm -f "$work/map" "$work/map.lmdb"
+}
+
 printf '%-9s %8s %10s %14s %12s %10s\n' rows seconds rows/s peak_anon_kB peak_hwm_kB db_kB
 for n in "$@"; do
     rm -rf "$work/db" "$work/rows.csv"
@@ -77,6 +94,7 @@ EOF
     db_kb=$(du -sk "$work/db" | cut -f1)
     printf '%-9s %8s %10s %14s %12s %10s\n' "$n" "$secs" \
         "$(awk -v n="$n" -v s="$secs" 'BEGIN { printf "%d", (s > 0 ? n / s : 0) }')" "$anon" "$hwm" "$db_kb"
+    postmap_beside "$n"
 
     gone=$(pick '$2 == "news" && $3 == "" && NR > 10')
     bounced=$(pick '$2 == "news" && $3 == "" && NR > 20')

@@ -11,10 +11,16 @@
 #
 # usage: sh tests/bench/milter_bench.sh [MESSAGES [SUBSCRIBERS [ROUNDS]]]
 #        (default 4000 messages of 5 recipients, 1000000 subscribers, 3 rounds)
+#        sh tests/bench/milter_bench.sh rss [TOTAL [SUBSCRIBERS]]
+#        (memory: TOTAL list messages, default 1000000, through optin-milter over 8 connections
+#        in ten parts, its VmRSS, RssAnon and RssFile after each; VmRSS must stay within 5% of
+#        the first part's; RssFile is the store's pages mapped so far, RssAnon the heap and stacks)
 # Needs neither root nor Postfix. Environment: top_srcdir, top_builddir (set by make bench).
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
+MODE=cpu
+[ "${1:-}" = rss ] && { MODE=rss; shift; set -- "${1:-1000000}" "${2:-1000000}"; }
 MESSAGES=${1:-4000} SUBSCRIBERS=${2:-1000000} ROUNDS=${3:-3} RCPTS=5
 OPTINCTL=$top_builddir/tools/optinctl/optinctl
 MILTER=$top_builddir/milter/optin-milter
@@ -58,20 +64,38 @@ for s in null optin optin1s; do
     [ -S "$T/$s.sock" ] || { echo "milter_bench: $s milter does not start" >&2; cat "$T/$s.log" >&2; exit 1; }
 done
 
-# load NAME KIND CONNS : one run against one milter; its figures line appended to $T/NAME.KIND.CONNS
+# load NAME KIND CONNS [MESSAGES] : one run against one milter; its figures line appended to
+# $T/NAME.KIND.CONNS
 load() {
     eval "pid=\$$(echo "$1" | tr a-z A-Z)_PID"
     ratio=1; [ "$2" = transactional ] && ratio=0
     check=--check; [ "$1" = null ] && check=--no-check     # the floor decides nothing
-    python3 "$MLOAD" --socket "unix:$T/$1.sock" --pid "$pid" --conns "$3" --messages $((MESSAGES / $3)) \
+    python3 "$MLOAD" --socket "unix:$T/$1.sock" --pid "$pid" --conns "$3" --messages $((${4:-$MESSAGES} / $3)) \
         --rcpts "$RCPTS" --list-ratio "$ratio" --subscribers "$SUBSCRIBERS" "$check" > "$T/run.out" 2>&1
     rc=$?
     cat "$T/run.out" >> "$T/$1.$2.$3"
     [ "$rc" = 0 ] || { echo "milter_bench: $1 $2 $3: the replies were wrong" >&2; cat "$T/run.out" >&2; exit 1; }
 }
+# rss_series : MESSAGES list messages in ten parts; optin-milter's memory after each
+rss_series() {
+    part=$((MESSAGES / 10))
+    echo "# memory: $MESSAGES list messages x $RCPTS recipients over 8 connections, in parts of $part"
+    printf '%10s %12s %12s %12s\n' messages VmRSS_kB RssAnon_kB RssFile_kB
+    for i in $(seq 10); do
+        load optin list 8 "$part"
+        set -- $(awk '/^VmRSS:/ { r = $2 } /^RssAnon:/ { a = $2 } /^RssFile:/ { f = $2 } END { print r, a, f }' \
+                 "/proc/$OPTIN_PID/status")
+        [ "$i" = 1 ] && first=$1 first_anon=$2
+        printf '%10s %12s %12s %12s\n' $((i * part)) "$1" "$2" "$3"
+    done
+    echo "VmRSS last/first part: $(echo "scale=3; $1 / $first" | bc) (target <= 1.05);" \
+         "RssAnon $first_anon kB -> $2 kB"
+    echo "# machine: $(nproc) cores; commit $(git -C "$top_srcdir" rev-parse --short HEAD 2> /dev/null || echo unknown); $(date -u +%Y-%m-%d)"
+}
 # median FILE FIELD : the median of key=value FIELD over the runs in FILE
 median() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" "$1" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
+[ "$MODE" = rss ] && { rss_series; exit 0; }
 for r in $(seq "$ROUNDS"); do
     for kind in list transactional; do
         load null "$kind" 1; load optin "$kind" 1; load optin1s "$kind" 1

@@ -326,26 +326,36 @@ static int check_threaded_lines(char *text)
     return good;
 }
 
+/* run_writers - THREADS threads running fn on the journal, joined; their failures, *started */
+static int run_writers(struct journal *j, void *(*fn)(void *), int *started)
+{
+    struct writer w[THREADS];
+    int failures = 0;
+
+    *started = 0;
+    for (int t = 0; t < THREADS; t++) {
+        w[t] = (struct writer) {.j = j, .id = t};
+        *started += pthread_create(&w[t].thread, NULL, fn, &w[t]) == 0;
+    }
+    for (int t = 0; t < *started; t++) {
+        pthread_join(w[t].thread, NULL);
+        failures += w[t].failures;
+    }
+    return failures;
+}
+
 /* test_threads - 8 threads x 2000 lines: 16000 whole lines */
 static void test_threads(struct fixture *fx)
 {
     const char *path = path_in(fx, "threads.log");
-    struct writer w[THREADS];
     struct journal *j;
     char err[256], *text;
-    int started = 0, failures = 0;
+    int started, failures;
 
     if (!ok(journal_open(path, &j, err, sizeof err) == 0, "open %s", path))
         return;
-    for (int t = 0; t < THREADS; t++) {
-        w[t] = (struct writer) {.j = j, .id = t};
-        started += pthread_create(&w[t].thread, NULL, writer_main, &w[t]) == 0;
-    }
+    failures = run_writers(j, writer_main, &started);
     ok(started == THREADS, "%d writer threads started", THREADS);
-    for (int t = 0; t < started; t++) {
-        pthread_join(w[t].thread, NULL);
-        failures += w[t].failures;
-    }
     journal_close(j);
     ok(failures == 0, "every journal_write returned 0 (%d failed)", failures);
     text = slurp(path);
@@ -420,21 +430,13 @@ static int check_grouped_lines(char *text)
 static void test_grouped_commits(struct fixture *fx)
 {
     const char *path = path_in(fx, "grouped.log");
-    struct writer w[THREADS];
     struct journal *j;
     char err[256], *text;
-    int started = 0, failures = 0;
+    int started, failures;
 
     if (!ok(journal_open(path, &j, err, sizeof err) == 0, "open %s", path))
         return;
-    for (int t = 0; t < THREADS; t++) {
-        w[t] = (struct writer) {.j = j, .id = t};
-        started += pthread_create(&w[t].thread, NULL, batcher_main, &w[t]) == 0;
-    }
-    for (int t = 0; t < started; t++) {
-        pthread_join(w[t].thread, NULL);
-        failures += w[t].failures;
-    }
+    failures = run_writers(j, batcher_main, &started);
     journal_close(j);
     ok(started == THREADS && failures == 0, "%d threads committed batches, none failed (%d)", started,
        failures);
