@@ -11,6 +11,11 @@
 #
 # usage: sh tests/bench/milter_bench.sh [MESSAGES [SUBSCRIBERS [ROUNDS]]]
 #        (default 4000 messages of 5 recipients, 1000000 subscribers, 3 rounds)
+#        sh tests/bench/milter_bench.sh busy [MESSAGES [SUBSCRIBERS [ROUNDS]]]
+#        (latency while the store is written: list messages over one connection, alone and
+#        while optinctl imports 2,000,000 new rows and unsubscribes 100 addresses a second,
+#        beside the do-nothing milter's; medians of ROUNDS runs, the p99 ratio busy/idle,
+#        target <= 2)
 #        sh tests/bench/milter_bench.sh rss [TOTAL [SUBSCRIBERS]]
 #        (memory: TOTAL list messages, default 1000000, through optin-milter over 8 connections
 #        in ten parts, its VmRSS, RssAnon and RssFile after each; VmRSS must stay within 5% of
@@ -21,6 +26,7 @@ set -u
 : "${top_builddir:=$top_srcdir}"
 MODE=cpu
 [ "${1:-}" = rss ] && { MODE=rss; shift; set -- "${1:-1000000}" "${2:-1000000}"; }
+[ "${1:-}" = busy ] && { MODE=busy; shift; }
 MESSAGES=${1:-4000} SUBSCRIBERS=${2:-1000000} ROUNDS=${3:-3} RCPTS=5
 OPTINCTL=$top_builddir/tools/optinctl/optinctl
 MILTER=$top_builddir/milter/optin-milter
@@ -92,10 +98,56 @@ rss_series() {
          "RssAnon $first_anon kB -> $2 kB"
     echo "# machine: $(nproc) cores; commit $(git -C "$top_srcdir" rev-parse --short HEAD 2> /dev/null || echo unknown); $(date -u +%Y-%m-%d)"
 }
+# unsubscribe_stream : 100 unsubscribes a second of consented addresses mload never sends to
+unsubscribe_stream() {
+    i=$((SUBSCRIBERS / 2))
+    while :; do
+        "$OPTINCTL" -c "$T/conf" -a bench unsubscribe news "c$i@example.org" > /dev/null 2>&1 &
+        i=$((i + 1))
+        sleep 0.01
+    done
+}
+# busy_pair R : optin-milter and the do-nothing milter one after the other, in turns by round R
+busy_pair() {
+    if [ $(($1 % 2)) = 1 ]; then load optin list 1; load null list 1; else load null list 1; load optin list 1; fi
+}
+# busy_series : p99 alone and while the store is written, beside the do-nothing milter's (which
+# looks nothing up: what is left of its change is the machine's two cores being shared)
+busy_series() {
+    for r in $(seq "$ROUNDS"); do
+        busy_pair "$r"
+        for m in optin null; do mv "$T/$m.list.1" "$T/$m.idle.$r"; done
+        awk -v r="$r" 'BEGIN { print "address,list"; for (i = 0; i < 2000000; i++) printf "n%d.%d@example.net,news\n", r, i }' \
+            > "$T/new.csv"
+        "$OPTINCTL" -c "$T/conf" -a bench import -q "$T/new.csv" > "$T/import.out" 2>&1 &
+        import_pid=$!
+        unsubscribe_stream & stream_pid=$!
+        sleep 0.5
+        busy_pair "$r"
+        kill "$stream_pid"; wait "$stream_pid" 2> /dev/null
+        kill -0 "$import_pid" 2> /dev/null || echo "# round $r: the import ended before the busy runs did"
+        wait "$import_pid" || { echo "milter_bench: the import failed" >&2; cat "$T/import.out" >&2; exit 1; }
+        for m in optin null; do mv "$T/$m.list.1" "$T/$m.busy.$r"; done
+        sync                        # the import's pages on disk before the next idle runs
+    done
+    echo "# $MESSAGES list messages x $RCPTS recipients a run over one connection, alone and while optinctl"
+    echo "# imports 2,000,000 new rows and unsubscribes 100 addresses a second; $ROUNDS rounds, medians"
+    printf '%-10s %-28s %10s %10s\n' milter store "p50 ms" "p99 ms"
+    for m in optin null; do
+        cat "$T/$m".idle.* > "$T/$m.idle"; cat "$T/$m".busy.* > "$T/$m.busy"
+        printf '%-10s %-28s %10s %10s\n' "$m" idle "$(median "$T/$m.idle" p50_ms)" "$(median "$T/$m.idle" p99_ms)"
+        printf '%-10s %-28s %10s %10s\n' "$m" "import + 100 unsubscribes/s" "$(median "$T/$m.busy" p50_ms)" \
+            "$(median "$T/$m.busy" p99_ms)"
+    done
+    bi() { echo "scale=3; $(median "$T/$1.busy" p99_ms) / $(median "$T/$1.idle" p99_ms)" | bc; }
+    echo "ratio busy/idle p99: optin $(bi optin) (target <= 2), do-nothing $(bi null) (the shared cores alone)"
+    echo "# machine: $(nproc) cores; commit $(git -C "$top_srcdir" rev-parse --short HEAD 2> /dev/null || echo unknown); $(date -u +%Y-%m-%d)"
+}
 # median FILE FIELD : the median of key=value FIELD over the runs in FILE
 median() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" "$1" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 [ "$MODE" = rss ] && { rss_series; exit 0; }
+[ "$MODE" = busy ] && { busy_series; exit 0; }
 for r in $(seq "$ROUNDS"); do
     for kind in list transactional; do
         load null "$kind" 1; load optin "$kind" 1; load optin1s "$kind" 1
