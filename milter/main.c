@@ -25,7 +25,9 @@
  *	message temp-fails with 451 4.3.2, messages already begun are served
  *	to their end, at most 30 s), then stop libmilter and wake its
  *	listener; SIGINT stops at once. The store and the SPF checker are
- *	closed only when no callback can touch them any more.
+ *	closed only when no callback can touch them any more. At the end the
+ *	socket is removed when it is still the one this process bound (same
+ *	device and inode): a milter started on the path meanwhile keeps its own.
  * DIAGNOSTICS
  *	Exit status 0 after a clean stop or a good -n check; 78 (EX_CONFIG)
  *	for a bad configuration or key file, with each error as
@@ -136,7 +138,7 @@ static int socket_gid(const struct optin_config *cfg, gid_t *gid)
 
 /* setup_socket - register and open the socket, born with its mode (no moment open to others),
  * then its group; every failure stops the start (an MTA that cannot connect defers all mail) */
-static int setup_socket(const struct optin_config *cfg, const char *conn)
+static int setup_socket(const struct optin_config *cfg, const char *conn, struct stat *bound)
 {
     struct net_sockspec spec;
     const char *path = socket_path(conn, &spec);
@@ -164,12 +166,30 @@ static int setup_socket(const struct optin_config *cfg, const char *conn)
     }
     if (path == NULL)
         return 0;
+    if (lstat(path, bound) != 0)
+        bound->st_ino = 0;                          /* unknown: never removed at stop */
     if (chmod(path, cfg->socket_mode) < 0 || (have_gid && chown(path, (uid_t) -1, gid) < 0)) {
         log_error("socket %s: mode %04o, group %s: %s", path, cfg->socket_mode,
                   cfg->group ? cfg->group : cfg->user ? cfg->user : "-", strerror(errno));
         return -1;
     }
     return 0;
+}
+
+/* socket_remove - remove the socket at stop only when it is still the one we bound: a milter
+ * started on the same path while this one drained has bound its own there */
+static void socket_remove(const char *path, const struct stat *bound)
+{
+    struct stat now;
+
+    if (lstat(path, &now) != 0)
+        return;
+    if (bound->st_ino == 0 || now.st_dev != bound->st_dev || now.st_ino != bound->st_ino) {
+        log_info("socket %s is another process's now: left in place", path);
+        return;
+    }
+    if (unlink(path) < 0)
+        log_warn("socket %s: %s", path, strerror(errno));
 }
 
 /* block_signals - USR1 goes to our reload thread; HUP/TERM/INT to libmilter's */
@@ -293,6 +313,7 @@ int main(int argc, char **argv)
     struct spf *spf;
     struct metrics *metrics;
     struct net_sockspec spec;
+    struct stat bound = {0};
     const char *path;
     char err[16384], *conn, *pidfile;
     int rc, left, running, facility;
@@ -326,7 +347,7 @@ int main(int argc, char **argv)
         return EX_OSERR;
     /* root's part: socket, daemon, pidfile; then the configured user opens store and journal */
     smfi_setmaxdatasize(1024 * 1024 - 1);   /* headers up to 1 MiB (Sendmail; Postfix sends 64 KiB) */
-    if (setup_socket(cfg, conn) != 0 || (!opt.foreground && daemon(0, 0) < 0)
+    if (setup_socket(cfg, conn, &bound) != 0 || (!opt.foreground && daemon(0, 0) < 0)
         || process_write_pidfile(cfg->pidfile) != 0
         || (cfg->user && getuid() == 0 && process_become(cfg->user) != 0))
         return EX_OSERR;
@@ -358,7 +379,7 @@ int main(int argc, char **argv)
     if (pidfile && unlink(pidfile) < 0 && errno != ENOENT)
         log_warn("pidfile %s: %s", pidfile, strerror(errno));
     if ((path = socket_path(conn, &spec)) != NULL)
-        unlink(path);
+        socket_remove(path, &bound);
     free(pidfile);
     free(conn);
     log_info("stopped");

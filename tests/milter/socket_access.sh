@@ -87,6 +87,20 @@ start "socket = \"unix:$TMP/m2.sock\"; socket_mode = \"0600\";"
 is "socket_mode 0600: the socket is 0600" "$(stat -c '%a' "$TMP/m2.sock")" 600
 stop
 
+# --- a milter stopping after another was started on its path leaves that one's socket ---
+start "socket = \"unix:$TMP/m3.sock\"; socket_mode = \"0600\";"
+first=$PID
+"$MILTER" -f -c "$TMP/run.conf" > "$TMP/second.log" 2>&1 &
+second=$!
+for _ in $(seq 1 100); do grep -q "listening on" "$TMP/second.log" && break; sleep 0.1; done
+kill "$first"; wait "$first" 2> /dev/null
+printf 'conn\tmx.example\t192.0.2.1\nquit\n' > "$TMP/steps"
+is "the first milter stopped after a second bound the path: the second's socket is still there" \
+    "$(python3 "$MCLIENT" "unix:$TMP/m3.sock" < "$TMP/steps" 2>&1 | cut -f1,2)" "conn	continue"
+ok "... and the first said so" grep -q "socket $TMP/m3.sock is another process's now: left in place" "$TMP/milter.log"
+kill "$second"; wait "$second" 2> /dev/null
+ok "the second removes its own socket at stop" test ! -e "$TMP/m3.sock"
+
 # --- milter_clients decides who may talk to a TCP socket ---
 port=$(free_port)
 start "socket = \"inet:$port@127.0.0.1\"; milter_clients = [ \"127.0.0.2\" ];"
