@@ -531,12 +531,14 @@ static int check_includes(struct load_ctx *ctx, const char *path, int depth)
         len = strcspn(p + 1, "\"");
         snprintf(target, sizeof(target), "%s%s%.*s", p[1] == '/' ? "" : ctx->dir,
                  p[1] == '/' ? "" : "/", (int) len, p + 1);
-        if (stat(target, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (stat(target, &st) != 0)
+            continue;                    /* libconfig reports a file that is not there */
+        if (!S_ISREG(st.st_mode)) {
             ctx->nerr++;
             append(ctx, "%s:%u: @include \"%.*s\": expected a file (%s is not one)\n", path, lineno,
                    (int) len, p + 1, target);
             good = 0;
-        } else if (stat(target, &st) == 0) {
+        } else {
             good = check_includes(ctx, target, depth + 1);
         }
     }

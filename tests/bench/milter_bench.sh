@@ -96,7 +96,7 @@ rss_series() {
     done
     echo "VmRSS last/first part: $(echo "scale=3; $1 / $first" | bc) (target <= 1.05);" \
          "RssAnon $first_anon kB -> $2 kB"
-    echo "# machine: $(nproc) cores; commit $(git -C "$top_srcdir" rev-parse --short HEAD 2> /dev/null || echo unknown); $(date -u +%Y-%m-%d)"
+    machine_line
 }
 # unsubscribe_stream : 100 unsubscribes a second of consented addresses mload never sends to
 unsubscribe_stream() {
@@ -141,7 +141,12 @@ busy_series() {
     done
     bi() { echo "scale=3; $(median "$T/$1.busy" p99_ms) / $(median "$T/$1.idle" p99_ms)" | bc; }
     echo "ratio busy/idle p99: optin $(bi optin) (target <= 2), do-nothing $(bi null) (the shared cores alone)"
-    echo "# machine: $(nproc) cores; commit $(git -C "$top_srcdir" rev-parse --short HEAD 2> /dev/null || echo unknown); $(date -u +%Y-%m-%d)"
+    machine_line
+}
+# machine_line : the machine, the commit and the day, under every table
+machine_line() {
+    echo "# machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1);" \
+         "commit $(git -C "$top_srcdir" rev-parse --short HEAD 2> /dev/null || echo unknown); $(date -u +%Y-%m-%d)"
 }
 # median FILE FIELD : the median of key=value FIELD over the runs in FILE
 median() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" "$1" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -175,4 +180,4 @@ for m in optin optin1s; do
          "transactional CPU $(ratio $m transactional.1 cpu_per_message_ms) (target <= 1.0)," \
          "p99 1 conn $(ratio $m list.1 p99_ms), 8 conns $(ratio $m list.8 p99_ms) (target <= 1.2)"
 done
-echo "# machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1); commit $(git -C "$top_srcdir" rev-parse --short HEAD 2> /dev/null || echo unknown); $(date -u +%Y-%m-%d)"
+machine_line
