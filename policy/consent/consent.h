@@ -54,6 +54,7 @@ struct consent_record {
     char ip[CONSENT_IP_MAX];
     char policy_version[CONSENT_POLICY_MAX];
     uint64_t history_seq;   /* the history event of the last change (0: written before 0.5) */
+    uint64_t batch;         /* its import run when that event is kept in the record (0: in the history) */
 };
 
 struct suppress_record {
@@ -70,6 +71,7 @@ struct change_ctx {
     const char *ip;              /* client or subscriber IP, or NULL */
     const char *actor;           /* user or service that made the change */
     const char *policy_version;  /* privacy-policy version shown, or NULL */
+    uint64_t batch;              /* import rows: their run (history_batch_open), 0 for none */
 };
 
 /* Result of applying one import row. */
@@ -173,6 +175,17 @@ int consent_import_row(struct store_txn *txn, const struct import_row *row, int 
 /* history_scan - each history event of addr (JSON text) in order; fn != 0 stops. */
 typedef int (*history_fn)(uint64_t seq, const char *json, size_t len, void *arg);
 int history_scan(struct store_txn *txn, const char *addr, history_fn fn, void *arg);
+/* history_batch_open - before an import's rows: store the facts its events share (ctx); *batch
+ * gets the run's id for ctx->batch, which lets each row keep its event in its record. */
+int history_batch_open(struct store_txn *txn, const struct change_ctx *ctx, uint64_t *batch);
+/* history_keep_fn - must the history of addr stay whatever its age? (1 yes, 0 no, < 0 error) */
+typedef int (*history_keep_fn)(struct store_txn *txn, const char *addr, void *arg);
+/* history_purge_batch_events - import events kept in records, older than cutoff, of addresses
+ * keep does not hold: counted in *events (of *addresses) and, unless dry_run, removed (the
+ * records stay). */
+int history_purge_batch_events(struct store_txn *txn, int64_t cutoff, int dry_run,
+                               history_keep_fn keep, void *arg, uint64_t *events,
+                               uint64_t *addresses);
 
 /*
  * Feedback: bounces, complaints, mailto unsubscribes and other senders' suppression lists.

@@ -10,16 +10,25 @@
 #include "consent/consent.h"
 #include "mail/addr.h"
 
-#define RECORD_VERSION 1
+#define RECORD_VERSION 1               /* consent records before 0.9 (fixed width); suppressions */
+#define RECORD_VERSION_VARINT 2        /* consent records: varint times and sequence, import run */
 #define SUPPRESS_VERSION_UNTIL 2       /* a suppression record with an expiry */
 #define KEY_MAX (ADDR_BUFSZ + CONSENT_SOURCE_MAX + 8)
 
 /* record.c */
 /* copy_field - bounded copy of an optional string; -1 when too long */
 int copy_field(char *dst, size_t dstsz, const char *src);
-/* consent_put - write the record of (address, list) */
+/* consent_put - write the record of (address, list); the caller appends its event next */
 int consent_put(struct store_txn *txn, const char *addr, const char *list,
                 const struct consent_record *r);
+/* consent_replace - the same over old (read in this transaction, NULL: none); batch != 0: the
+ * event is kept in the record for that import run and the caller only numbers it */
+int consent_replace(struct store_txn *txn, const char *addr, const char *list,
+                    const struct consent_record *old, const struct consent_record *r,
+                    uint64_t batch);
+/* consent_write - store a record exactly as given */
+int consent_write(struct store_txn *txn, const char *addr, const char *list,
+                  const struct consent_record *r);
 /* suppress_put - write a suppression of an address, "@domain" or "#hash" */
 int suppress_put(struct store_txn *txn, const char *target, enum suppress_reason reason,
                  int64_t since, int64_t until, const char *source);
@@ -38,6 +47,11 @@ int history_append(struct store_txn *txn, const char *who, json_t *event,
                    const struct change_ctx *ctx);
 /* record_event - a new event object for a record change */
 json_t *record_event(const char *event, const char *list, const struct consent_record *r);
+/* history_materialize - write the import event kept in old (address, list)'s record to the history */
+int history_materialize(struct store_txn *txn, const char *addr, const char *list,
+                        const struct consent_record *old);
+/* history_take_seq - number the change whose event is its record (consent_replace) */
+int history_take_seq(struct store_txn *txn);
 /* feedback_event - add the reporter's detail and time to ev; returns ev */
 json_t *feedback_event(json_t *ev, const struct feedback_note *note);
 

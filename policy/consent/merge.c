@@ -103,9 +103,15 @@ int consent_import_row(struct store_txn *txn, const struct import_row *row, int 
     }
     if (optout && own_sup && (rc = consent_unsuppress(txn, row->address, ctx)) != 0)
         return rc;
-    if ((rc = consent_put(txn, row->address, row->list, &r)) != 0)
-        return rc;
     *outcome = optout ? IMPORT_RESUBSCRIBED : have_old ? IMPORT_UPDATED : IMPORT_ADDED;
+    if (!optout && ctx->batch != 0) {   /* the event is the record and the run (history.c) */
+        if ((rc = consent_replace(txn, row->address, row->list, have_old ? &old : NULL, &r,
+                                  ctx->batch)) != 0)
+            return rc;
+        return history_take_seq(txn);
+    }
+    if ((rc = consent_replace(txn, row->address, row->list, have_old ? &old : NULL, &r, 0)) != 0)
+        return rc;
     return history_append(txn, row->address,
                           record_event(optout ? "resubscribe" : "import", row->list, &r), ctx);
 }

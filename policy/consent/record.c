@@ -19,8 +19,12 @@
  *	confirmation and last change, source, subscriber IP,
  *	privacy-policy version and the sequence number of the history event
  *	of the last change (what a journal receipt cites), in a small
- *	versioned binary form so the
- *	milter's lookup costs no parsing.
+ *	versioned binary form so the milter's lookup costs no parsing.
+ *	Version 2 writes times and numbers as varints (a record of an import
+ *	row is about 60 octets) and adds the import run when the record also
+ *	holds its change's history event (history.c); version 1 records
+ *	(fixed 8-octet fields) are still read, and rewritten as version 2
+ *	when they change.
  * .IP suppress
  *	"address" or "@domain": reason, time and source. Erased addresses
  *	are kept as "#hash" in a database of their own, so the lookup can
@@ -47,7 +51,7 @@
 #include "util/bytes.h"
 
 #define RECORD_FIXED 28           /* version, state, method, pad, 3 x int64 */
-#define RECORD_MAX (RECORD_FIXED + 3 + CONSENT_SOURCE_MAX + CONSENT_IP_MAX + CONSENT_POLICY_MAX + 8)
+#define RECORD_MAX (3 + 3 * 10 + 3 + CONSENT_SOURCE_MAX + CONSENT_IP_MAX + CONSENT_POLICY_MAX + 2 * 10)
 
 static const char *const state_names[] = {
     [CONSENT_NONE] = "none",
@@ -160,35 +164,72 @@ int copy_field(char *dst, size_t dstsz, const char *src)
     return 0;
 }
 
-/* record_encode - binary form of a consent record */
-static size_t record_encode(const struct consent_record *r, unsigned char buf[RECORD_MAX])
+/* put_varint - v in 7-bit groups, least significant first; returns the new position */
+static size_t put_varint(unsigned char *buf, size_t pos, uint64_t v)
 {
-    size_t pos;
-
-    buf[0] = RECORD_VERSION;
-    buf[1] = (unsigned char) r->state;
-    buf[2] = (unsigned char) r->method;
-    buf[3] = 0;
-    bytes_put_i64(buf + 4, r->consented_at);
-    bytes_put_i64(buf + 12, r->confirmed_at);
-    bytes_put_i64(buf + 20, r->changed_at);
-    pos = put_str(buf, RECORD_FIXED, r->source);
-    pos = put_str(buf, pos, r->ip);
-    pos = put_str(buf, pos, r->policy_version);
-    bytes_put_u64(buf + pos, r->history_seq);
-    return pos + 8;
+    while (v >= 0x80) {
+        buf[pos++] = (unsigned char) (v | 0x80);
+        v >>= 7;
+    }
+    buf[pos++] = (unsigned char) v;
+    return pos;
 }
 
-/* record_decode - consent record from its binary form */
-static int record_decode(const unsigned char *buf, size_t len, struct consent_record *r)
+/* get_varint - the inverse; -1 when cut short or longer than 64 bits */
+static int get_varint(const unsigned char *buf, size_t len, size_t *pos, uint64_t *v)
+{
+    *v = 0;
+    for (unsigned shift = 0; shift < 64 && *pos < len; shift += 7) {
+        unsigned char b = buf[(*pos)++];
+
+        *v |= (uint64_t) (b & 0x7f) << shift;
+        if ((b & 0x80) == 0)
+            return shift == 63 && b > 1 ? -1 : 0;
+    }
+    return -1;
+}
+
+/* put_time, get_time - a signed time as a zigzag varint (5 octets for today, 1 for 0) */
+static size_t put_time(unsigned char *buf, size_t pos, int64_t t)
+{
+    return put_varint(buf, pos, ((uint64_t) t << 1) ^ (uint64_t) (t >> 63));
+}
+
+static int get_time(const unsigned char *buf, size_t len, size_t *pos, int64_t *t)
+{
+    uint64_t z;
+
+    if (get_varint(buf, len, pos, &z) < 0)
+        return -1;
+    *t = (int64_t) (z >> 1) ^ -(int64_t) (z & 1);
+    return 0;
+}
+
+/* record_encode - binary form of a consent record (version 2: varints) */
+static size_t record_encode(const struct consent_record *r, unsigned char buf[RECORD_MAX])
+{
+    size_t pos = 3;
+
+    buf[0] = RECORD_VERSION_VARINT;
+    buf[1] = (unsigned char) r->state;
+    buf[2] = (unsigned char) r->method;
+    pos = put_time(buf, pos, r->consented_at);
+    pos = put_time(buf, pos, r->confirmed_at);
+    pos = put_time(buf, pos, r->changed_at);
+    pos = put_str(buf, pos, r->source);
+    pos = put_str(buf, pos, r->ip);
+    pos = put_str(buf, pos, r->policy_version);
+    pos = put_varint(buf, pos, r->history_seq);
+    return put_varint(buf, pos, r->batch);   /* the change's event: this record and its run */
+}
+
+/* record_decode_fixed - version 1: fixed 8-octet times and sequence, no import run */
+static int record_decode_fixed(const unsigned char *buf, size_t len, struct consent_record *r)
 {
     size_t pos = RECORD_FIXED;
 
-    if (len < RECORD_FIXED || buf[0] != RECORD_VERSION || buf[1] > CONSENT_UNSUBSCRIBED
-        || buf[2] > METHOD_IMPORT)
+    if (len < RECORD_FIXED)
         return -EBADMSG;
-    r->state = buf[1];
-    r->method = buf[2];
     r->consented_at = bytes_get_i64(buf + 4);
     r->confirmed_at = bytes_get_i64(buf + 12);
     r->changed_at = bytes_get_i64(buf + 20);
@@ -197,6 +238,30 @@ static int record_decode(const unsigned char *buf, size_t len, struct consent_re
         || get_str(buf, len, &pos, r->policy_version, sizeof(r->policy_version)) < 0)
         return -EBADMSG;
     r->history_seq = pos + 8 <= len ? bytes_get_u64(buf + pos) : 0;   /* records written before it was kept: 0 */
+    r->batch = 0;
+    return 0;
+}
+
+/* record_decode - consent record from its binary form (either version) */
+static int record_decode(const unsigned char *buf, size_t len, struct consent_record *r)
+{
+    size_t pos = 3;
+
+    if (len < 3 || buf[1] > CONSENT_UNSUBSCRIBED || buf[2] > METHOD_IMPORT)
+        return -EBADMSG;
+    r->state = buf[1];
+    r->method = buf[2];
+    if (buf[0] == RECORD_VERSION)
+        return record_decode_fixed(buf, len, r);
+    if (buf[0] != RECORD_VERSION_VARINT || get_time(buf, len, &pos, &r->consented_at) < 0
+        || get_time(buf, len, &pos, &r->confirmed_at) < 0
+        || get_time(buf, len, &pos, &r->changed_at) < 0
+        || get_str(buf, len, &pos, r->source, sizeof(r->source)) < 0
+        || get_str(buf, len, &pos, r->ip, sizeof(r->ip)) < 0
+        || get_str(buf, len, &pos, r->policy_version, sizeof(r->policy_version)) < 0
+        || get_varint(buf, len, &pos, &r->history_seq) < 0
+        || get_varint(buf, len, &pos, &r->batch) < 0 || pos != len)
+        return -EBADMSG;
     return 0;
 }
 
@@ -233,20 +298,47 @@ int consent_get(struct store_txn *txn, const char *addr, const char *list,
     return record_decode(val, vlen, out);
 }
 
-/* consent_put - write a record */
-int consent_put(struct store_txn *txn, const char *addr, const char *list,
-                       const struct consent_record *r)
+/* consent_write - store a record exactly as given (its history sequence and import run included) */
+int consent_write(struct store_txn *txn, const char *addr, const char *list,
+                  const struct consent_record *r)
 {
     char key[KEY_MAX];
     unsigned char buf[RECORD_MAX];
+
+    return store_put(txn, STORE_DB_CONSENT, key, consent_key(key, addr, list), buf,
+                     record_encode(r, buf));
+}
+
+/* consent_replace - write r over old, the record this transaction read (NULL: none), as the
+ * change of the event about to be numbered; batch != 0: that event is the record itself and its
+ * import run, and takes no history entry */
+int consent_replace(struct store_txn *txn, const char *addr, const char *list,
+                    const struct consent_record *old, const struct consent_record *r,
+                    uint64_t batch)
+{
     struct consent_record copy = *r;
     int rc;
 
+    /* an import event kept in the record being replaced moves to the history first */
+    if (old != NULL && old->batch != 0 && (rc = history_materialize(txn, addr, list, old)) != 0)
+        return rc;
     /* every caller appends the history event of this change next, in this transaction */
     if ((rc = store_peek_seq(txn, &copy.history_seq)) != 0)
         return rc;
-    return store_put(txn, STORE_DB_CONSENT, key, consent_key(key, addr, list), buf,
-                     record_encode(&copy, buf));
+    copy.batch = batch;
+    return consent_write(txn, addr, list, &copy);
+}
+
+/* consent_put - write a record; its change's event goes to the history next */
+int consent_put(struct store_txn *txn, const char *addr, const char *list,
+                const struct consent_record *r)
+{
+    struct consent_record old;
+    int rc = consent_get(txn, addr, list, &old);
+
+    if (rc < 0 && rc != -EBADMSG)       /* a damaged record is replaced, as it always was */
+        return rc;
+    return consent_replace(txn, addr, list, rc == 0 ? &old : NULL, r, 0);
 }
 
 /* suppress_decode - suppression record from its binary form (version 2 adds an expiry) */

@@ -104,6 +104,7 @@ static const char *const store_db_names[STORE_DB_COUNT] = {
     [STORE_DB_ERASED] = "erased",
     [STORE_DB_SOFTBOUNCE] = "softbounce",
     [STORE_DB_LASTSEND] = "lastsend",
+    [STORE_DB_BATCH] = "batch",
 };
 
 static const char meta_schema[] = "schema_version";
@@ -242,7 +243,7 @@ static int store_open_dbs(struct store *st, int create, char *err, size_t errsz)
     /* the meta database first: an older schema is upgraded by init, refused otherwise */
     for (int db = 0; db < STORE_DB_COUNT; db++) {
         rc = mdb_dbi_open(txn, store_db_names[db], flags, &st->dbi[db]);
-        if (rc == MDB_NOTFOUND && db == STORE_DB_LASTSEND) {     /* added after schema 2 */
+        if (rc == MDB_NOTFOUND && db >= STORE_DB_LASTSEND) {     /* added after schema 2 */
             if (st->readonly) {
                 st->absent[db] = 1;
                 continue;

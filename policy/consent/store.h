@@ -21,6 +21,7 @@ enum store_db {
     STORE_DB_ERASED,   /* "#keyedhash" -> suppression of an erased address */
     STORE_DB_SOFTBOUNCE, /* "keyedhash" -> recent soft bounces (time, report fingerprint) */
     STORE_DB_LASTSEND, /* "address\0list" -> last delivery (journal index); optional, made by writers */
+    STORE_DB_BATCH,    /* 8-byte id -> JSON facts an import run's events share; optional, made by writers */
     STORE_DB_COUNT
 };
 

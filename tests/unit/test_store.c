@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include "consent/consent.h"
+#include "consent/consent_int.h"   /* consent_write: records written as given */
 #include "consent/store.h"
+#include "util/bytes.h"
 #include "tap.h"
 
 #define T0 1714564800 /* 2024-05-01T12:00:00Z */
@@ -360,6 +362,223 @@ static void test_import(struct store *st)
        "--resubscribe cannot lift a domain suppression");
 }
 
+/* collect_event - history callback: append "seq|json\n" to a buffer */
+static int collect_event(uint64_t seq, const char *json, size_t len, void *arg)
+{
+    char *buf = arg;
+    size_t used = strlen(buf);
+
+    snprintf(buf + used, 4096 - used, "%llu|%.*s\n", (unsigned long long) seq, (int) len, json);
+    return 0;
+}
+
+/* history_text - every event of addr, "seq|json" lines, in the order history_scan gives them */
+static const char *history_text(struct store *st, const char *addr, char buf[4096])
+{
+    struct store_txn *txn;
+
+    buf[0] = 0;
+    if (store_read_begin(st, &txn) == 0) {
+        if (history_scan(txn, addr, collect_event, buf) != 0)
+            snprintf(buf, 4096, "(scan failed)");
+        store_read_end(txn);
+    }
+    return buf;
+}
+
+/* without_seqs - the text with every "seq|" and "seq":N taken out, to compare two addresses */
+static const char *without_seqs(const char *in, char out[4096])
+{
+    const char *start = in;
+    char *o = out;
+
+    while (*in && o < out + 4000) {
+        if ((in == start || in[-1] == '\n') && strchr(in, '|'))
+            in = strchr(in, '|') + 1;
+        if (strncmp(in, "\"seq\":", 6) == 0)
+            in += 6 + strspn(in + 6, "0123456789");
+        *o++ = *in ? *in++ : 0;
+    }
+    *o = 0;
+    return out;
+}
+
+/* open_run - write callback: history_batch_open for an op's change */
+static int open_run(struct store_txn *txn, void *arg)
+{
+    struct op *o = arg;
+
+    return history_batch_open(txn, &o->cc, &o->cc.batch);
+}
+
+/* keep_none, keep_all - purge keep tests */
+static int keep_none(struct store_txn *txn, const char *addr, void *arg)
+{
+    (void) txn, (void) addr, (void) arg;
+    return 0;
+}
+
+static int keep_all(struct store_txn *txn, const char *addr, void *arg)
+{
+    (void) txn, (void) addr, (void) arg;
+    return 1;
+}
+
+struct purge_op {
+    int64_t cutoff;
+    history_keep_fn keep;
+    uint64_t events, addresses;
+};
+
+/* purge_run - write callback: history_purge_batch_events */
+static int purge_run(struct store_txn *txn, void *arg)
+{
+    struct purge_op *p = arg;
+
+    return history_purge_batch_events(txn, p->cutoff, 0, p->keep, NULL, &p->events, &p->addresses);
+}
+
+/* test_import_runs - an import row's event kept in its record reads exactly like a stored one */
+static void test_import_runs(struct store *st)
+{
+    struct op run = {.kind = OP_IMPORT, .cc = {.now = T0 + 300, .source = "import:r.csv",
+                                               .actor = "ops", .ip = "192.0.2.7",
+                                               .policy_version = "pp-3"},
+                     .row = {.list = "news", .state = CONSENT_CONFIRMED, .method = METHOD_DOUBLE,
+                             .consented_at = T0 - 100, .confirmed_at = T0 - 50,
+                             .source = "form", .ip = "198.51.100.1"}};
+    struct op plain = run, unsub = {.kind = OP_UNSUB, .list = "news",
+                                    .cc = {.now = T0 + 400, .source = "one-click"}};
+    struct op sub = {.kind = OP_SUBSCRIBE, .addr = "k@example.com", .list = "misc",
+                     .method = METHOD_SINGLE, .cc = {.now = T0 + 250, .source = "cli"}};
+    struct purge_op po = {.cutoff = T0 + 301, .keep = keep_all};
+    char kept[4096], stored[4096], a[4096], b[4096], c[4096], d[4096];
+    struct consent_record r;
+
+    ok(store_write(st, open_run, &run) == 0 && run.cc.batch != 0, "an import run is opened");
+    ok(store_write(st, run_op, &sub) == 0, "k: an event before the import");
+    run.row.address = "k@example.com";
+    plain.row.address = "p@example.com";
+    ok(store_write(st, run_op, &run) == 0 && store_write(st, run_op, &plain) == 0,
+       "the same row imported with and without a run");
+    run.row.list = plain.row.list = "offers";
+    run.row.state = plain.row.state = CONSENT_UNSUBSCRIBED;
+    ok(store_write(st, run_op, &run) == 0 && store_write(st, run_op, &plain) == 0,
+       "a second list, an imported opt-out");
+    ok(get_rec(st, "k@example.com", "news", &r) == 0 && r.batch == run.cc.batch
+       && r.history_seq != 0, "the record keeps the run and its event's number");
+    history_text(st, "k@example.com", kept);
+    history_text(st, "p@example.com", stored);
+    ok(strstr(kept, "\"event\":\"subscribe\"") < strstr(kept, "\"list\":\"news\"")
+       && strstr(kept, "\"list\":\"news\"") < strstr(kept, "\"list\":\"offers\""),
+       "kept events come in sequence order among stored ones");
+    ok(strcmp(without_seqs(strchr(kept, '\n') + 1, a), without_seqs(stored, b)) == 0,
+       "the kept events read exactly as stored ones");
+    unsub.addr = "k@example.com";
+    ok(store_write(st, run_op, &unsub) == 0, "k unsubscribes from news");
+    unsub.addr = "p@example.com";
+    ok(store_write(st, run_op, &unsub) == 0, "p unsubscribes from news");
+    ok(get_rec(st, "k@example.com", "news", &r) == 0 && r.batch == 0,
+       "the change moved the kept event to the history");
+    history_text(st, "k@example.com", a);
+    ok(strncmp(a, kept, strlen(kept)) == 0 && strstr(a + strlen(kept), "\"event\":\"unsubscribe\"")
+       && strchr(a + strlen(kept), '\n') == a + strlen(a) - 1,
+       "the events before the change are unchanged, numbers and text; the change's follows");
+    ok(strcmp(without_seqs(strchr(a, '\n') + 1, c), without_seqs(history_text(st, "p@example.com", d), b)) == 0,
+       "after the change both histories still read the same");
+    ok(store_write(st, purge_run, &po) == 0 && po.events == 0, "purge: kept addresses keep their events");
+    po.keep = keep_none;
+    po.cutoff = T0 + 300;
+    ok(store_write(st, purge_run, &po) == 0 && po.events == 0, "purge: nothing older than the cutoff");
+    po.cutoff = T0 + 301;
+    ok(store_write(st, purge_run, &po) == 0 && po.events == 1 && po.addresses == 1,
+       "purge: the old kept event of an address no one keeps");
+    ok(get_rec(st, "k@example.com", "offers", &r) == 0 && r.batch == 0 && r.history_seq != 0
+       && r.state == CONSENT_UNSUBSCRIBED, "the record stays, without its event");
+    ok(strstr(history_text(st, "k@example.com", a), "\"list\":\"offers\",\"state\":\"unsubscribed\",\"method\":\"double\"") == NULL,
+       "the purged event is gone from the history");
+}
+
+/* put_v1 - write a record the way 0.8 and before did (version 1, fixed-width fields) */
+static int put_v1(struct store_txn *txn, void *arg)
+{
+    static const char key[] = "old@example.com\0news";
+    unsigned char v[64] = {1, CONSENT_CONFIRMED, METHOD_SINGLE, 0};
+    size_t pos = 28;
+
+    (void) arg;
+    bytes_put_i64(v + 4, T0 - 10);
+    bytes_put_i64(v + 12, 0);
+    bytes_put_i64(v + 20, T0 - 5);
+    v[pos++] = 4;
+    memcpy(v + pos, "form", 4), pos += 4;
+    v[pos++] = 9;
+    memcpy(v + pos, "192.0.2.1", 9), pos += 9;
+    v[pos++] = 0;
+    bytes_put_u64(v + pos, 77);
+    return store_put(txn, STORE_DB_CONSENT, key, sizeof(key) - 1, v, pos + 8);
+}
+
+/* same_record - every field equal */
+static int same_record(const struct consent_record *a, const struct consent_record *b)
+{
+    return a->state == b->state && a->method == b->method && a->consented_at == b->consented_at
+        && a->confirmed_at == b->confirmed_at && a->changed_at == b->changed_at
+        && strcmp(a->source, b->source) == 0 && strcmp(a->ip, b->ip) == 0
+        && strcmp(a->policy_version, b->policy_version) == 0 && a->history_seq == b->history_seq
+        && a->batch == b->batch;
+}
+
+/* rec_write - store_write callback: the record arg under (rt@example.com, news) as given */
+static int rec_write(struct store_txn *txn, void *arg)
+{
+    return consent_write(txn, "rt@example.com", "news", arg);
+}
+
+/* test_record_versions - version 1 records are read; version 2 round-trips; garbage is refused */
+static void test_record_versions(struct store *st)
+{
+    struct consent_record r, back;
+    struct op unsub = {.kind = OP_UNSUB, .list = "news", .addr = "old@example.com",
+                       .cc = {.now = T0, .source = "cli"}};
+    unsigned seed = 1, bad = 0, refused = 0;
+
+    ok(store_write(st, put_v1, NULL) == 0 && get_rec(st, "old@example.com", "news", &r) == 0
+       && r.state == CONSENT_CONFIRMED && r.consented_at == T0 - 10 && r.changed_at == T0 - 5
+       && strcmp(r.source, "form") == 0 && strcmp(r.ip, "192.0.2.1") == 0 && r.history_seq == 77
+       && r.batch == 0, "a version 1 record is read");
+    ok(store_write(st, run_op, &unsub) == 0 && get_rec(st, "old@example.com", "news", &r) == 0
+       && r.state == CONSENT_UNSUBSCRIBED && r.consented_at == T0 - 10
+       && strcmp(r.source, "form") == 0, "changing it rewrites it as version 2");
+    for (int i = 0; i < 2000; i++) {
+        size_t len = (size_t) rand_r(&seed) % 48;
+        unsigned char *junk = malloc(len ? len : 1);   /* exactly len: ASan sees any overread */
+
+        memset(&r, 0, sizeof(r));
+        r.state = (enum consent_state) (rand_r(&seed) % 4);
+        r.method = (enum consent_method) (rand_r(&seed) % 4);
+        r.consented_at = (int64_t) rand_r(&seed) * (rand_r(&seed) % 2 ? -1 : 1) * 977;
+        r.confirmed_at = i % 3 ? 0 : INT64_MIN + i;
+        r.changed_at = i % 5 ? T0 + i : INT64_MAX - i;
+        snprintf(r.source, sizeof(r.source), "%.*s", rand_r(&seed) % 60, "web-form-with-a-long-name-that-goes-on-and-on-and-on-and-on");
+        snprintf(r.ip, sizeof(r.ip), i % 2 ? "2001:db8::%x" : "", i);
+        r.history_seq = i % 7 ? (uint64_t) rand_r(&seed) : UINT64_MAX - i;
+        r.batch = i % 2 ? (uint64_t) i : 0;
+        if (store_write(st, rec_write, &r) != 0 || get_rec(st, "rt@example.com", "news", &back) != 0
+            || !same_record(&r, &back))
+            bad++;
+        for (size_t j = 0; j < len; j++)
+            junk[j] = (unsigned char) rand_r(&seed);
+        if (len > 0)
+            junk[0] = (unsigned char) (1 + rand_r(&seed) % 2);
+        refused += junk != NULL && consent_decode(junk, len, &back) != 0;
+        free(junk);
+    }
+    ok(bad == 0, "2,000 random records read back as written (%u differ)", bad);
+    printf("# %u of 2,000 random byte strings refused as damaged (ASan and valgrind runs: none read"
+           " past its end)\n", refused);
+}
+
 /* test_forget - erasure keeps a keyed-hash suppression only */
 static void test_forget(struct store *st)
 {
@@ -455,6 +674,8 @@ int main(void)
         test_unsubscribe(st);
         test_suppress(st);
         test_import(st);
+        test_import_runs(st);
+        test_record_versions(st);
         test_forget(st);
         test_unsub_all_over_bounce(st);
         store_close(st);

@@ -32,7 +32,9 @@
  *	given, nothing is changed. Pass 2 parses the file again and applies
  *	the valid rows with consent_import_row(), in batches of
  *	IMP_BATCH_ROWS rows, one write transaction each (short enough not to
- *	stall other writers). The store is opened without fsync per commit
+ *	stall other writers). Before the first, history_batch_open() stores
+ *	once what every row's history event shares (time, source, actor), so
+ *	that each row keeps its event in the record it writes. The store is opened without fsync per commit
  *	and synced once at the end. Standard input (and any FILE that is not
  *	a regular file) is spooled to an unlinked temporary file in $TMPDIR
  *	first.
@@ -454,6 +456,14 @@ static int imp_flush(struct csvload_batch *b, void *rows, size_t count, void *ar
     return rc == OPTIN_EFIELD ? EX_DATAERR : rc < 0 ? ctl_store_exit(rc) : EX_SOFTWARE;
 }
 
+/* imp_run_open - store_write callback: the facts every row's event shares, once (history.c) */
+static int imp_run_open(struct store_txn *txn, void *arg)
+{
+    struct change_ctx *cctx = arg;
+
+    return history_batch_open(txn, cctx, &cctx->batch);
+}
+
 /* imp_apply_pass - pass 2: open the store, apply the valid rows in batches, sync */
 static int imp_apply_pass(struct imp_ctx *ic)
 {
@@ -468,6 +478,11 @@ static int imp_apply_pass(struct imp_ctx *ic)
     if ((rc = ctl_open_store(ctl, 0, 1)) != 0)
         goto done;
     ic->cctx = (struct change_ctx) {.now = ctl->now, .source = ic->source, .actor = ctl->actor};
+    if ((rc = store_write(ctl->store, imp_run_open, &ic->cctx)) != 0) {
+        ctl_error(ctl, "import %s: %s", csvload_name(ic->cl), optin_strerror(rc));
+        rc = ctl_store_exit(rc);
+        goto done;
+    }
     rc = csvload_apply(ic->cl, ic->batch);
     if ((src = store_sync(ctl->store)) != 0) {
         ctl_error(ctl, "import %s: sync: %s", csvload_name(ic->cl), optin_strerror(src));

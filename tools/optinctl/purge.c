@@ -126,6 +126,12 @@ static int keep_address(struct purge *p, struct store_txn *txn, const char *addr
     return keep;
 }
 
+/* keep_history - history_keep_fn of keep_address */
+static int keep_history(struct store_txn *txn, const char *addr, void *arg)
+{
+    return keep_address(arg, txn, addr);
+}
+
 /* doom - remember a key to delete */
 static void doom(json_t *list, const void *key, size_t klen)
 {
@@ -173,6 +179,7 @@ static int send_old(const void *key, size_t klen, const void *val, size_t vlen, 
 static int purge_store(struct store_txn *txn, void *arg)
 {
     struct purge *p = arg;
+    uint64_t kept, kept_addresses;
     json_t *k;
     size_t i;
     int rc;
@@ -187,6 +194,12 @@ static int purge_store(struct store_txn *txn, void *arg)
         return rc;
     p->events = json_array_size(p->doomed_history);
     p->sends = json_array_size(p->doomed_sends);
+    /* import events kept in their records (history.c): the records stay, the events go */
+    if ((rc = history_purge_batch_events(txn, p->cutoff, p->dry_run, keep_history, p, &kept,
+                                         &kept_addresses)) < 0)
+        return rc;
+    p->events += kept;
+    p->addresses += kept_addresses;
     if (p->dry_run)
         return 0;
     json_array_foreach(p->doomed_history, i, k)

@@ -378,6 +378,7 @@ struct stats_state {
     uint64_t suppress_by_kind[3];    /* address, domain, erased */
     uint64_t damaged;
     uint64_t unverified;             /* reported recipients no VERP tag or token bound */
+    uint64_t kept_events;            /* import events kept in their records (history.c) */
 };
 
 /* stats_consent - scan callback: count one record under its list and state */
@@ -405,6 +406,7 @@ static int stats_consent(const void *key, size_t klen, const void *val, size_t v
         st->lists[st->nlists++].list[llen] = 0;
     }
     st->lists[i].by_state[r.state]++;
+    st->kept_events += r.batch != 0;
     return 0;
 }
 
@@ -447,7 +449,7 @@ static json_t *stats_json(const struct stats_state *st, const struct store_stats
                      "domains", (json_int_t) st->suppress_by_kind[1],
                      "erased", (json_int_t) st->suppress_by_kind[2],
                      "pending_confirmations", (json_int_t) ss->entries[STORE_DB_CONFIRM],
-                     "history_events", (json_int_t) ss->entries[STORE_DB_HISTORY],
+                     "history_events", (json_int_t) (ss->entries[STORE_DB_HISTORY] + st->kept_events),
                      "unverified_feedback", (json_int_t) st->unverified,
                      "damaged_records", (json_int_t) st->damaged,
                      "store", "map_size", (json_int_t) ss->map_size,
@@ -473,7 +475,7 @@ static void print_stats(const struct stats_state *st, const struct store_stats *
            (unsigned long long) st->suppress_by_kind[2]);
     printf("pending confirmation codes: %llu\nhistory events: %llu\n",
            (unsigned long long) ss->entries[STORE_DB_CONFIRM],
-           (unsigned long long) ss->entries[STORE_DB_HISTORY]);
+           (unsigned long long) (ss->entries[STORE_DB_HISTORY] + st->kept_events));
     printf("unverified feedback (recipients no VERP tag or token bound): %llu\n",
            (unsigned long long) st->unverified);
     if (st->damaged)
