@@ -173,6 +173,8 @@ static int is_dot_atom(const uint8_t *s, size_t n)
 /* check_raw - refuse overlong input, control characters and bad UTF-8 */
 static enum addr_error check_raw(const char *in, size_t inlen)
 {
+    int ascii = 1;
+
     if (inlen > ADDR_RAW_MAX)
         return ADDR_TOO_LONG;
     for (size_t i = 0; i < inlen; i++) {
@@ -180,7 +182,10 @@ static enum addr_error check_raw(const char *in, size_t inlen)
 
         if (c < 0x20 || c == 0x7f)
             return ADDR_CONTROL_CHAR;
+        ascii &= c < 0x80;
     }
+    if (ascii)          /* valid UTF-8, and no format or line/paragraph separator is ASCII */
+        return ADDR_OK;
     if (u8_check((const uint8_t *) in, inlen) != NULL)
         return ADDR_BAD_UTF8;
     for (size_t i = 0; i < inlen; ) {

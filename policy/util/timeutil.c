@@ -108,6 +108,20 @@ static int valid_date(int year, int mon, int mday)
     return !(mon == 2 && mday == 29 && !(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)));
 }
 
+/* utc_seconds - seconds since the epoch of a UTC civil time (proleptic Gregorian; what timegm
+ * gives for a valid date, without its normalisation and time-zone machinery) */
+static int64_t utc_seconds(int year, int mon, int mday, int hour, int min, int sec)
+{
+    int64_t y = year - (mon <= 2);
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;                                    /* 0..399 */
+    int64_t doy = (153 * (mon + (mon > 2 ? -3 : 9)) + 2) / 5 + mday - 1; /* from March 1st */
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;            /* 0..146096 */
+    int64_t days = era * 146097 + doe - 719468;                     /* 1970-01-01 is day 0 */
+
+    return days * 86400 + hour * 3600 + min * 60 + sec;
+}
+
 /* time_parse - RFC 3339 date-time, date, or @epoch */
 int time_parse(const char *s, int64_t *out)
 {
@@ -115,7 +129,6 @@ int time_parse(const char *s, int64_t *out)
     const char *p = s;
     int offset = 0;
     char *end;
-    time_t t;
 
     if (s == NULL || *s == 0)
         return -1;
@@ -141,10 +154,8 @@ int time_parse(const char *s, int64_t *out)
     }
     if (*p)
         return -1;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    t = timegm(&tm);
-    *out = (int64_t) t - offset;
+    *out = utc_seconds(tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec)
+        - offset;
     return 0;
 }
 

@@ -6,7 +6,10 @@
  */
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tap.h"
 #include "util/timeutil.h"
@@ -89,6 +92,34 @@ static void test_rfc5322(void)
         ok(rfc5322_refuses(bad[i].s), "RFC 5322 refuses: %s", bad[i].what);
 }
 
+/* test_against_timegm - time_parse's arithmetic agrees with the C library's timegm() on every
+ * fifth day of years 1 to 9999 (a fixed-seed clock time on each), leap seconds' 60 included */
+static void test_against_timegm(void)
+{
+    unsigned seed = 1, differ = 0, days = 0;
+    struct tm tm = {.tm_mday = 1, .tm_year = 1 - 1900};
+    char text[64];
+    int64_t got;
+
+    for (time_t base = timegm(&tm); ; base += 5 * 86400, days++) {   /* 146097 days a cycle: every residue */
+        struct tm d;
+
+        if (gmtime_r(&base, &d) == NULL || d.tm_year + 1900 > 9999)
+            break;
+        d.tm_hour = rand_r(&seed) % 24;
+        d.tm_min = rand_r(&seed) % 60;
+        d.tm_sec = rand_r(&seed) % 61;
+        snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02dZ", d.tm_year + 1900,
+                 d.tm_mon + 1, d.tm_mday, d.tm_hour, d.tm_min, d.tm_sec);
+        if (time_parse(text, &got) != 0 || got != (int64_t) timegm(&d)) {
+            if (differ++ < 3)
+                printf("# %s: %lld\n", text, (long long) got);
+        }
+    }
+    ok(days > 730000 && differ == 0, "time_parse = timegm on %u days of years 1 to 9999 (%u differ)",
+       days, differ);
+}
+
 int main(void)
 {
     char buf[TIME_BUFSZ];
@@ -121,6 +152,7 @@ int main(void)
     ok(rejects("@12x"), "bad epoch");
     ok(rejects("yesterday"), "words");
     test_rfc5322();
+    test_against_timegm();
     ok(strcmp(time_format(1714564800, buf), "2024-05-01T12:00:00Z") == 0, "format UTC");
     ok(strcmp(time_format(0, buf), "1970-01-01T00:00:00Z") == 0, "format epoch");
     ok(parses_to(time_format(1900000000, buf), 1900000000), "format then parse round trip");
