@@ -22,6 +22,14 @@
  *	the callback queue rows with csvload_batch_add(): copies, committed
  *	by the flush callback when the batch is full and at the end, and
  *	kept until then since a commit may run again (as store_write() does).
+ *	A full batch is committed by a writer thread while pass 2 reads and
+ *	checks the next one into a second buffer, so the parsing and the
+ *	store's writes share the two cores; the next hand-over, the last
+ *	flush and csvload_apply() wait for it, so commits stay one at a time
+ *	and in file order, and the first that fails stops the pass. The
+ *	flush callback runs in that thread: it may use the store, its own
+ *	state, csvload_batch_line() and csvload_message(), nothing the record
+ *	callback changes.
  *
  *	Lines are physical (LF, CRLF, CR); a record is known by the line
  *	where it starts. A UTF-8 byte order mark is skipped. Header names
@@ -53,6 +61,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +107,7 @@ struct csvload_pass {
 /* The input, the column buffers, and the current pass. */
 struct csvload {
     struct csvload_spec spec;
+    pthread_mutex_t display_lock;  /* the progress line and messages: a batch's writer reports too */
     int fd;
     const char *path;              /* as given: "-" or a file name */
     const char *name;              /* in diagnostics */
@@ -114,15 +124,24 @@ struct csvload {
     struct csvload_pass ps;
 };
 
-/* Rows kept until one commit. */
+/* Rows kept until one commit: two buffers, one filled while a writer thread commits the other. */
 struct csvload_batch {
     struct csvload *cl;
-    unsigned char *rows;           /* capacity rows of row_size bytes */
-    unsigned long *lines;          /* where each comes from */
-    size_t row_size, capacity, count;
+    unsigned char *rows[2];        /* capacity rows of row_size bytes each */
+    unsigned long *lines[2];       /* where each comes from */
+    size_t row_size, capacity;
+    size_t count;                  /* rows in the buffer being filled */
+    int fill;                      /* which buffer is being filled */
+    int flushing;                  /* the other one is being committed (by writer, or in line) */
+    size_t flush_count;            /* its rows */
+    int flush_rc;                  /* its commit's status, once writer is joined */
+    int writer_live;               /* writer must be joined */
+    pthread_t writer;
     csvload_flush_fn flush;
     void *arg;
 };
+
+static int batch_settle(struct csvload_batch *b);
 
 /* progress_ms - milliseconds from a to b */
 static long progress_ms(const struct timespec *a, const struct timespec *b)
@@ -182,11 +201,13 @@ void csvload_message(struct csvload *cl, const char *fmt, ...)
     char text[2048];
     va_list ap;
 
-    progress_clear(cl);
     va_start(ap, fmt);
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
+    pthread_mutex_lock(&cl->display_lock);
+    progress_clear(cl);
     log_error("%s", text);
+    pthread_mutex_unlock(&cl->display_lock);
 }
 
 /* shown_whole - are len bytes at most CSVLOAD_SHOW_CHARS characters, as text_escape() counts? */
@@ -445,10 +466,11 @@ static void on_record(int c, void *arg)
 /* chunk_len - bytes up to and including the first CR or LF (all when none) */
 static size_t chunk_len(const char *data, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (data[i] == '\r' || data[i] == '\n')
-            return i + 1;
-    return n;
+    const char *lf = memchr(data, '\n', n);
+    const char *cr = memchr(data, '\r', lf ? (size_t) (lf - data) : n);   /* a CR before it */
+    const char *end = cr ? cr : lf;
+
+    return end ? (size_t) (end - data) + 1 : n;
 }
 
 /* has_content - does the chunk start a record (anything but blanks and line ends)? */
@@ -529,13 +551,17 @@ static int pass_run(struct csvload *cl, int apply, const char *label)
         first = 0;
         feed(cl, &p, cl->buf + off, (size_t) n - off);
         cl->progress.done += n;
+        pthread_mutex_lock(&cl->display_lock);
         progress_update(cl);
+        pthread_mutex_unlock(&cl->display_lock);
     }
     if (cl->ps.rc == 0 && csv_fini(&p, on_field, on_record, cl) != 0)
         csvload_fatal(cl, cl->ps.rec_line, "CSV syntax", "a closing quote for the field opened here");
     if (cl->ps.rc == 0 && !cl->ps.have_header)
         csvload_fatal(cl, cl->ps.line, "header", "a header line naming the columns (the file is empty)");
+    pthread_mutex_lock(&cl->display_lock);
     progress_clear(cl);
+    pthread_mutex_unlock(&cl->display_lock);
     csv_free(&p);
     return cl->ps.rc;
 }
@@ -632,6 +658,7 @@ int csvload_open(const struct csvload_spec *spec, const char *path, struct csvlo
         csvload_close(cl);
         return EX_SOFTWARE;
     }
+    pthread_mutex_init(&cl->display_lock, NULL);
     cl->spec = *spec;
     cl->fd = -1;
     cl->path = path;
@@ -658,6 +685,7 @@ void csvload_close(struct csvload *cl)
     free(cl->buf);
     free(cl->values);
     free(cl->map);
+    pthread_mutex_destroy(&cl->display_lock);
     free(cl);
 }
 
@@ -692,7 +720,7 @@ static int input_unchanged(const struct csvload *cl)
 /* csvload_apply - pass 2 over an unchanged input, then the last batch */
 int csvload_apply(struct csvload *cl, struct csvload_batch *batch)
 {
-    int rc;
+    int rc, flushed;
 
     if (!input_unchanged(cl)) {
         csvload_message(cl, "%s %s: the file changed while it was read; nothing imported",
@@ -700,8 +728,10 @@ int csvload_apply(struct csvload *cl, struct csvload_batch *batch)
         return EX_TEMPFAIL;
     }
     rc = pass_run(cl, 1, "importing");
-    if (rc == 0 && batch != NULL)
-        rc = csvload_batch_flush(batch);
+    if (batch != NULL) {            /* the last rows, or only the commit under way when stopped */
+        flushed = rc == 0 ? csvload_batch_flush(batch) : batch_settle(batch);
+        rc = rc != 0 ? rc : flushed;
+    }
     if (rc == 0 && (cl->stats.rows != cl->checked.rows || cl->stats.invalid != cl->checked.invalid))
         csvload_message(cl, "%s %s: warning: the file changed between the passes", cl->spec.command,
                         cl->name);
@@ -747,11 +777,16 @@ struct csvload_batch *csvload_batch_new(struct csvload *cl, size_t row_size, siz
 {
     struct csvload_batch *b = calloc(1, sizeof(*b));
 
-    if (b == NULL || capacity == 0 || (b->rows = calloc(capacity, row_size)) == NULL
-        || (b->lines = calloc(capacity, sizeof(*b->lines))) == NULL) {
-        csvload_batch_free(b);
+    if (b == NULL || capacity == 0) {
+        free(b);
         return NULL;
     }
+    for (int i = 0; i < 2; i++)
+        if ((b->rows[i] = calloc(capacity, row_size)) == NULL
+            || (b->lines[i] = calloc(capacity, sizeof(*b->lines[i]))) == NULL) {
+            csvload_batch_free(b);
+            return NULL;
+        }
     b->cl = cl;
     b->row_size = row_size;
     b->capacity = capacity;
@@ -760,42 +795,81 @@ struct csvload_batch *csvload_batch_new(struct csvload *cl, size_t row_size, siz
     return b;
 }
 
-/* csvload_batch_add - keep a copy of the row; commit when the batch is full */
-int csvload_batch_add(struct csvload_batch *b, const void *row, unsigned long line)
+/* batch_commit - run the flush callback on the buffer being committed; its status in flush_rc */
+static void *batch_commit(void *arg)
 {
-    memcpy(b->rows + b->count * b->row_size, row, b->row_size);
-    b->lines[b->count++] = line;
-    return b->count == b->capacity ? csvload_batch_flush(b) : 0;
+    struct csvload_batch *b = arg;
+
+    b->flush_rc = b->flush(b, b->rows[!b->fill], b->flush_count, b->arg);
+    return NULL;
 }
 
-/* csvload_batch_flush - commit the rows kept; a failure names the first line not imported */
-int csvload_batch_flush(struct csvload_batch *b)
+/* batch_settle - wait for the commit under way, if any; 0 or its status, reported */
+static int batch_settle(struct csvload_batch *b)
 {
     int rc;
 
-    if (b->count == 0)
+    if (!b->flushing)
         return 0;
-    if ((rc = b->flush(b, b->rows, b->count, b->arg)) == 0) {
-        b->count = 0;
-        return 0;
-    }
-    csvload_message(b->cl, "%s %s: stopped: the valid rows before line %lu are imported, "
-                    "none from there on", b->cl->spec.command, b->cl->name, b->lines[0]);
+    if (b->writer_live)
+        pthread_join(b->writer, NULL);
+    b->writer_live = 0;
+    b->flushing = 0;
+    if ((rc = b->flush_rc) != 0)
+        csvload_message(b->cl, "%s %s: stopped: the valid rows before line %lu are imported, "
+                        "none from there on", b->cl->spec.command, b->cl->name,
+                        b->lines[!b->fill][0]);
     return rc;
 }
 
-/* csvload_batch_line - where row i of the batch comes from */
-unsigned long csvload_batch_line(const struct csvload_batch *b, size_t i)
+/* batch_hand_over - the filled buffer to a writer thread (in line when none can start); the
+ * other buffer is filled meanwhile, once the commit before has ended well */
+static int batch_hand_over(struct csvload_batch *b, int wait)
 {
-    return i < b->count ? b->lines[i] : 0;
+    int rc;
+
+    if ((rc = batch_settle(b)) != 0 || b->count == 0)
+        return rc;
+    b->fill = !b->fill;
+    b->flush_count = b->count;
+    b->count = 0;
+    b->flushing = 1;
+    b->writer_live = !wait && pthread_create(&b->writer, NULL, batch_commit, b) == 0;
+    if (!b->writer_live)
+        batch_commit(b);
+    return wait ? batch_settle(b) : 0;
 }
 
-/* csvload_batch_free - free the batch */
+/* csvload_batch_add - keep a copy of the row; hand the batch to the writer when full */
+int csvload_batch_add(struct csvload_batch *b, const void *row, unsigned long line)
+{
+    memcpy(b->rows[b->fill] + b->count * b->row_size, row, b->row_size);
+    b->lines[b->fill][b->count++] = line;
+    return b->count == b->capacity ? batch_hand_over(b, 0) : 0;
+}
+
+/* csvload_batch_flush - commit every row kept and wait; a failure names the first line not imported */
+int csvload_batch_flush(struct csvload_batch *b)
+{
+    return batch_hand_over(b, 1);
+}
+
+/* csvload_batch_line - where row i of the batch being committed comes from */
+unsigned long csvload_batch_line(const struct csvload_batch *b, size_t i)
+{
+    return i < b->flush_count ? b->lines[!b->fill][i] : 0;
+}
+
+/* csvload_batch_free - wait for a commit under way, free the batch */
 void csvload_batch_free(struct csvload_batch *b)
 {
     if (b == NULL)
         return;
-    free(b->rows);
-    free(b->lines);
+    if (b->writer_live)
+        pthread_join(b->writer, NULL);
+    for (int i = 0; i < 2; i++) {
+        free(b->rows[i]);
+        free(b->lines[i]);
+    }
     free(b);
 }
