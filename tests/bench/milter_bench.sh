@@ -13,8 +13,10 @@
 #        (default 4000 messages of 5 recipients, 1000000 subscribers, 3 rounds)
 #        sh tests/bench/milter_bench.sh busy [MESSAGES [SUBSCRIBERS [ROUNDS]]]
 #        (latency while the store is written: list messages over one connection, alone and
-#        while optinctl imports 2,000,000 new rows and unsubscribes 100 addresses a second,
-#        beside the do-nothing milter's; medians of ROUNDS runs, the p99 ratio busy/idle,
+#        while optinctl imports files of 1,000,000 new rows one after the other and
+#        unsubscribes 100 addresses a second,
+#        beside the do-nothing milter's, and each consent lookup alone (bench_decide -l on the
+#        same store, idle and busy); medians of ROUNDS runs, the p99 ratios busy/idle,
 #        target <= 2)
 #        sh tests/bench/milter_bench.sh rss [TOTAL [SUBSCRIBERS]]
 #        (memory: TOTAL list messages, default 1000000, through optin-milter over 8 connections
@@ -31,8 +33,9 @@ MESSAGES=${1:-4000} SUBSCRIBERS=${2:-1000000} ROUNDS=${3:-3} RCPTS=5
 OPTINCTL=$top_builddir/tools/optinctl/optinctl
 MILTER=$top_builddir/milter/optin-milter
 NULLMILTER=$top_builddir/tests/bench/nullmilter
+DECIDE=$top_builddir/tests/bench/bench_decide
 MLOAD=$top_srcdir/tests/bench/mload.py
-for p in "$OPTINCTL" "$MILTER" "$NULLMILTER"; do
+for p in "$OPTINCTL" "$MILTER" "$NULLMILTER" "$DECIDE"; do
     [ -x "$p" ] || { echo "milter_bench: $p is not built (make bench builds it)" >&2; exit 1; }
 done
 T=$(mktemp -d "${TMPDIR:-/tmp}/optin-bench.XXXXXX")
@@ -107,40 +110,64 @@ unsubscribe_stream() {
         sleep 0.01
     done
 }
-# busy_pair R : optin-milter and the do-nothing milter one after the other, in turns by round R
+# import_stream R : import files of 1,000,000 new rows one after the other until killed (the
+# rows differ in every file, so each import writes; the files are made by awk in turn, as an
+# ops pipeline would); a failed import is noted in $T/import.failed
+import_stream() {
+    k=0
+    while :; do
+        k=$((k + 1))
+        awk -v r="$1" -v k="$k" 'BEGIN { print "address,list"; for (i = 0; i < 1000000; i++) printf "n%d.%d.%d@example.net,news\n", r, k, i }' \
+            > "$T/new.csv"
+        "$OPTINCTL" -c "$T/conf" -a bench import -q "$T/new.csv" > "$T/import.out" 2>&1 \
+            || cp "$T/import.out" "$T/import.failed"
+        echo "$k" > "$T/imports.done"
+    done
+}
+# busy_pair R : optin-milter (both journal_sync settings) and the do-nothing milter one after the
+# other, in turns by round R
 busy_pair() {
-    if [ $(($1 % 2)) = 1 ]; then load optin list 1; load null list 1; else load null list 1; load optin list 1; fi
+    if [ $(($1 % 2)) = 1 ]; then load optin list 1; load optin1s list 1; load null list 1
+    else load null list 1; load optin1s list 1; load optin list 1; fi
 }
 # busy_series : p99 alone and while the store is written, beside the do-nothing milter's (which
 # looks nothing up: what is left of its change is the machine's two cores being shared)
 busy_series() {
     for r in $(seq "$ROUNDS"); do
         busy_pair "$r"
-        for m in optin null; do mv "$T/$m.list.1" "$T/$m.idle.$r"; done
-        awk -v r="$r" 'BEGIN { print "address,list"; for (i = 0; i < 2000000; i++) printf "n%d.%d@example.net,news\n", r, i }' \
-            > "$T/new.csv"
-        "$OPTINCTL" -c "$T/conf" -a bench import -q "$T/new.csv" > "$T/import.out" 2>&1 &
-        import_pid=$!
+        for m in optin optin1s null; do mv "$T/$m.list.1" "$T/$m.idle.$r"; done
+        "$DECIDE" -l "$T/db" "$SUBSCRIBERS" 20000 > "$T/lookup.idle.$r"
+        import_stream "$r" & import_pid=$!
         unsubscribe_stream & stream_pid=$!
-        sleep 0.5
+        sleep 2                     # the first file made and its import under way
         busy_pair "$r"
-        kill "$stream_pid"; wait "$stream_pid" 2> /dev/null
-        kill -0 "$import_pid" 2> /dev/null || echo "# round $r: the import ended before the busy runs did"
-        wait "$import_pid" || { echo "milter_bench: the import failed" >&2; cat "$T/import.out" >&2; exit 1; }
-        for m in optin null; do mv "$T/$m.list.1" "$T/$m.busy.$r"; done
+        "$DECIDE" -l "$T/db" "$SUBSCRIBERS" 20000 > "$T/lookup.busy.$r"
+        kill "$stream_pid" "$import_pid"; wait "$stream_pid" "$import_pid" 2> /dev/null
+        pkill -f "$T/new.csv" 2> /dev/null; sleep 0.5      # the import the loop had started
+        [ ! -e "$T/import.failed" ] || { echo "milter_bench: an import failed" >&2; cat "$T/import.failed" >&2; exit 1; }
+        echo "# round $r: $(cat "$T/imports.done" 2> /dev/null || echo 0) imports of 1,000,000 rows ended during the busy runs"
+        for m in optin optin1s null; do mv "$T/$m.list.1" "$T/$m.busy.$r"; done
         sync                        # the import's pages on disk before the next idle runs
     done
     echo "# $MESSAGES list messages x $RCPTS recipients a run over one connection, alone and while optinctl"
-    echo "# imports 2,000,000 new rows and unsubscribes 100 addresses a second; $ROUNDS rounds, medians"
+    echo "# imports new rows without a pause and unsubscribes 100 addresses a second; $ROUNDS rounds, medians"
     printf '%-10s %-28s %10s %10s\n' milter store "p50 ms" "p99 ms"
-    for m in optin null; do
+    for m in optin optin1s null; do
         cat "$T/$m".idle.* > "$T/$m.idle"; cat "$T/$m".busy.* > "$T/$m.busy"
         printf '%-10s %-28s %10s %10s\n' "$m" idle "$(median "$T/$m.idle" p50_ms)" "$(median "$T/$m.idle" p99_ms)"
         printf '%-10s %-28s %10s %10s\n' "$m" "import + 100 unsubscribes/s" "$(median "$T/$m.busy" p50_ms)" \
             "$(median "$T/$m.busy" p99_ms)"
     done
     bi() { echo "scale=3; $(median "$T/$1.busy" p99_ms) / $(median "$T/$1.idle" p99_ms)" | bc; }
-    echo "ratio busy/idle p99: optin $(bi optin) (target <= 2), do-nothing $(bi null) (the shared cores alone)"
+    for w in idle busy; do
+        cat "$T"/lookup.$w.* > "$T/lookup.$w"
+        printf '%-10s %-28s %10s %10s   (one lookup, microseconds: bench_decide -l)\n' lookup \
+            "$([ $w = idle ] && echo idle || echo "import + 100 unsubscribes/s")" \
+            "$(median "$T/lookup.$w" p50_us)" "$(median "$T/lookup.$w" p99_us)"
+    done
+    echo "ratio busy/idle p99 of one lookup: $(echo "scale=3; $(median "$T/lookup.busy" p99_us) / $(median "$T/lookup.idle" p99_us)" | bc) (target <= 2)"
+    echo "ratio busy/idle p99: optin $(bi optin) (target <= 2), optin1s $(bi optin1s)," \
+         "do-nothing $(bi null) (the shared cores alone)"
     machine_line
 }
 # machine_line : the machine, the commit and the day, under every table
