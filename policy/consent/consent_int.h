@@ -52,6 +52,8 @@ int history_materialize(struct store_txn *txn, const char *addr, const char *lis
                         const struct consent_record *old);
 /* history_take_seq - number the change whose event is its record (consent_replace) */
 int history_take_seq(struct store_txn *txn);
+/* import_event - a new event object for an import row: the record and the row's consent facts */
+json_t *import_event(const char *event, const char *list, const struct consent_record *r);
 /* feedback_event - add the reporter's detail and time to ev; returns ev */
 json_t *feedback_event(json_t *ev, const struct feedback_note *note);
 

@@ -166,7 +166,7 @@ static int batch_event_text(struct store_txn *txn, const char *list,
 
     if ((rc = batch_ctx(txn, r->batch, &ctx, &doc)) != 0)
         return rc;
-    *text = event_text(record_event("import", list, r), r->history_seq, &ctx);
+    *text = event_text(import_event("import", list, r), r->history_seq, &ctx);
     json_decref(doc);
     return *text ? 0 : -ENOMEM;
 }
@@ -199,6 +199,19 @@ json_t *record_event(const char *event, const char *list, const struct consent_r
         json_object_set_new(ev, "consented_at", json_string(time_format(r->consented_at, when)));
     if (r->confirmed_at)
         json_object_set_new(ev, "confirmed_at", json_string(time_format(r->confirmed_at, when)));
+    return ev;
+}
+
+/* import_event - history event of an import row: the record, and the consent facts the row
+ * brought (its source, subscriber IP and policy version), which the change's own source, IP and
+ * policy version (the file, the importing host) do not say */
+json_t *import_event(const char *event, const char *list, const struct consent_record *r)
+{
+    json_t *ev = record_event(event, list, r);
+
+    json_set_opt(ev, "consent_source", r->source);
+    json_set_opt(ev, "consent_ip", r->ip);
+    json_set_opt(ev, "consent_policy_version", r->policy_version);
     return ev;
 }
 

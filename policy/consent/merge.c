@@ -113,5 +113,5 @@ int consent_import_row(struct store_txn *txn, const struct import_row *row, int 
     if ((rc = consent_replace(txn, row->address, row->list, have_old ? &old : NULL, &r, 0)) != 0)
         return rc;
     return history_append(txn, row->address,
-                          record_event(optout ? "resubscribe" : "import", row->list, &r), ctx);
+                          import_event(optout ? "resubscribe" : "import", row->list, &r), ctx);
 }

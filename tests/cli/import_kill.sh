@@ -1,7 +1,8 @@
 #!/bin/sh
-# import_kill.sh - kill -9 of optinctl import at three moments, each on a new store: the store always opens and holds
-# a whole number of committed batches (2,000 rows each, nothing of a batch half-written), and a
-# re-run finishes the job with every row present exactly once.
+# import_kill.sh - kill -9 of optinctl import at three moments, each on a new store: the store
+# always opens and holds a whole number of committed batches (20,000 rows each, nothing of a batch
+# half-written, whether its writer thread was committing or not), and a re-run finishes the job
+# with every row present exactly once.
 . "$(dirname "$0")/../lib/tap.sh"
 : "${top_builddir:=.}"
 : "${top_srcdir:=.}"
@@ -9,8 +10,8 @@ OPTINCTL=$top_builddir/tools/optinctl/optinctl
 [ -x "$OPTINCTL" ] || skip_all "optinctl is not built"
 command -v python3 > /dev/null || skip_all "python3 reads the stats"
 mk_tmpdir
-ROWS=120000
-BATCH=2000
+ROWS=400000
+BATCH=20000
 
 cat > "$TMP/conf" <<EOF
 database = "$TMP/db"; keys = "$TMP/keys"; log_target = "stderr";
@@ -26,7 +27,7 @@ records() {
 }
 
 cut=0
-for delay in 0.2 0.4 0.7; do
+for delay in 0.1 0.3 0.6; do
     rm -rf "$TMP/db"
     "$OPTINCTL" -c "$TMP/conf" init > /dev/null 2>&1 || { echo "Bail out! init"; exit 1; }
     "$OPTINCTL" -c "$TMP/conf" -a ops import "$TMP/rows.csv" > /dev/null 2>&1 &

@@ -330,19 +330,28 @@ ctl "$J" -t 2025-01-01 subscribe news old@example.org
 ctl "$J" -t 2025-02-01 unsubscribe news old@example.org
 ctl "$J" -t 2025-01-01 subscribe news keep@example.org
 ctl "$J" -t 2025-01-01 unsubscribe news user010@example.org
+# an import's rows keep their events in their records (history.c): purged like the others
+printf 'address,list,state\nimp-gone@example.org,news,unsubscribed\nimp-kept@example.org,news,\n' > "$TMP/old.csv"
+ctl "$J" -t 2025-01-01 import "$TMP/old.csv"
 ctl "$J" -t 2026-03-10 purge --dry-run
 is "purge --dry-run: what would go" "$out" \
-    "purge --dry-run: older than 2026-02-07T00:00:00Z: 6 journal files, 2 history events of 1 address, 0 last-send entries would be removed"
+    "purge --dry-run: older than 2026-02-07T00:00:00Z: 6 journal files, 3 history events of 2 addresses, 0 last-send entries would be removed"
 is "... and nothing went" "$(ls "$J" | grep -c '^journal\.[0-9]')" 9
 ctl "$J" -t 2026-03-10 purge
 is "purge: the old files and the history of an address without consent, not mailed for a month" "$out" \
-    "purge: older than 2026-02-07T00:00:00Z: 6 journal files, 2 history events of 1 address, 0 last-send entries removed"
+    "purge: older than 2026-02-07T00:00:00Z: 6 journal files, 3 history events of 2 addresses, 0 last-send entries removed"
 is "the six oldest files are gone" "$(cd "$J" && ls journal journal.[0-9]* | tr '\n' ' ')" "journal journal.1 journal.2.gz journal.3.gz "
 ctl "$J" journal verify
 ok "verify after the purge: the files left are one intact chain" \
     sh -c 'printf "%s\n" "$1" | grep -q "^40000 lines in 4 files, seq 60001 to 100000, .*chain intact$"' - "$out"
 ctl "$J" show old@example.org
 ok "the history of the address without consent is gone" sh -c 'printf "%s\n" "$1" | grep -q "^history: none"' - "$out"
+ctl "$J" show imp-gone@example.org
+ok "an imported opt-out's old event is gone, its record stays" \
+    sh -c 'printf "%s\n" "$1" | grep -q "^history: none" && printf "%s\n" "$1" | grep -q "news.*unsubscribed"' - "$out"
+ctl "$J" show imp-kept@example.org
+ok "an imported consent still relied on keeps its import event" \
+    sh -c 'printf "%s\n" "$1" | grep -q "2025-01-01T00:00:00Z import list=news"' - "$out"
 ctl "$J" show keep@example.org
 ok "the proof of a consent still relied on stays, however old" \
     sh -c 'printf "%s\n" "$1" | grep -q "2025-01-01T00:00:00Z subscribe list=news"' - "$out"

@@ -474,6 +474,9 @@ static void test_import_runs(struct store *st)
        "kept events come in sequence order among stored ones");
     ok(strcmp(without_seqs(strchr(kept, '\n') + 1, a), without_seqs(stored, b)) == 0,
        "the kept events read exactly as stored ones");
+    ok(strstr(kept, "\"consent_source\":\"form\",\"consent_ip\":\"198.51.100.1\"") != NULL
+       && strstr(kept, "\"source\":\"import:r.csv\",\"ip\":\"192.0.2.7\"") != NULL,
+       "an import event keeps the row's consent facts beside the change's own");
     unsub.addr = "k@example.com";
     ok(store_write(st, run_op, &unsub) == 0, "k unsubscribes from news");
     unsub.addr = "p@example.com";
