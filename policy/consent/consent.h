@@ -178,7 +178,9 @@ int history_scan(struct store_txn *txn, const char *addr, history_fn fn, void *a
 /* history_batch_open - before an import's rows: store the facts its events share (ctx); *batch
  * gets the run's id for ctx->batch, which lets each row keep its event in its record. */
 int history_batch_open(struct store_txn *txn, const struct change_ctx *ctx, uint64_t *batch);
-/* history_keep_fn - must the history of addr stay whatever its age? (1 yes, 0 no, < 0 error) */
+/* history_keep_fn - must the history of addr stay whatever its age? HISTORY_KEEP, HISTORY_DROP,
+ * HISTORY_DROP_COUNTED (it goes, and the caller has counted the address already), < 0 error */
+enum { HISTORY_DROP = 0, HISTORY_KEEP = 1, HISTORY_DROP_COUNTED = 2 };
 typedef int (*history_keep_fn)(struct store_txn *txn, const char *addr, void *arg);
 /* history_purge_batch_events - import events kept in records, older than cutoff, of addresses
  * keep does not hold: counted in *events (of *addresses) and, unless dry_run, removed (the

@@ -117,13 +117,16 @@ int history_take_seq(struct store_txn *txn)
 int history_batch_open(struct store_txn *txn, const struct change_ctx *ctx, uint64_t *batch)
 {
     unsigned char key[8];
+    json_t *facts;
     char *text;
     int rc;
 
     if ((rc = store_next_seq(txn, batch)) != 0)
         return rc;
-    /* the event's own fields are the record's; these are the ones the run's rows share */
-    if ((text = event_text(json_object(), *batch, ctx)) == NULL)
+    /* the event's own fields are the record's; these are the ones the run's rows share, the
+     * time also as a number: what event_text prints for it is not read back for every clock */
+    if ((facts = json_pack("{s:I}", "epoch", (json_int_t) ctx->now)) == NULL
+        || (text = event_text(facts, *batch, ctx)) == NULL)
         return -ENOMEM;
     bytes_put_u64(key, *batch);
     rc = store_put(txn, STORE_DB_BATCH, key, sizeof(key), text, strlen(text));
@@ -131,12 +134,14 @@ int history_batch_open(struct store_txn *txn, const struct change_ctx *ctx, uint
     return rc;
 }
 
-/* batch_ctx - the shared facts of import run id (doc holds the strings; decref it) */
+/* batch_ctx - the shared facts of import run id (doc holds the strings; decref it); -EBADMSG when
+ * the run is not there or damaged */
 static int batch_ctx(struct store_txn *txn, uint64_t id, struct change_ctx *ctx, json_t **doc)
 {
     unsigned char key[8];
     const void *val;
     size_t vlen;
+    json_t *epoch;
     int rc;
 
     bytes_put_u64(key, id);
@@ -149,24 +154,34 @@ static int batch_ctx(struct store_txn *txn, uint64_t id, struct change_ctx *ctx,
     ctx->ip = json_string_value(json_object_get(*doc, "ip"));
     ctx->actor = json_string_value(json_object_get(*doc, "actor"));
     ctx->policy_version = json_string_value(json_object_get(*doc, "policy_version"));
-    if (time_parse(json_string_value(json_object_get(*doc, "time")), &ctx->now) != 0) {
+    if (json_is_integer(epoch = json_object_get(*doc, "epoch")))
+        ctx->now = json_integer_value(epoch);
+    else if (time_parse(json_string_value(json_object_get(*doc, "time")), &ctx->now) != 0) {
         json_decref(*doc);
+        *doc = NULL;
         return -EBADMSG;
     }
     return 0;
 }
 
-/* batch_event_text - the text of the import event kept in r, the record of list */
+/* batch_event_text - the text of the import event kept in r, the record of list; when its run is
+ * missing or damaged, the event still (the record's facts, its change time, the run's id named
+ * as missing): the proof that remains, and no change of the record held up by it */
 static int batch_event_text(struct store_txn *txn, const char *list,
                             const struct consent_record *r, char **text)
 {
     struct change_ctx ctx;
-    json_t *doc;
+    json_t *doc = NULL, *ev;
     int rc;
 
-    if ((rc = batch_ctx(txn, r->batch, &ctx, &doc)) != 0)
+    if ((rc = batch_ctx(txn, r->batch, &ctx, &doc)) != 0 && rc != -EBADMSG)
         return rc;
-    *text = event_text(import_event("import", list, r), r->history_seq, &ctx);
+    ev = import_event("import", list, r);
+    if (rc != 0) {
+        ctx = (struct change_ctx) {.now = r->changed_at};   /* nothing of the run is known */
+        json_object_set_new(ev, "import_run_missing", json_integer((json_int_t) r->batch));
+    }
+    *text = event_text(ev, r->history_seq, &ctx);
     json_decref(doc);
     return *text ? 0 : -ENOMEM;
 }
@@ -274,26 +289,27 @@ static int purge_visit(const void *key, size_t klen, const void *val, size_t vle
     json_t *doc;
     int rc;
 
-    if (consent_decode(val, vlen, &r) != 0 || r.batch == 0 || alen >= sizeof(kp->addr)
-        || klen > 0xffff)
+    if (consent_decode(val, vlen, &r) != 0 || r.batch == 0 || alen == 0
+        || alen >= sizeof(kp->addr) || klen > 0xffff)
         return 0;
     if (r.batch != kp->run) {
-        if ((rc = batch_ctx(kp->txn, r.batch, &ctx, &doc)) != 0)
+        if ((rc = batch_ctx(kp->txn, r.batch, &ctx, &doc)) != 0 && rc != -EBADMSG)
             return rc;
-        json_decref(doc);
+        if (rc == 0)
+            json_decref(doc);
         kp->run = r.batch;
-        kp->run_time = ctx.now;
+        kp->run_time = rc == 0 ? ctx.now : INT64_MIN;   /* missing: the record's own time */
     }
-    if (kp->run_time >= kp->cutoff)
+    if ((kp->run_time != INT64_MIN ? kp->run_time : r.changed_at) >= kp->cutoff)
         return 0;
     if (strncmp(kp->addr, key, alen) != 0 || kp->addr[alen] != '\0') {
         memcpy(kp->addr, key, alen);
         kp->addr[alen] = '\0';
         if ((kp->addr_keep = kp->keep(kp->txn, kp->addr, kp->arg)) < 0)
             return kp->addr_keep;
-        kp->addr_counted = 0;
+        kp->addr_counted = kp->addr_keep == HISTORY_DROP_COUNTED;
     }
-    if (kp->addr_keep)
+    if (kp->addr_keep == HISTORY_KEEP)
         return 0;
     kp->addresses += !kp->addr_counted;
     kp->addr_counted = 1;
@@ -314,7 +330,7 @@ static int purge_drop(struct store_txn *txn, const unsigned char *key, size_t kl
     memcpy(list, key + alen + 1, klen - alen - 1);
     list[klen - alen - 1] = '\0';
     if ((rc = consent_get(txn, addr, list, &r)) != 0)
-        return rc;
+        return rc == OPTIN_NOTFOUND || rc == -EBADMSG ? 0 : rc;   /* nothing kept there */
     r.batch = 0;                 /* its sequence number stays: what a journal receipt cites */
     return consent_write(txn, addr, list, &r);
 }
@@ -371,7 +387,7 @@ static int kept_visit(const void *key, size_t klen, const void *val, size_t vlen
     if ((rc = consent_decode(val, vlen, &r)) != 0 || r.batch == 0)
         return 0;                /* damaged records are the readers' to report, as before */
     if (llen >= sizeof(list))
-        return -EBADMSG;
+        return 0;                /* not a record this code wrote: skipped, as damaged ones are */
     memcpy(list, (const char *) key + hw->plen, llen);
     list[llen] = '\0';
     if (hw->nkept == hw->cap) {

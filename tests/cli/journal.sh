@@ -331,15 +331,18 @@ ctl "$J" -t 2025-02-01 unsubscribe news old@example.org
 ctl "$J" -t 2025-01-01 subscribe news keep@example.org
 ctl "$J" -t 2025-01-01 unsubscribe news user010@example.org
 # an import's rows keep their events in their records (history.c): purged like the others
-printf 'address,list,state\nimp-gone@example.org,news,unsubscribed\nimp-kept@example.org,news,\n' > "$TMP/old.csv"
+printf 'address,list,state\nimp-gone@example.org,news,unsubscribed\nimp-kept@example.org,news,\nimp-both@example.org,news,unsubscribed\n' > "$TMP/old.csv"
 ctl "$J" -t 2025-01-01 import "$TMP/old.csv"
+# ... and an address with old events in both places is counted once
+ctl "$J" -t 2025-01-02 suppress --reason manual imp-both@example.org
+ctl "$J" -t 2025-01-03 unsuppress imp-both@example.org
 ctl "$J" -t 2026-03-10 purge --dry-run
 is "purge --dry-run: what would go" "$out" \
-    "purge --dry-run: older than 2026-02-07T00:00:00Z: 6 journal files, 3 history events of 2 addresses, 0 last-send entries would be removed"
+    "purge --dry-run: older than 2026-02-07T00:00:00Z: 6 journal files, 6 history events of 3 addresses, 0 last-send entries would be removed"
 is "... and nothing went" "$(ls "$J" | grep -c '^journal\.[0-9]')" 9
 ctl "$J" -t 2026-03-10 purge
 is "purge: the old files and the history of an address without consent, not mailed for a month" "$out" \
-    "purge: older than 2026-02-07T00:00:00Z: 6 journal files, 3 history events of 2 addresses, 0 last-send entries removed"
+    "purge: older than 2026-02-07T00:00:00Z: 6 journal files, 6 history events of 3 addresses, 0 last-send entries removed"
 is "the six oldest files are gone" "$(cd "$J" && ls journal journal.[0-9]* | tr '\n' ' ')" "journal journal.1 journal.2.gz journal.3.gz "
 ctl "$J" journal verify
 ok "verify after the purge: the files left are one intact chain" \

@@ -438,6 +438,36 @@ static int purge_run(struct store_txn *txn, void *arg)
     return history_purge_batch_events(txn, p->cutoff, 0, p->keep, NULL, &p->events, &p->addresses);
 }
 
+/* drop_run - write callback: delete an import run's shared facts, as a damaged store would lack them */
+static int drop_run(struct store_txn *txn, void *arg)
+{
+    unsigned char key[8];
+
+    bytes_put_u64(key, *(const uint64_t *) arg);
+    return store_del(txn, STORE_DB_BATCH, key, sizeof(key));
+}
+
+/* test_missing_run - a kept event whose run is gone still reads, and holds no change up */
+static void test_missing_run(struct store *st)
+{
+    struct op run = {.kind = OP_IMPORT, .cc = {.now = T0 + 500, .source = "import:m.csv",
+                                               .actor = "ops"},
+                     .row = {.address = "m@example.com", .list = "news",
+                             .state = CONSENT_CONFIRMED, .method = METHOD_IMPORT,
+                             .consented_at = T0}};
+    struct op unsub = {.kind = OP_UNSUB, .list = "news", .addr = "m@example.com",
+                       .cc = {.now = T0 + 600, .source = "one-click"}};
+    char a[4096];
+
+    ok(store_write(st, open_run, &run) == 0 && store_write(st, run_op, &run) == 0
+       && store_write(st, drop_run, &run.cc.batch) == 0, "an imported row whose run is then lost");
+    ok(strstr(history_text(st, "m@example.com", a), "\"import_run_missing\"") != NULL
+       && strstr(a, "\"event\":\"import\"") != NULL, "its event still reads, the run named as missing");
+    ok(store_write(st, run_op, &unsub) == 0
+       && strstr(history_text(st, "m@example.com", a), "\"event\":\"unsubscribe\"") != NULL
+       && strstr(a, "\"import_run_missing\"") != NULL, "the opt-out is taken, the event kept before it");
+}
+
 /* test_import_runs - an import row's event kept in its record reads exactly like a stored one */
 static void test_import_runs(struct store *st)
 {
@@ -678,6 +708,7 @@ int main(void)
         test_suppress(st);
         test_import(st);
         test_import_runs(st);
+        test_missing_run(st);
         test_record_versions(st);
         test_forget(st);
         test_unsub_all_over_bounce(st);

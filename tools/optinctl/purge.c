@@ -126,10 +126,40 @@ static int keep_address(struct purge *p, struct store_txn *txn, const char *addr
     return keep;
 }
 
-/* keep_history - history_keep_fn of keep_address */
+/* doomed_events_of - has the history scan doomed events of addr? (doomed_history is in key
+ * order, "address\0" + sequence: a binary search for the first key not below "address\0") */
+static int doomed_events_of(const struct purge *p, const char *addr)
+{
+    size_t lo = 0, hi = json_array_size(p->doomed_history), plen = strlen(addr) + 1;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const json_t *k = json_array_get(p->doomed_history, mid);
+        size_t klen = json_string_length(k);
+        int c = memcmp(json_string_value(k), addr, klen < plen ? klen : plen);
+
+        if (c < 0 || (c == 0 && klen < plen))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == json_array_size(p->doomed_history))
+        return 0;
+    {
+        const json_t *k = json_array_get(p->doomed_history, lo);
+
+        return json_string_length(k) > plen && memcmp(json_string_value(k), addr, plen) == 0;
+    }
+}
+
+/* keep_history - history_keep_fn: keep_address, and whether the address is counted already */
 static int keep_history(struct store_txn *txn, const char *addr, void *arg)
 {
-    return keep_address(arg, txn, addr);
+    struct purge *p = arg;
+
+    if (keep_address(p, txn, addr))
+        return HISTORY_KEEP;
+    return doomed_events_of(p, addr) ? HISTORY_DROP_COUNTED : HISTORY_DROP;
 }
 
 /* doom - remember a key to delete */
@@ -196,8 +226,8 @@ static int purge_store(struct store_txn *txn, void *arg)
     p->sends = json_array_size(p->doomed_sends);
     /* import events kept in their records (history.c): the records stay, the events go */
     if ((rc = history_purge_batch_events(txn, p->cutoff, p->dry_run, keep_history, p, &kept,
-                                         &kept_addresses)) < 0)
-        return rc;
+                                         &kept_addresses)) != 0)
+        return rc < 0 ? rc : -EBADMSG;
     p->events += kept;
     p->addresses += kept_addresses;
     if (p->dry_run)
