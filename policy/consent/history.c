@@ -26,7 +26,9 @@
  *	The event is the same JSON text either way: history_scan() renders
  *	it in sequence order among the others, and the first change of that
  *	record writes it to the history before replacing the record
- *	(history_materialize), so it is never lost or altered.
+ *	(history_materialize), so it is never lost or altered. Purge drops
+ *	old kept events from their records like old stored ones, then the
+ *	runs no record refers to any more.
  * DIAGNOSTICS
  *	0 on success, OPTIN_NOTFOUND, an OPTIN_E* code for the caller's
  *	mistakes, or a negative store error (-EBADMSG for a damaged record
@@ -258,7 +260,37 @@ struct kept_purge {
     size_t used, cap;
     uint64_t events, addresses;
     int addr_counted;            /* the last address has a doomed event */
+    uint64_t *runs;              /* the import runs records still keep an event of, sorted */
+    size_t nruns, cap_runs;
 };
+
+/* run_referenced - note that a record still keeps an event of run (a sorted set) */
+static int run_referenced(struct kept_purge *kp, uint64_t run)
+{
+    size_t lo = 0, hi = kp->nruns;
+    uint64_t *grown;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (kp->runs[mid] < run)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < kp->nruns && kp->runs[lo] == run)
+        return 0;
+    if (kp->nruns == kp->cap_runs) {
+        kp->cap_runs = kp->cap_runs ? 2 * kp->cap_runs : 16;
+        if ((grown = realloc(kp->runs, kp->cap_runs * sizeof(*grown))) == NULL)
+            return -ENOMEM;
+        kp->runs = grown;
+    }
+    memmove(kp->runs + lo + 1, kp->runs + lo, (kp->nruns - lo) * sizeof(*kp->runs));
+    kp->runs[lo] = run;
+    kp->nruns++;
+    return 0;
+}
 
 /* purge_doom - remember one record whose kept event goes */
 static int purge_doom(struct kept_purge *kp, const void *key, size_t klen)
@@ -289,9 +321,10 @@ static int purge_visit(const void *key, size_t klen, const void *val, size_t vle
     json_t *doc;
     int rc;
 
-    if (consent_decode(val, vlen, &r) != 0 || r.batch == 0 || alen == 0
-        || alen >= sizeof(kp->addr) || klen > 0xffff)
+    if (consent_decode(val, vlen, &r) != 0 || r.batch == 0)
         return 0;
+    if (alen == 0 || alen >= sizeof(kp->addr) || klen > 0xffff)
+        return run_referenced(kp, r.batch);     /* not a key this code wrote: left alone */
     if (r.batch != kp->run) {
         if ((rc = batch_ctx(kp->txn, r.batch, &ctx, &doc)) != 0 && rc != -EBADMSG)
             return rc;
@@ -301,7 +334,7 @@ static int purge_visit(const void *key, size_t klen, const void *val, size_t vle
         kp->run_time = rc == 0 ? ctx.now : INT64_MIN;   /* missing: the record's own time */
     }
     if ((kp->run_time != INT64_MIN ? kp->run_time : r.changed_at) >= kp->cutoff)
-        return 0;
+        return run_referenced(kp, r.batch);
     if (strncmp(kp->addr, key, alen) != 0 || kp->addr[alen] != '\0') {
         memcpy(kp->addr, key, alen);
         kp->addr[alen] = '\0';
@@ -310,7 +343,7 @@ static int purge_visit(const void *key, size_t klen, const void *val, size_t vle
         kp->addr_counted = kp->addr_keep == HISTORY_DROP_COUNTED;
     }
     if (kp->addr_keep == HISTORY_KEEP)
-        return 0;
+        return run_referenced(kp, r.batch);
     kp->addresses += !kp->addr_counted;
     kp->addr_counted = 1;
     return purge_doom(kp, key, klen);
@@ -335,6 +368,29 @@ static int purge_drop(struct store_txn *txn, const unsigned char *key, size_t kl
     return consent_write(txn, addr, list, &r);
 }
 
+/* run_unused - batch scan callback: a run no record refers to any more, older than the cutoff */
+static int run_unused(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+    struct kept_purge *kp = arg;
+    json_t *doc = json_loadb(val, vlen, 0, NULL), *epoch = json_object_get(doc, "epoch");
+    uint64_t run = klen == 8 ? bytes_get_u64(key) : 0;
+    size_t lo = 0, hi = kp->nruns;
+    int old = json_is_integer(epoch) && json_integer_value(epoch) < kp->cutoff;
+
+    json_decref(doc);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (kp->runs[mid] < run)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (!old || klen != 8 || (lo < kp->nruns && kp->runs[lo] == run))
+        return 0;
+    return purge_doom(kp, key, klen);      /* after the records' keys: see below */
+}
+
 /* history_purge_batch_events - remove import events kept in records, older than cutoff */
 int history_purge_batch_events(struct store_txn *txn, int64_t cutoff, int dry_run,
                                history_keep_fn keep, void *arg, uint64_t *events,
@@ -344,15 +400,26 @@ int history_purge_batch_events(struct store_txn *txn, int64_t cutoff, int dry_ru
     size_t pos = 0;
     int rc;
 
+    size_t records;
+    uint64_t kept_events;
+
     rc = store_scan(txn, STORE_DB_CONSENT, "", 0, purge_visit, &kp);
+    records = kp.used;
+    kept_events = kp.events;
+    /* then the runs whose every event is gone (dropped here, forgotten, replaced) */
+    if (rc == 0)
+        rc = store_scan(txn, STORE_DB_BATCH, "", 0, run_unused, &kp);
     while (rc == 0 && !dry_run && pos < kp.used) {
         size_t klen = (size_t) kp.keys[pos] << 8 | kp.keys[pos + 1];
 
-        rc = purge_drop(txn, kp.keys + pos + 2, klen);
+        rc = pos < records ? purge_drop(txn, kp.keys + pos + 2, klen)
+                           : store_del(txn, STORE_DB_BATCH, kp.keys + pos + 2, klen);
+        rc = rc == OPTIN_NOTFOUND ? 0 : rc;
         pos += 2 + klen;
     }
     free(kp.keys);
-    *events = kp.events;
+    free(kp.runs);
+    *events = kept_events;
     *addresses = kp.addresses;
     return rc;
 }

@@ -303,8 +303,12 @@ char *time_format(int64_t t, char buf[TIME_BUFSZ])
     struct tm tm;
     time_t tt = (time_t) t;
 
-    if (gmtime_r(&tt, &tm) == NULL || strftime(buf, TIME_BUFSZ, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+    /* RFC 3339 has four-digit years: outside 0000-9999 the "@epoch" form, which time_parse reads */
+    if (gmtime_r(&tt, &tm) == NULL || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900)
         snprintf(buf, TIME_BUFSZ, "@%" PRId64, t);
+    else
+        snprintf(buf, TIME_BUFSZ, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
     return buf;
 }
 

@@ -447,6 +447,23 @@ static int drop_run(struct store_txn *txn, void *arg)
     return store_del(txn, STORE_DB_BATCH, key, sizeof(key));
 }
 
+/* run_exists - is import run id's entry in the store? */
+static int run_exists(struct store *st, uint64_t id)
+{
+    struct store_txn *txn;
+    unsigned char key[8];
+    const void *val;
+    size_t vlen;
+    int rc = -1;
+
+    bytes_put_u64(key, id);
+    if (store_read_begin(st, &txn) == 0) {
+        rc = store_get(txn, STORE_DB_BATCH, key, sizeof(key), &val, &vlen);
+        store_read_end(txn);
+    }
+    return rc == 0;
+}
+
 /* test_missing_run - a kept event whose run is gone still reads, and holds no change up */
 static void test_missing_run(struct store *st)
 {
@@ -519,7 +536,8 @@ static void test_import_runs(struct store *st)
        "the events before the change are unchanged, numbers and text; the change's follows");
     ok(strcmp(without_seqs(strchr(a, '\n') + 1, c), without_seqs(history_text(st, "p@example.com", d), b)) == 0,
        "after the change both histories still read the same");
-    ok(store_write(st, purge_run, &po) == 0 && po.events == 0, "purge: kept addresses keep their events");
+    ok(store_write(st, purge_run, &po) == 0 && po.events == 0 && run_exists(st, run.cc.batch),
+       "purge: kept addresses keep their events, and the run stays");
     po.keep = keep_none;
     po.cutoff = T0 + 300;
     ok(store_write(st, purge_run, &po) == 0 && po.events == 0, "purge: nothing older than the cutoff");
@@ -528,6 +546,7 @@ static void test_import_runs(struct store *st)
        "purge: the old kept event of an address no one keeps");
     ok(get_rec(st, "k@example.com", "offers", &r) == 0 && r.batch == 0 && r.history_seq != 0
        && r.state == CONSENT_UNSUBSCRIBED, "the record stays, without its event");
+    ok(!run_exists(st, run.cc.batch), "... and the run no record refers to any more goes");
     ok(strstr(history_text(st, "k@example.com", a), "\"list\":\"offers\",\"state\":\"unsubscribed\",\"method\":\"double\"") == NULL,
        "the purged event is gone from the history");
 }

@@ -156,6 +156,10 @@ int main(void)
     ok(strcmp(time_format(1714564800, buf), "2024-05-01T12:00:00Z") == 0, "format UTC");
     ok(strcmp(time_format(0, buf), "1970-01-01T00:00:00Z") == 0, "format epoch");
     ok(parses_to(time_format(1900000000, buf), 1900000000), "format then parse round trip");
+    ok(strcmp(time_format(-30610310400, buf), "0999-12-31T00:00:00Z") == 0
+       && parses_to(buf, -30610310400), "a year below 1000 has four digits and reads back");
+    ok(strcmp(time_format(253402300800, buf), "@253402300800") == 0 && parses_to(buf, 253402300800),
+       "past 9999: the @epoch form, which reads back");
 
     ok(duration_parse("3600", &d) == 0 && d == 3600, "duration bare seconds");
     ok(duration_parse("90s", &d) == 0 && d == 90, "duration s");
