@@ -517,7 +517,7 @@ int history_scan(struct store_txn *txn, const char *addr, history_fn fn, void *a
         return OPTIN_EFIELD;
     hw.plen = address_prefix(prefix, addr);
     rc = store_scan(txn, STORE_DB_CONSENT, prefix, hw.plen, kept_visit, &hw);
-    if (rc == 0)
+    if (rc == 0 && hw.nkept > 1)        /* qsort wants a real array even for none */
         qsort(hw.kept, hw.nkept, sizeof(*hw.kept), kept_order);
     if (rc == 0)
         rc = store_scan(txn, STORE_DB_HISTORY, prefix, hw.plen, history_visit, &hw);
