@@ -264,11 +264,10 @@ struct kept_purge {
     size_t nruns, cap_runs;
 };
 
-/* run_referenced - note that a record still keeps an event of run (a sorted set) */
-static int run_referenced(struct kept_purge *kp, uint64_t run)
+/* run_slot - where run is, or would go, in the sorted set of runs still referred to */
+static size_t run_slot(const struct kept_purge *kp, uint64_t run)
 {
     size_t lo = 0, hi = kp->nruns;
-    uint64_t *grown;
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -278,6 +277,15 @@ static int run_referenced(struct kept_purge *kp, uint64_t run)
         else
             hi = mid;
     }
+    return lo;
+}
+
+/* run_referenced - note that a record still keeps an event of run (a sorted set) */
+static int run_referenced(struct kept_purge *kp, uint64_t run)
+{
+    size_t lo = run_slot(kp, run);
+    uint64_t *grown;
+
     if (lo < kp->nruns && kp->runs[lo] == run)
         return 0;
     if (kp->nruns == kp->cap_runs) {
@@ -374,18 +382,10 @@ static int run_unused(const void *key, size_t klen, const void *val, size_t vlen
     struct kept_purge *kp = arg;
     json_t *doc = json_loadb(val, vlen, 0, NULL), *epoch = json_object_get(doc, "epoch");
     uint64_t run = klen == 8 ? bytes_get_u64(key) : 0;
-    size_t lo = 0, hi = kp->nruns;
+    size_t lo = run_slot(kp, run);
     int old = json_is_integer(epoch) && json_integer_value(epoch) < kp->cutoff;
 
     json_decref(doc);
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-
-        if (kp->runs[mid] < run)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
     if (!old || klen != 8 || (lo < kp->nruns && kp->runs[lo] == run))
         return 0;
     return purge_doom(kp, key, klen);      /* after the records' keys: see below */
