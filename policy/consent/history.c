@@ -156,13 +156,12 @@ static int batch_ctx(struct store_txn *txn, uint64_t id, struct change_ctx *ctx,
     ctx->ip = json_string_value(json_object_get(*doc, "ip"));
     ctx->actor = json_string_value(json_object_get(*doc, "actor"));
     ctx->policy_version = json_string_value(json_object_get(*doc, "policy_version"));
-    if (json_is_integer(epoch = json_object_get(*doc, "epoch")))
-        ctx->now = json_integer_value(epoch);
-    else if (time_parse(json_string_value(json_object_get(*doc, "time")), &ctx->now) != 0) {
+    if (!json_is_integer(epoch = json_object_get(*doc, "epoch"))) {
         json_decref(*doc);
         *doc = NULL;
         return -EBADMSG;
     }
+    ctx->now = json_integer_value(epoch);
     return 0;
 }
 
@@ -300,7 +299,7 @@ static int run_referenced(struct kept_purge *kp, uint64_t run)
     return 0;
 }
 
-/* purge_doom - remember one record whose kept event goes */
+/* purge_doom - remember one key to rewrite or delete (a record's, then a run's) */
 static int purge_doom(struct kept_purge *kp, const void *key, size_t klen)
 {
     unsigned char *grown;
@@ -315,7 +314,6 @@ static int purge_doom(struct kept_purge *kp, const void *key, size_t klen)
     kp->keys[kp->used + 1] = (unsigned char) klen;
     memcpy(kp->keys + kp->used + 2, key, klen);
     kp->used += 2 + klen;
-    kp->events++;
     return 0;
 }
 
@@ -331,7 +329,7 @@ static int purge_visit(const void *key, size_t klen, const void *val, size_t vle
 
     if (consent_decode(val, vlen, &r) != 0 || r.batch == 0)
         return 0;
-    if (alen == 0 || alen >= sizeof(kp->addr) || klen > 0xffff)
+    if (alen == 0 || alen >= sizeof(kp->addr) || klen - alen - 1 >= LIST_ID_BUFSZ)
         return run_referenced(kp, r.batch);     /* not a key this code wrote: left alone */
     if (r.batch != kp->run) {
         if ((rc = batch_ctx(kp->txn, r.batch, &ctx, &doc)) != 0 && rc != -EBADMSG)
@@ -354,6 +352,7 @@ static int purge_visit(const void *key, size_t klen, const void *val, size_t vle
         return run_referenced(kp, r.batch);
     kp->addresses += !kp->addr_counted;
     kp->addr_counted = 1;
+    kp->events++;
     return purge_doom(kp, key, klen);
 }
 
@@ -388,7 +387,7 @@ static int run_unused(const void *key, size_t klen, const void *val, size_t vlen
     json_decref(doc);
     if (!old || klen != 8 || (lo < kp->nruns && kp->runs[lo] == run))
         return 0;
-    return purge_doom(kp, key, klen);      /* after the records' keys: see below */
+    return purge_doom(kp, key, klen);      /* after the records' keys */
 }
 
 /* history_purge_batch_events - remove import events kept in records, older than cutoff */
@@ -397,15 +396,11 @@ int history_purge_batch_events(struct store_txn *txn, int64_t cutoff, int dry_ru
                                uint64_t *addresses)
 {
     struct kept_purge kp = {.txn = txn, .cutoff = cutoff, .keep = keep, .arg = arg};
-    size_t pos = 0;
+    size_t pos = 0, records;
     int rc;
 
-    size_t records;
-    uint64_t kept_events;
-
     rc = store_scan(txn, STORE_DB_CONSENT, "", 0, purge_visit, &kp);
-    records = kp.used;
-    kept_events = kp.events;
+    records = kp.used;                   /* the records' keys; the runs' follow */
     /* then the runs whose every event is gone (dropped here, forgotten, replaced) */
     if (rc == 0)
         rc = store_scan(txn, STORE_DB_BATCH, "", 0, run_unused, &kp);
@@ -419,7 +414,7 @@ int history_purge_batch_events(struct store_txn *txn, int64_t cutoff, int dry_ru
     }
     free(kp.keys);
     free(kp.runs);
-    *events = kept_events;
+    *events = kp.events;
     *addresses = kp.addresses;
     return rc;
 }
@@ -438,7 +433,6 @@ struct history_walk {
     size_t plen;                 /* "address\0" */
     struct kept_event *kept;
     size_t nkept, next, cap;
-    int rc;
 };
 
 /* kept_visit - consent scan callback: render the import event a record of the address keeps */

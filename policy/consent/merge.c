@@ -85,6 +85,7 @@ int consent_import_row(struct store_txn *txn, const struct import_row *row, int 
 {
     struct consent_record old, r;
     int have_old, optout, liftable, own_sup, rc;
+    uint64_t batch;
 
     if ((rc = consent_get(txn, row->address, row->list, &old)) != 0 && rc != OPTIN_NOTFOUND)
         return rc;
@@ -104,14 +105,11 @@ int consent_import_row(struct store_txn *txn, const struct import_row *row, int 
     if (optout && own_sup && (rc = consent_unsuppress(txn, row->address, ctx)) != 0)
         return rc;
     *outcome = optout ? IMPORT_RESUBSCRIBED : have_old ? IMPORT_UPDATED : IMPORT_ADDED;
-    if (!optout && ctx->batch != 0) {   /* the event is the record and the run (history.c) */
-        if ((rc = consent_replace(txn, row->address, row->list, have_old ? &old : NULL, &r,
-                                  ctx->batch)) != 0)
-            return rc;
-        return history_take_seq(txn);
-    }
-    if ((rc = consent_replace(txn, row->address, row->list, have_old ? &old : NULL, &r, 0)) != 0)
+    batch = optout ? 0 : ctx->batch;    /* != 0: the event is the record and the run (history.c) */
+    if ((rc = consent_replace(txn, row->address, row->list, have_old ? &old : NULL, &r, batch)) != 0)
         return rc;
+    if (batch != 0)
+        return history_take_seq(txn);
     return history_append(txn, row->address,
                           import_event(optout ? "resubscribe" : "import", row->list, &r), ctx);
 }

@@ -131,25 +131,22 @@ static int keep_address(struct purge *p, struct store_txn *txn, const char *addr
 static int doomed_events_of(const struct purge *p, const char *addr)
 {
     size_t lo = 0, hi = json_array_size(p->doomed_history), plen = strlen(addr) + 1;
+    const json_t *k;
 
     while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        const json_t *k = json_array_get(p->doomed_history, mid);
-        size_t klen = json_string_length(k);
-        int c = memcmp(json_string_value(k), addr, klen < plen ? klen : plen);
+        size_t mid = lo + (hi - lo) / 2, klen;
+        int c;
 
+        k = json_array_get(p->doomed_history, mid);
+        klen = json_string_length(k);
+        c = memcmp(json_string_value(k), addr, klen < plen ? klen : plen);
         if (c < 0 || (c == 0 && klen < plen))
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (lo == json_array_size(p->doomed_history))
-        return 0;
-    {
-        const json_t *k = json_array_get(p->doomed_history, lo);
-
-        return json_string_length(k) > plen && memcmp(json_string_value(k), addr, plen) == 0;
-    }
+    k = json_array_get(p->doomed_history, lo);      /* NULL past the end: length 0 */
+    return json_string_length(k) > plen && memcmp(json_string_value(k), addr, plen) == 0;
 }
 
 /* keep_history - history_keep_fn: keep_address, and whether the address is counted already */
